@@ -1,0 +1,707 @@
+/* compiler/lower.c — checked rules to LLVM IR.
+ *
+ * One function per pack:
+ *   void pack_eval(const u8 *block, i64 n, const pack_ctx *ctx, u8 *out, i64 stride)
+ * loops over the n records of a block and, for each record, computes every
+ * output in one pass and stores one byte per output (OUT_FALSE/TRUE/UNKNOWN)
+ * at out[k * stride + i].  The loop body has no branches and no calls (except
+ * the rare "slow" string expressions), so LLVM vectorises it.
+ *
+ * Values are pairs (value, is-null); a null part of NULL means "never null".
+ * Bools are i1, every integer-like kind i64, float64 double.  Fields are read
+ * at constant offsets of the block layout.  Each segment's membership is
+ * computed once per record and reused by references; identical pure
+ * expressions are merged by LLVM's GVN.
+ *
+ * Strings never reach the IR as bytes: a maximal expression that reads at
+ * most one string field (`city == "Paris"`, `starts_with(lower(city), "new")`)
+ * becomes a table lookup by dictionary code, the table being filled once per
+ * run by the interpreter ("lift"); comparisons between string fields compare
+ * dictionary codes (the dictionary is sorted); anything else calls back into
+ * the interpreter ("slow"). */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lower.h"
+#include "llvm_compat.h"
+#include "stdlib/builtins.h"
+#include "stdlib/calendar.h"
+
+_Static_assert(offsetof(pack_ctx, first_row) == 56, "pack_ctx layout is mirrored in lower.c");
+enum { CTX_NOW, CTX_CONSTS, CTX_LIFT_VALS, CTX_LIFT_NULLS, CTX_NDICT, CTX_SLOW_USER, CTX_SLOW_EVAL, CTX_FIRST_ROW };
+
+typedef struct lv {
+  LLVMValueRef v, null;
+} lv;
+
+typedef struct lower {
+  seg_pack *pk;
+  LLVMContextRef C;
+  LLVMModuleRef M;
+  LLVMBuilderRef B;
+  LLVMTypeRef i1, i8, i32, i64, i128, f64, ctx_t, slow_t;
+  LLVMValueRef block, ctx, out, stride, i;
+  LLVMBasicBlockRef entry;
+  lv *seg_cache;
+  bool *seg_done;
+} lower;
+
+static LLVMValueRef c64(lower *L, int64_t v) { return LLVMConstInt(L->i64, (unsigned long long)v, 1); }
+static LLVMValueRef cbool(lower *L, bool v) { return LLVMConstInt(L->i1, v, 0); }
+
+/* null OR null, where NULL means never null */
+static LLVMValueRef or_null(lower *L, LLVMValueRef a, LLVMValueRef b) {
+  if (!a) return b;
+  if (!b) return a;
+  return LLVMBuildOr(L->B, a, b, "");
+}
+
+static LLVMValueRef null_of(lower *L, LLVMValueRef n) { return n ? n : cbool(L, false); }
+
+static LLVMValueRef load_ctx(lower *L, int field, LLVMTypeRef t) {
+  LLVMValueRef p = LLVMBuildStructGEP2(L->B, L->ctx_t, L->ctx, (unsigned)field, "");
+  return LLVMBuildLoad2(L->B, t, p, "");
+}
+
+static LLVMTypeRef ptr_to(lower *L, LLVMTypeRef elem) { return compat_ptr_type(L->C, elem); }
+
+/* address block + off + i * width, as a pointer to elem */
+static LLVMValueRef column_addr(lower *L, uint32_t off, LLVMTypeRef elem) {
+  LLVMValueRef base = LLVMBuildGEP2(L->B, L->i8, L->block, (LLVMValueRef[]){c64(L, off)}, 1, "");
+  base = compat_ptr_cast(L->B, base, elem);
+  return LLVMBuildGEP2(L->B, elem, base, &L->i, 1, "");
+}
+
+/* ---- leaves -------------------------------------------------------------- */
+
+static lv lower_field(lower *L, int f) {
+  const seg_field *fd = &L->pk->prog->schema->fields[f];
+  const rt_layout *ly = &L->pk->layout;
+  lv r = {0};
+  switch (fd->type.kind) {
+  case TY_BOOL:
+    r.v = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, column_addr(L, ly->val_off[f], L->i8), ""),
+                        LLVMConstInt(L->i8, 0, 0), "");
+    break;
+  case TY_ENUM:
+    r.v = LLVMBuildZExt(L->B, LLVMBuildLoad2(L->B, L->i8, column_addr(L, ly->val_off[f], L->i8), ""), L->i64, "");
+    break;
+  case TY_STRING:
+    r.v = LLVMBuildZExt(L->B, LLVMBuildLoad2(L->B, L->i32, column_addr(L, ly->val_off[f], L->i32), ""), L->i64, "");
+    break;
+  case TY_INT32:
+  case TY_DATE:
+    r.v = LLVMBuildSExt(L->B, LLVMBuildLoad2(L->B, L->i32, column_addr(L, ly->val_off[f], L->i32), ""), L->i64, "");
+    break;
+  case TY_FLOAT64:
+    r.v = LLVMBuildLoad2(L->B, L->f64, column_addr(L, ly->val_off[f], L->f64), "");
+    break;
+  default:
+    r.v = LLVMBuildLoad2(L->B, L->i64, column_addr(L, ly->val_off[f], L->i64), "");
+    break;
+  }
+  if (fd->nullable)
+    r.null = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, column_addr(L, ly->null_off[f], L->i8), ""),
+                           LLVMConstInt(L->i8, 0, 0), "");
+  return r;
+}
+
+static lv lower_literal(lower *L, const ast *n) {
+  lv r = {0};
+  if (n->kind == AST_LIT_NULL) {
+    r.null = cbool(L, true);
+    r.v = n->type.kind == TY_FLOAT64 ? LLVMConstReal(L->f64, 0) : n->type.kind == TY_BOOL ? cbool(L, false) : c64(L, 0);
+  } else if (n->type.kind == TY_FLOAT64) {
+    r.v = LLVMConstReal(L->f64, n->v.f);
+  } else if (n->type.kind == TY_BOOL) {
+    r.v = cbool(L, n->v.i != 0);
+  } else {
+    r.v = c64(L, n->v.i);
+  }
+  return r;
+}
+
+static lv from_i64_slot(lower *L, LLVMValueRef raw, seg_type t) {
+  lv r = {0};
+  if (t.kind == TY_FLOAT64) r.v = LLVMBuildBitCast(L->B, raw, L->f64, "");
+  else if (t.kind == TY_BOOL) r.v = LLVMBuildICmp(L->B, LLVMIntNE, raw, c64(L, 0), "");
+  else r.v = raw;
+  return r;
+}
+
+static lv lower_const(lower *L, const ast *n) {
+  LLVMValueRef base = load_ctx(L, CTX_CONSTS, ptr_to(L, L->i64));
+  LLVMValueRef p = LLVMBuildGEP2(L->B, L->i64, base, (LLVMValueRef[]){c64(L, n->index)}, 1, "");
+  return from_i64_slot(L, LLVMBuildLoad2(L->B, L->i64, p, ""), n->type);
+}
+
+/* floor(x / d) for a constant d > 0 */
+static LLVMValueRef floordiv(lower *L, LLVMValueRef x, int64_t d) {
+  LLVMValueRef q = LLVMBuildSDiv(L->B, x, c64(L, d), "");
+  LLVMValueRef r = LLVMBuildSRem(L->B, x, c64(L, d), "");
+  LLVMValueRef adj = LLVMBuildICmp(L->B, LLVMIntSLT, r, c64(L, 0), "");
+  return LLVMBuildSub(L->B, q, LLVMBuildZExt(L->B, adj, L->i64, ""), "");
+}
+
+static LLVMValueRef floormod(lower *L, LLVMValueRef x, int64_t d) {
+  return LLVMBuildSub(L->B, x, LLVMBuildMul(L->B, floordiv(L, x, d), c64(L, d), ""), "");
+}
+
+/* ---- strings: lifts and slow calls -------------------------------------- */
+
+static bool has_string(const ast *n) {
+  if (!n) return false;
+  if (n->type.kind == TY_STRING) return true;
+  if (has_string(n->a) || has_string(n->b) || has_string(n->c)) return true;
+  for (int i = 0; i < n->nargs; i++)
+    if (has_string(n->args[i])) return true;
+  return false;
+}
+
+/* True when n reads no record data but string field *field (or none). */
+static bool liftable(const seg_program *prog, const ast *n, int *field) {
+  if (!n) return true;
+  if (n->kind == AST_SEGREF) return false;
+  if (n->kind == AST_FIELD) {
+    if (prog->schema->fields[n->index].type.kind != TY_STRING) return false;
+    if (*field >= 0 && *field != n->index) return false;
+    *field = n->index;
+    return true;
+  }
+  if (!liftable(prog, n->a, field) || !liftable(prog, n->b, field) || !liftable(prog, n->c, field)) return false;
+  for (int i = 0; i < n->nargs; i++)
+    if (!liftable(prog, n->args[i], field)) return false;
+  return true;
+}
+
+/* A string expression whose value is a dictionary code. */
+static bool codeable(const ast *n) {
+  if (n->kind == AST_FIELD) return true;
+  if (n->kind == AST_COALESCE) return codeable(n->a) && codeable(n->b);
+  return false;
+}
+
+static lv lower_node(lower *L, ast *n);
+
+static lv lower_lift(lower *L, ast *n, int field) {
+  seg_pack *pk = L->pk;
+  int k = pk->nlifts++;
+  pk->lifts = realloc(pk->lifts, sizeof(pack_lift) * (size_t)pk->nlifts);
+  pk->lifts[k] = (pack_lift){n, field};
+  LLVMValueRef idx = c64(L, 0);
+  if (field >= 0) {
+    lv s = lower_field(L, field);
+    idx = s.null ? LLVMBuildSelect(L->B, s.null, load_ctx(L, CTX_NDICT, L->i64), s.v, "") : s.v;
+  }
+  LLVMValueRef vals = load_ctx(L, CTX_LIFT_VALS, ptr_to(L, ptr_to(L, L->i8)));
+  LLVMValueRef table = LLVMBuildLoad2(L->B, ptr_to(L, L->i8),
+                                      LLVMBuildGEP2(L->B, ptr_to(L, L->i8), vals, (LLVMValueRef[]){c64(L, k)}, 1, ""), "");
+  lv r = {0};
+  if (n->type.kind == TY_BOOL) {
+    LLVMValueRef t = LLVMBuildLoad2(L->B, L->i8, LLVMBuildGEP2(L->B, L->i8, table, &idx, 1, ""), "");
+    r.v = LLVMBuildICmp(L->B, LLVMIntEQ, t, LLVMConstInt(L->i8, OUT_TRUE, 0), "");
+    if (n->nullable) r.null = LLVMBuildICmp(L->B, LLVMIntEQ, t, LLVMConstInt(L->i8, OUT_UNKNOWN, 0), "");
+    return r;
+  }
+  LLVMValueRef t64 = compat_ptr_cast(L->B, table, L->i64);
+  r = from_i64_slot(L, LLVMBuildLoad2(L->B, L->i64, LLVMBuildGEP2(L->B, L->i64, t64, &idx, 1, ""), ""), n->type);
+  if (n->nullable) {
+    LLVMValueRef nulls = load_ctx(L, CTX_LIFT_NULLS, ptr_to(L, ptr_to(L, L->i8)));
+    LLVMValueRef nt = LLVMBuildLoad2(L->B, ptr_to(L, L->i8),
+                                     LLVMBuildGEP2(L->B, ptr_to(L, L->i8), nulls, (LLVMValueRef[]){c64(L, k)}, 1, ""), "");
+    r.null = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, LLVMBuildGEP2(L->B, L->i8, nt, &idx, 1, ""), ""),
+                           LLVMConstInt(L->i8, 0, 0), "");
+  }
+  return r;
+}
+
+static lv lower_slow(lower *L, ast *n) {
+  seg_pack *pk = L->pk;
+  int k = pk->nslow++;
+  pk->slow = realloc(pk->slow, sizeof(ast *) * (size_t)pk->nslow);
+  pk->slow[k] = n;
+  LLVMBuilderRef eb = LLVMCreateBuilderInContext(L->C); /* allocas belong in the entry block */
+  LLVMPositionBuilder(eb, L->entry, LLVMGetFirstInstruction(L->entry));
+  LLVMValueRef slot = LLVMBuildAlloca(eb, L->i8, "isnull");
+  LLVMDisposeBuilder(eb);
+  LLVMValueRef fn = load_ctx(L, CTX_SLOW_EVAL, ptr_to(L, L->slow_t));
+  LLVMValueRef row = LLVMBuildAdd(L->B, load_ctx(L, CTX_FIRST_ROW, L->i64), L->i, "");
+  LLVMValueRef args[] = {load_ctx(L, CTX_SLOW_USER, ptr_to(L, L->i8)), c64(L, k), row, slot};
+  LLVMValueRef raw = LLVMBuildCall2(L->B, L->slow_t, fn, args, 4, "");
+  lv r = from_i64_slot(L, raw, n->type);
+  r.null = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, slot, ""), LLVMConstInt(L->i8, 0, 0), "");
+  return r;
+}
+
+/* ---- operators ----------------------------------------------------------- */
+
+static LLVMValueRef compare(lower *L, int op, seg_tykind k, LLVMValueRef a, LLVMValueRef b) {
+  if (k == TY_FLOAT64) {
+    static const LLVMRealPredicate fp[] = {LLVMRealOEQ, LLVMRealONE, LLVMRealOLT, LLVMRealOLE, LLVMRealOGT, LLVMRealOGE};
+    return LLVMBuildFCmp(L->B, fp[op], a, b, "");
+  }
+  static const LLVMIntPredicate ip[] = {LLVMIntEQ, LLVMIntNE, LLVMIntSLT, LLVMIntSLE, LLVMIntSGT, LLVMIntSGE};
+  return LLVMBuildICmp(L->B, ip[op], a, b, "");
+}
+
+static lv and3(lower *L, lv a, lv b) {
+  lv r;
+  r.v = LLVMBuildAnd(L->B, a.v, b.v, "");
+  if (!a.null && !b.null) {
+    r.null = NULL;
+    return r;
+  }
+  /* unknown unless one side is a known false */
+  LLVMValueRef a_false = LLVMBuildAnd(L->B, LLVMBuildNot(L->B, null_of(L, a.null), ""), LLVMBuildNot(L->B, a.v, ""), "");
+  LLVMValueRef b_false = LLVMBuildAnd(L->B, LLVMBuildNot(L->B, null_of(L, b.null), ""), LLVMBuildNot(L->B, b.v, ""), "");
+  LLVMValueRef any_false = LLVMBuildOr(L->B, a_false, b_false, "");
+  r.null = LLVMBuildAnd(L->B, or_null(L, a.null, b.null), LLVMBuildNot(L->B, any_false, ""), "");
+  r.v = LLVMBuildAnd(L->B, r.v, LLVMBuildNot(L->B, any_false, ""), "");
+  return r;
+}
+
+static lv or3(lower *L, lv a, lv b) {
+  lv r;
+  if (!a.null && !b.null) {
+    r.v = LLVMBuildOr(L->B, a.v, b.v, "");
+    r.null = NULL;
+    return r;
+  }
+  LLVMValueRef a_true = LLVMBuildAnd(L->B, LLVMBuildNot(L->B, null_of(L, a.null), ""), a.v, "");
+  LLVMValueRef b_true = LLVMBuildAnd(L->B, LLVMBuildNot(L->B, null_of(L, b.null), ""), b.v, "");
+  r.v = LLVMBuildOr(L->B, a_true, b_true, "");
+  r.null = LLVMBuildAnd(L->B, or_null(L, a.null, b.null), LLVMBuildNot(L->B, r.v, ""), "");
+  return r;
+}
+
+static LLVMValueRef is_finite(lower *L, LLVMValueRef x) {
+  LLVMTypeRef t = L->f64;
+  LLVMValueRef fabs = compat_intrinsic(L->M, "llvm.fabs", &t, 1);
+  LLVMValueRef ax = LLVMBuildCall2(L->B, compat_intrinsic_type(L->C, "llvm.fabs", &t, 1), fabs, &x, 1, "");
+  return LLVMBuildFCmp(L->B, LLVMRealOLT, ax, LLVMConstReal(L->f64, INFINITY), "");
+}
+
+static lv float_result(lower *L, LLVMValueRef v, LLVMValueRef null) {
+  lv r = {v, or_null(L, null, LLVMBuildNot(L->B, is_finite(L, v), ""))};
+  return r;
+}
+
+static LLVMValueRef call1(lower *L, const char *intrinsic, LLVMValueRef x) {
+  LLVMTypeRef t = LLVMTypeOf(x);
+  return LLVMBuildCall2(L->B, compat_intrinsic_type(L->C, intrinsic, &t, 1), compat_intrinsic(L->M, intrinsic, &t, 1), &x, 1, "");
+}
+
+/* a * b with a flag for int64 overflow */
+static LLVMValueRef mul_ovf(lower *L, LLVMValueRef a, LLVMValueRef b, LLVMValueRef *ovf) {
+  LLVMValueRef w = LLVMBuildMul(L->B, LLVMBuildSExt(L->B, a, L->i128, ""), LLVMBuildSExt(L->B, b, L->i128, ""), "");
+  LLVMValueRef r = LLVMBuildTrunc(L->B, w, L->i64, "");
+  *ovf = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildSExt(L->B, r, L->i128, ""), w, "");
+  return r;
+}
+
+static lv lower_arith(lower *L, ast *n) {
+  lv a = lower_node(L, n->a), b = lower_node(L, n->b), r;
+  LLVMValueRef null = or_null(L, a.null, b.null), ovf;
+  if (n->type.kind == TY_FLOAT64) {
+    switch (n->kind) {
+    case AST_ADD: return float_result(L, LLVMBuildFAdd(L->B, a.v, b.v, ""), null);
+    case AST_SUB: return float_result(L, LLVMBuildFSub(L->B, a.v, b.v, ""), null);
+    case AST_MUL: return float_result(L, LLVMBuildFMul(L->B, a.v, b.v, ""), null);
+    default: {
+      LLVMValueRef zero = LLVMBuildFCmp(L->B, LLVMRealOEQ, b.v, LLVMConstReal(L->f64, 0), "");
+      LLVMValueRef safe = LLVMBuildSelect(L->B, zero, LLVMConstReal(L->f64, 1), b.v, "");
+      LLVMValueRef v = n->kind == AST_DIV ? LLVMBuildFDiv(L->B, a.v, safe, "") : LLVMBuildFRem(L->B, a.v, safe, "");
+      return float_result(L, v, or_null(L, null, zero));
+    }
+    }
+  }
+  switch (n->kind) {
+  case AST_ADD:
+    r.v = LLVMBuildAdd(L->B, a.v, b.v, "");
+    ovf = LLVMBuildAnd(L->B, LLVMBuildXor(L->B, a.v, r.v, ""), LLVMBuildXor(L->B, b.v, r.v, ""), "");
+    ovf = LLVMBuildICmp(L->B, LLVMIntSLT, ovf, c64(L, 0), "");
+    break;
+  case AST_SUB:
+    r.v = LLVMBuildSub(L->B, a.v, b.v, "");
+    ovf = LLVMBuildAnd(L->B, LLVMBuildXor(L->B, a.v, b.v, ""), LLVMBuildXor(L->B, a.v, r.v, ""), "");
+    ovf = LLVMBuildICmp(L->B, LLVMIntSLT, ovf, c64(L, 0), "");
+    break;
+  case AST_MUL:
+    r.v = mul_ovf(L, a.v, b.v, &ovf);
+    break;
+  default: { /* AST_MOD: the dividend's sign; x % 0 is null, x % -1 is 0 */
+    LLVMValueRef zero = LLVMBuildICmp(L->B, LLVMIntEQ, b.v, c64(L, 0), "");
+    LLVMValueRef minus1 = LLVMBuildICmp(L->B, LLVMIntEQ, b.v, c64(L, -1), "");
+    LLVMValueRef safe = LLVMBuildSelect(L->B, LLVMBuildOr(L->B, zero, minus1, ""), c64(L, 1), b.v, "");
+    r.v = LLVMBuildSelect(L->B, minus1, c64(L, 0), LLVMBuildSRem(L->B, a.v, safe, ""), "");
+    ovf = zero;
+  }
+  }
+  r.null = or_null(L, null, ovf);
+  return r;
+}
+
+static int64_t pow10i(int n) {
+  int64_t v = 1;
+  while (n-- > 0) v *= 10;
+  return v;
+}
+
+static lv lower_cast(lower *L, ast *n) {
+  lv a = lower_node(L, n->a), r = a;
+  seg_type from = n->a->type, to = n->type;
+  if (to.kind == TY_FLOAT64) {
+    r.v = LLVMBuildSIToFP(L->B, a.v, L->f64, "");
+    if (from.kind == TY_DECIMAL) r.v = LLVMBuildFDiv(L->B, r.v, LLVMConstReal(L->f64, (double)pow10i(from.scale)), "");
+  } else if (to.kind == TY_DECIMAL) {
+    int64_t m = pow10i(to.scale - (from.kind == TY_DECIMAL ? from.scale : 0));
+    LLVMValueRef hi = LLVMBuildICmp(L->B, LLVMIntSGT, a.v, c64(L, INT64_MAX / m), "");
+    LLVMValueRef lo = LLVMBuildICmp(L->B, LLVMIntSLT, a.v, c64(L, INT64_MIN / m), "");
+    r.v = LLVMBuildMul(L->B, a.v, c64(L, m), "");
+    r.null = or_null(L, a.null, LLVMBuildOr(L->B, hi, lo, ""));
+  } else if (to.kind == TY_TIMESTAMP) {
+    r.v = LLVMBuildMul(L->B, a.v, c64(L, CAL_USEC_PER_DAY), "");
+  }
+  return r;
+}
+
+/* civil date parts of a day number, as the interpreter's calendar.c */
+static void civil(lower *L, LLVMValueRef days, LLVMValueRef *y, LLVMValueRef *m, LLVMValueRef *d) {
+  LLVMBuilderRef B = L->B;
+  LLVMValueRef z = LLVMBuildAdd(B, days, c64(L, 719468), "");
+  LLVMValueRef era = floordiv(L, z, 146097);
+  LLVMValueRef doe = LLVMBuildSub(B, z, LLVMBuildMul(B, era, c64(L, 146097), ""), "");
+  LLVMValueRef t = LLVMBuildAdd(B, LLVMBuildSub(B, doe, LLVMBuildSDiv(B, doe, c64(L, 1460), ""), ""),
+                                LLVMBuildSDiv(B, doe, c64(L, 36524), ""), "");
+  t = LLVMBuildSub(B, t, LLVMBuildSDiv(B, doe, c64(L, 146096), ""), "");
+  LLVMValueRef yoe = LLVMBuildSDiv(B, t, c64(L, 365), "");
+  LLVMValueRef doy = LLVMBuildSub(B, doe,
+                                  LLVMBuildSub(B, LLVMBuildAdd(B, LLVMBuildMul(B, yoe, c64(L, 365), ""), LLVMBuildSDiv(B, yoe, c64(L, 4), ""), ""),
+                                               LLVMBuildSDiv(B, yoe, c64(L, 100), ""), ""), "");
+  LLVMValueRef mp = LLVMBuildSDiv(B, LLVMBuildAdd(B, LLVMBuildMul(B, doy, c64(L, 5), ""), c64(L, 2), ""), c64(L, 153), "");
+  *d = LLVMBuildAdd(B, LLVMBuildSub(B, doy, LLVMBuildSDiv(B, LLVMBuildAdd(B, LLVMBuildMul(B, mp, c64(L, 153), ""), c64(L, 2), ""), c64(L, 5), ""), ""), c64(L, 1), "");
+  LLVMValueRef small = LLVMBuildICmp(B, LLVMIntSLT, mp, c64(L, 10), "");
+  *m = LLVMBuildSelect(B, small, LLVMBuildAdd(B, mp, c64(L, 3), ""), LLVMBuildSub(B, mp, c64(L, 9), ""), "");
+  LLVMValueRef le2 = LLVMBuildICmp(B, LLVMIntSLE, *m, c64(L, 2), "");
+  *y = LLVMBuildAdd(B, LLVMBuildAdd(B, yoe, LLVMBuildMul(B, era, c64(L, 400), ""), ""), LLVMBuildZExt(B, le2, L->i64, ""), "");
+}
+
+static LLVMValueRef days_of(lower *L, seg_tykind k, LLVMValueRef v) {
+  return k == TY_DATE ? v : floordiv(L, v, CAL_USEC_PER_DAY);
+}
+
+/* round half away from zero to a multiple of constant d */
+static lv round_to(lower *L, LLVMValueRef x, int64_t d) {
+  lv r = {x, NULL};
+  if (d == 1) return r;
+  LLVMValueRef q = LLVMBuildSDiv(L->B, x, c64(L, d), "");
+  LLVMValueRef rem = LLVMBuildSRem(L->B, x, c64(L, d), "");
+  LLVMValueRef arem = LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, rem, c64(L, 0), ""), LLVMBuildNeg(L->B, rem, ""), rem, "");
+  LLVMValueRef up = LLVMBuildICmp(L->B, LLVMIntSGE, arem, LLVMBuildSub(L->B, c64(L, d), arem, ""), "");
+  LLVMValueRef step = LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, x, c64(L, 0), ""), c64(L, -1), c64(L, 1), "");
+  q = LLVMBuildAdd(L->B, q, LLVMBuildSelect(L->B, up, step, c64(L, 0), ""), "");
+  r.v = mul_ovf(L, q, c64(L, d), &r.null);
+  return r;
+}
+
+static lv lower_call(lower *L, ast *n) {
+  lv a[2] = {{0}, {0}};
+  LLVMValueRef null = NULL;
+  for (int i = 0; i < n->nargs; i++) {
+    a[i] = lower_node(L, n->args[i]);
+    null = or_null(L, null, a[i].null);
+  }
+  seg_type t0 = n->args[0]->type;
+  bool fl = t0.kind == TY_FLOAT64;
+  int scale = t0.kind == TY_DECIMAL ? t0.scale : 0;
+  lv r = {NULL, null};
+  LLVMValueRef now = n->op == BI_DAYS_SINCE || n->op == BI_AGE_YEARS ? load_ctx(L, CTX_NOW, L->i64) : NULL;
+  switch ((builtin_id)n->op) {
+  case BI_ABS:
+    if (fl) {
+      r.v = call1(L, "llvm.fabs", a[0].v);
+    } else {
+      LLVMValueRef neg = LLVMBuildICmp(L->B, LLVMIntSLT, a[0].v, c64(L, 0), "");
+      r.v = LLVMBuildSelect(L->B, neg, LLVMBuildNeg(L->B, a[0].v, ""), a[0].v, "");
+      r.null = or_null(L, null, LLVMBuildICmp(L->B, LLVMIntEQ, a[0].v, c64(L, INT64_MIN), ""));
+    }
+    break;
+  case BI_MIN:
+  case BI_MAX: {
+    LLVMValueRef pick_a = compare(L, n->op == BI_MIN ? CMP_LE : CMP_GT, t0.kind, a[0].v, a[1].v);
+    r.v = LLVMBuildSelect(L->B, pick_a, a[0].v, a[1].v, "");
+    break;
+  }
+  case BI_ROUND: {
+    int64_t digits = n->nargs == 2 ? (n->args[1]->kind == AST_NEG ? -n->args[1]->a->v.i : n->args[1]->v.i) : 0;
+    if (fl) {
+      if (digits > 300 || digits < -300) {
+        r.v = digits > 0 ? a[0].v : LLVMBuildFMul(L->B, LLVMConstReal(L->f64, 0.0), a[0].v, "");
+        break;
+      }
+      LLVMValueRef m = LLVMConstReal(L->f64, pow(10.0, (double)(digits < 0 ? -digits : digits)));
+      if (digits >= 0) r.v = LLVMBuildFDiv(L->B, call1(L, "llvm.round", LLVMBuildFMul(L->B, a[0].v, m, "")), m, "");
+      else r.v = LLVMBuildFMul(L->B, call1(L, "llvm.round", LLVMBuildFDiv(L->B, a[0].v, m, "")), m, "");
+      return float_result(L, r.v, null);
+    }
+    int64_t drop = scale - digits;
+    if (drop <= 0) r.v = a[0].v;
+    else if (drop > 18) r.v = c64(L, 0);
+    else {
+      lv q = round_to(L, a[0].v, pow10i((int)drop));
+      r.v = q.v;
+      r.null = or_null(L, null, q.null);
+    }
+    break;
+  }
+  case BI_FLOOR:
+  case BI_CEIL: {
+    if (fl) {
+      r.v = call1(L, n->op == BI_FLOOR ? "llvm.floor" : "llvm.ceil", a[0].v);
+      break;
+    }
+    int64_t d = pow10i(scale);
+    LLVMValueRef q = floordiv(L, a[0].v, d);
+    if (n->op == BI_CEIL) {
+      LLVMValueRef exact = LLVMBuildICmp(L->B, LLVMIntEQ, LLVMBuildMul(L->B, q, c64(L, d), ""), a[0].v, "");
+      q = LLVMBuildAdd(L->B, q, LLVMBuildZExt(L->B, LLVMBuildNot(L->B, exact, ""), L->i64, ""), "");
+    }
+    LLVMValueRef ovf;
+    r.v = mul_ovf(L, q, c64(L, d), &ovf);
+    r.null = or_null(L, null, ovf);
+    break;
+  }
+  case BI_DAYS_SINCE: {
+    LLVMValueRef ts = t0.kind == TY_DATE ? LLVMBuildMul(L->B, a[0].v, c64(L, CAL_USEC_PER_DAY), "") : a[0].v;
+    r.v = floordiv(L, LLVMBuildSub(L->B, now, ts, ""), CAL_USEC_PER_DAY);
+    break;
+  }
+  case BI_DATE: r.v = days_of(L, t0.kind, a[0].v); break;
+  case BI_YEAR:
+  case BI_MONTH:
+  case BI_DAY: {
+    LLVMValueRef y, m, d;
+    civil(L, days_of(L, t0.kind, a[0].v), &y, &m, &d);
+    r.v = n->op == BI_YEAR ? y : n->op == BI_MONTH ? m : d;
+    break;
+  }
+  case BI_WEEKDAY: r.v = LLVMBuildAdd(L->B, floormod(L, LLVMBuildAdd(L->B, days_of(L, t0.kind, a[0].v), c64(L, 3), ""), 7), c64(L, 1), ""); break;
+  case BI_HOUR: r.v = LLVMBuildSDiv(L->B, floormod(L, a[0].v, CAL_USEC_PER_DAY), c64(L, 3600 * CAL_USEC_PER_SEC), ""); break;
+  case BI_AGE_YEARS: {
+    LLVMValueRef fy, fm, fd, ty, tm, td;
+    civil(L, days_of(L, t0.kind, a[0].v), &fy, &fm, &fd);
+    civil(L, floordiv(L, now, CAL_USEC_PER_DAY), &ty, &tm, &td);
+    LLVMValueRef before = LLVMBuildOr(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, tm, fm, ""),
+                                      LLVMBuildAnd(L->B, LLVMBuildICmp(L->B, LLVMIntEQ, tm, fm, ""), LLVMBuildICmp(L->B, LLVMIntSLT, td, fd, ""), ""), "");
+    r.v = LLVMBuildSub(L->B, LLVMBuildSub(L->B, ty, fy, ""), LLVMBuildZExt(L->B, before, L->i64, ""), "");
+    break;
+  }
+  default: /* string functions are lifted or slow; never here */
+    r.v = c64(L, 0);
+    r.null = cbool(L, true);
+    break;
+  }
+  return r;
+}
+
+/* x in [items] */
+static lv lower_in(lower *L, ast *n) {
+  lv x = lower_node(L, n->a);
+  LLVMValueRef found = cbool(L, false), saw_null = NULL;
+  for (int i = 0; i < n->b->nargs; i++) {
+    lv it = lower_node(L, n->b->args[i]);
+    LLVMValueRef eq = compare(L, CMP_EQ, n->a->type.kind, x.v, it.v);
+    if (it.null) eq = LLVMBuildAnd(L->B, eq, LLVMBuildNot(L->B, it.null, ""), "");
+    found = LLVMBuildOr(L->B, found, eq, "");
+    saw_null = or_null(L, saw_null, it.null);
+  }
+  lv r;
+  r.v = n->kind == AST_IN ? found : LLVMBuildNot(L->B, found, "");
+  r.null = saw_null ? LLVMBuildAnd(L->B, saw_null, LLVMBuildNot(L->B, found, ""), "") : NULL;
+  r.null = or_null(L, x.null, r.null);
+  return r;
+}
+
+static lv lower_segment(lower *L, int index) {
+  if (!L->seg_done[index]) {
+    const seg_segment *s = L->pk->prog->segments.items[index];
+    lv v = lower_node(L, s->rule);
+    lv m = {v.null ? LLVMBuildAnd(L->B, v.v, LLVMBuildNot(L->B, v.null, ""), "") : v.v, NULL};
+    L->seg_cache[index] = m;
+    L->seg_done[index] = true;
+  }
+  return L->seg_cache[index];
+}
+
+/* Lowers one checked node to a (value, null) pair. */
+static lv lower_node(lower *L, ast *n) {
+  lv a, b, r = {0};
+  int field = -1;
+  if (n->type.kind != TY_STRING && has_string(n)) {
+    if (liftable(L->pk->prog, n, &field)) return lower_lift(L, n, field);
+    bool native = n->kind == AST_CMP || n->kind == AST_IN || n->kind == AST_NOT_IN || n->kind == AST_BETWEEN ||
+                  n->kind == AST_IS_NULL || n->kind == AST_IS_NOT_NULL;
+    if (native && n->kind != AST_IS_NULL && n->kind != AST_IS_NOT_NULL) {
+      native = codeable(n->a) && (!n->b || n->kind == AST_IN || n->kind == AST_NOT_IN || codeable(n->b)) && (!n->c || codeable(n->c));
+      for (int i = 0; native && (n->kind == AST_IN || n->kind == AST_NOT_IN) && i < n->b->nargs; i++) native = codeable(n->b->args[i]);
+    }
+    bool children_ok = n->kind == AST_AND || n->kind == AST_OR || n->kind == AST_NOT || n->kind == AST_COALESCE;
+    if (!native && !children_ok && n->kind != AST_IS_NULL && n->kind != AST_IS_NOT_NULL) return lower_slow(L, n);
+  }
+  switch (n->kind) {
+  case AST_LIT_NULL: case AST_LIT_BOOL: case AST_LIT_INT: case AST_LIT_DEC: case AST_LIT_DATE:
+  case AST_LIT_TS: case AST_LIT_DUR: case AST_ENUMLIT:
+    return lower_literal(L, n);
+  case AST_NOW: r.v = load_ctx(L, CTX_NOW, L->i64); return r;
+  case AST_TODAY: r.v = floordiv(L, load_ctx(L, CTX_NOW, L->i64), CAL_USEC_PER_DAY); return r;
+  case AST_FIELD: return lower_field(L, n->index);
+  case AST_CONSTREF: return lower_const(L, n);
+  case AST_SEGREF: return lower_segment(L, n->index);
+  case AST_AND: return and3(L, lower_node(L, n->a), lower_node(L, n->b));
+  case AST_OR: return or3(L, lower_node(L, n->a), lower_node(L, n->b));
+  case AST_NOT:
+    a = lower_node(L, n->a);
+    r.v = LLVMBuildNot(L->B, a.v, "");
+    r.null = a.null;
+    return r;
+  case AST_CMP:
+    a = lower_node(L, n->a);
+    b = lower_node(L, n->b);
+    r.v = compare(L, n->op, n->a->type.kind, a.v, b.v);
+    r.null = or_null(L, a.null, b.null);
+    return r;
+  case AST_BETWEEN: {
+    lv x = lower_node(L, n->a), lo = lower_node(L, n->b), hi = lower_node(L, n->c);
+    lv ge = {compare(L, CMP_GE, n->a->type.kind, x.v, lo.v), or_null(L, x.null, lo.null)};
+    lv le = {compare(L, CMP_LE, n->a->type.kind, x.v, hi.v), or_null(L, x.null, hi.null)};
+    return and3(L, ge, le);
+  }
+  case AST_IN:
+  case AST_NOT_IN: return lower_in(L, n);
+  case AST_IS_NULL:
+  case AST_IS_NOT_NULL:
+    if (n->a->type.kind == TY_STRING && !codeable(n->a)) {
+      int f = -1;
+      if (liftable(L->pk->prog, n, &f)) return lower_lift(L, n, f);
+      return lower_slow(L, n);
+    }
+    a = lower_node(L, n->a);
+    r.v = null_of(L, a.null);
+    if (n->kind == AST_IS_NOT_NULL) r.v = LLVMBuildNot(L->B, r.v, "");
+    return r;
+  case AST_COALESCE:
+    a = lower_node(L, n->a);
+    b = lower_node(L, n->b);
+    if (!a.null) return a;
+    r.v = LLVMBuildSelect(L->B, a.null, b.v, a.v, "");
+    r.null = b.null ? LLVMBuildAnd(L->B, a.null, b.null, "") : NULL;
+    return r;
+  case AST_ADD: case AST_SUB: case AST_MUL: case AST_DIV: case AST_MOD: return lower_arith(L, n);
+  case AST_NEG:
+    a = lower_node(L, n->a);
+    if (n->type.kind == TY_FLOAT64) {
+      r.v = LLVMBuildFNeg(L->B, a.v, "");
+      r.null = a.null;
+    } else {
+      r.v = LLVMBuildNeg(L->B, a.v, "");
+      r.null = or_null(L, a.null, LLVMBuildICmp(L->B, LLVMIntEQ, a.v, c64(L, INT64_MIN), ""));
+    }
+    return r;
+  case AST_CAST: return lower_cast(L, n);
+  case AST_HAS:
+  case AST_HAS_ANY:
+  case AST_HAS_ALL: {
+    a = lower_node(L, n->a);
+    LLVMValueRef m = LLVMBuildAnd(L->B, a.v, c64(L, n->v.i), "");
+    r.v = LLVMBuildICmp(L->B, n->kind == AST_HAS_ALL ? LLVMIntEQ : LLVMIntNE, m, n->kind == AST_HAS_ALL ? c64(L, n->v.i) : c64(L, 0), "");
+    r.null = a.null;
+    return r;
+  }
+  case AST_IS_EMPTY:
+    a = lower_node(L, n->a);
+    r.v = LLVMBuildICmp(L->B, LLVMIntEQ, a.v, c64(L, 0), "");
+    r.null = a.null;
+    return r;
+  case AST_CALL: return lower_call(L, n);
+  default:
+    r.v = c64(L, 0);
+    r.null = cbool(L, true);
+    return r;
+  }
+}
+
+/* ---- the pack function --------------------------------------------------- */
+
+LLVMModuleRef lower_pack(seg_pack *pk, LLVMContextRef C) {
+  lower L = {0};
+  L.pk = pk;
+  L.C = C;
+  L.M = LLVMModuleCreateWithNameInContext("segc_pack", C);
+  L.B = LLVMCreateBuilderInContext(C);
+  L.i1 = LLVMInt1TypeInContext(C);
+  L.i8 = LLVMInt8TypeInContext(C);
+  L.i32 = LLVMInt32TypeInContext(C);
+  L.i64 = LLVMInt64TypeInContext(C);
+  L.i128 = LLVMIntTypeInContext(C, 128);
+  L.f64 = LLVMDoubleTypeInContext(C);
+  LLVMTypeRef p8 = ptr_to(&L, L.i8);
+  LLVMTypeRef slow_args[] = {p8, L.i64, L.i64, p8};
+  L.slow_t = LLVMFunctionType(L.i64, slow_args, 4, 0);
+  LLVMTypeRef ctx_fields[] = {L.i64, ptr_to(&L, L.i64), ptr_to(&L, p8), ptr_to(&L, p8), L.i64, p8, ptr_to(&L, L.slow_t), L.i64};
+  L.ctx_t = LLVMStructTypeInContext(C, ctx_fields, 8, 0);
+  LLVMTypeRef params[] = {p8, L.i64, ptr_to(&L, L.ctx_t), p8, L.i64};
+  LLVMValueRef fn = LLVMAddFunction(L.M, "pack_eval", LLVMFunctionType(LLVMVoidTypeInContext(C), params, 5, 0));
+  unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
+  unsigned readonly = LLVMGetEnumAttributeKindForName("readonly", 8);
+  unsigned nocapture = LLVMGetEnumAttributeKindForName("nocapture", 9);
+  for (unsigned i = 1; i <= 4; i += 1) {
+    if (i == 2) continue;
+    LLVMAddAttributeAtIndex(fn, i, LLVMCreateEnumAttribute(C, noalias, 0));
+    LLVMAddAttributeAtIndex(fn, i, LLVMCreateEnumAttribute(C, nocapture, 0));
+    if (i != 4) LLVMAddAttributeAtIndex(fn, i, LLVMCreateEnumAttribute(C, readonly, 0));
+  }
+  L.block = LLVMGetParam(fn, 0);
+  LLVMValueRef n = LLVMGetParam(fn, 1);
+  L.ctx = LLVMGetParam(fn, 2);
+  L.out = LLVMGetParam(fn, 3);
+  L.stride = LLVMGetParam(fn, 4);
+
+  LLVMBasicBlockRef b_entry = LLVMAppendBasicBlockInContext(C, fn, "entry");
+  LLVMBasicBlockRef b_loop = LLVMAppendBasicBlockInContext(C, fn, "loop");
+  LLVMBasicBlockRef b_done = LLVMAppendBasicBlockInContext(C, fn, "done");
+  L.entry = b_entry;
+  LLVMPositionBuilderAtEnd(L.B, b_entry);
+  LLVMBuildCondBr(L.B, LLVMBuildICmp(L.B, LLVMIntSGT, n, c64(&L, 0), ""), b_loop, b_done);
+
+  LLVMPositionBuilderAtEnd(L.B, b_loop);
+  L.i = LLVMBuildPhi(L.B, L.i64, "i");
+  int nseg = pk->prog->segments.n;
+  L.seg_cache = calloc((size_t)nseg + 1, sizeof(lv));
+  L.seg_done = calloc((size_t)nseg + 1, sizeof(bool));
+  for (int k = 0; k < pk->noutputs; k++) {
+    const pack_output *o = &pk->outputs[k];
+    lv v = o->is_segment ? lower_segment(&L, ((seg_segment *)pk->prog->segments.items[k])->index) : lower_node(&L, o->expr);
+    /* byte = null ? UNKNOWN : value */
+    LLVMValueRef byte = LLVMBuildZExt(L.B, v.v, L.i8, "");
+    if (v.null) byte = LLVMBuildSelect(L.B, v.null, LLVMConstInt(L.i8, OUT_UNKNOWN, 0), byte, "");
+    /* the stride is the block size, a constant, so the vectoriser sees the
+       output rows cannot overlap */
+    LLVMValueRef idx = LLVMBuildAdd(L.B, c64(&L, (int64_t)k * RT_BLOCK), L.i, "");
+    LLVMBuildStore(L.B, byte, LLVMBuildGEP2(L.B, L.i8, L.out, &idx, 1, ""));
+  }
+  LLVMValueRef next = LLVMBuildAdd(L.B, L.i, c64(&L, 1), "");
+  LLVMBasicBlockRef b_body_end = LLVMGetInsertBlock(L.B);
+  LLVMBuildCondBr(L.B, LLVMBuildICmp(L.B, LLVMIntSLT, next, n, ""), b_loop, b_done);
+  LLVMValueRef zero = c64(&L, 0);
+  LLVMAddIncoming(L.i, &zero, &b_entry, 1);
+  LLVMAddIncoming(L.i, &next, &b_body_end, 1);
+  LLVMPositionBuilderAtEnd(L.B, b_done);
+  LLVMBuildRetVoid(L.B);
+
+  free(L.seg_cache);
+  free(L.seg_done);
+  LLVMDisposeBuilder(L.B);
+  return L.M;
+}

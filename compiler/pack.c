@@ -1,0 +1,165 @@
+/* compiler/pack.c — a pack's outputs, and its compilation pipeline:
+ * lower -> verify -> optimise (O3 for the host CPU) -> JIT with ORC, or emit
+ * the IR / assembly instead.  One LLVM context and one JIT per pack. */
+#include "pack.h"
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Error.h>
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Orc.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "llvm_compat.h"
+#include "lower.h"
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+seg_pack *pack_new(seg_program *prog, ast **extra, const char **extra_names, int nextra) {
+  seg_pack *p = calloc(1, sizeof *p);
+  p->prog = prog;
+  rt_layout_init(&p->layout, prog->schema);
+  int nseg = prog->segments.n;
+  p->noutputs = nseg + nextra;
+  p->outputs = calloc((size_t)p->noutputs + 1, sizeof(pack_output));
+  for (int i = 0; i < nseg; i++) {
+    seg_segment *s = prog->segments.items[i];
+    p->outputs[i] = (pack_output){s->name, s->desc, s->rule, true};
+  }
+  for (int i = 0; i < nextra; i++) p->outputs[nseg + i] = (pack_output){extra_names ? extra_names[i] : "", NULL, extra[i], false};
+  return p;
+}
+
+void pack_free(seg_pack *p) {
+  if (!p) return;
+  if (p->jit) LLVMOrcDisposeLLJIT(p->jit);
+  rt_layout_free(&p->layout);
+  free(p->outputs);
+  free(p->lifts);
+  free(p->slow);
+  free(p);
+}
+
+static bool take_error(LLVMErrorRef e, const char *what, char *err, size_t errlen) {
+  if (!e) return true;
+  char *msg = LLVMGetErrorMessage(e);
+  snprintf(err, errlen, "%s: %s", what, msg);
+  LLVMDisposeErrorMessage(msg);
+  return false;
+}
+
+static LLVMTargetMachineRef host_machine(char *err, size_t errlen) {
+  static bool ready;
+  if (!ready) {
+    LLVMInitializeNativeTarget();
+    LLVMInitializeNativeAsmPrinter();
+    ready = true;
+  }
+  char *triple = LLVMGetDefaultTargetTriple();
+  LLVMTargetRef target;
+  char *msg = NULL;
+  if (LLVMGetTargetFromTriple(triple, &target, &msg)) {
+    snprintf(err, errlen, "no LLVM target for %s: %s", triple, msg);
+    LLVMDisposeMessage(msg);
+    LLVMDisposeMessage(triple);
+    return NULL;
+  }
+  char *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+  LLVMTargetMachineRef tm = LLVMCreateTargetMachine(target, triple, cpu, features, LLVMCodeGenLevelAggressive,
+                                                    LLVMRelocDefault, LLVMCodeModelJITDefault);
+  LLVMDisposeMessage(cpu);
+  LLVMDisposeMessage(features);
+  LLVMDisposeMessage(triple);
+  return tm;
+}
+
+bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errlen) {
+  double t0 = now_seconds();
+  LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
+  LLVMContextRef C = LLVMOrcThreadSafeContextGetContext(tsc);
+  p->nlifts = p->nslow = 0;
+  LLVMModuleRef M = lower_pack(p, C);
+  char *msg = NULL;
+  if (LLVMVerifyModule(M, LLVMReturnStatusAction, &msg)) {
+    snprintf(err, errlen, "internal error: the generated module does not verify: %s", msg);
+    LLVMDisposeMessage(msg);
+    LLVMDisposeModule(M);
+    LLVMOrcDisposeThreadSafeContext(tsc);
+    return false;
+  }
+  LLVMDisposeMessage(msg);
+  double t1 = now_seconds();
+  LLVMTargetMachineRef tm = host_machine(err, errlen);
+  if (!tm) {
+    LLVMDisposeModule(M);
+    LLVMOrcDisposeThreadSafeContext(tsc);
+    return false;
+  }
+  LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
+  char *layout = LLVMCopyStringRepOfTargetData(td);
+  LLVMSetDataLayout(M, layout);
+  LLVMDisposeMessage(layout);
+  LLVMDisposeTargetData(td);
+  char *triple = LLVMGetTargetMachineTriple(tm);
+  LLVMSetTarget(M, triple);
+  LLVMDisposeMessage(triple);
+  LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+  LLVMPassBuilderOptionsSetLoopVectorization(opts, 1);
+  LLVMPassBuilderOptionsSetSLPVectorization(opts, 1);
+  bool ok = take_error(LLVMRunPasses(M, "default<O3>", tm, opts), "optimising", err, errlen);
+  LLVMDisposePassBuilderOptions(opts);
+  double t2 = now_seconds();
+  p->seconds_lower = t1 - t0;
+  p->seconds_optimise = t2 - t1;
+  if (ok && mode == PACK_EMIT_IR) {
+    char *ir = LLVMPrintModuleToString(M);
+    fputs(ir, out);
+    LLVMDisposeMessage(ir);
+  } else if (ok && mode == PACK_EMIT_ASM) {
+    LLVMMemoryBufferRef buf;
+    if (LLVMTargetMachineEmitToMemoryBuffer(tm, M, LLVMAssemblyFile, &msg, &buf)) {
+      snprintf(err, errlen, "emitting assembly: %s", msg);
+      LLVMDisposeMessage(msg);
+      ok = false;
+    } else {
+      fwrite(LLVMGetBufferStart(buf), 1, LLVMGetBufferSize(buf), out);
+      LLVMDisposeMemoryBuffer(buf);
+    }
+  }
+  if (!ok || mode != PACK_NATIVE) {
+    LLVMDisposeTargetMachine(tm);
+    LLVMDisposeModule(M);
+    LLVMOrcDisposeThreadSafeContext(tsc);
+    return ok;
+  }
+  /* JIT for the same host machine: the builder takes the target machine */
+  LLVMOrcLLJITBuilderRef jb = LLVMOrcCreateLLJITBuilder();
+  LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(jb, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm));
+  LLVMOrcLLJITRef jit;
+  if (!take_error(LLVMOrcCreateLLJIT(&jit, jb), "starting the JIT", err, errlen)) {
+    LLVMDisposeModule(M);
+    LLVMOrcDisposeThreadSafeContext(tsc);
+    return false;
+  }
+  LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(M, tsc);
+  LLVMOrcDisposeThreadSafeContext(tsc);
+  if (!take_error(LLVMOrcLLJITAddLLVMIRModule(jit, LLVMOrcLLJITGetMainJITDylib(jit), tsm), "adding the module", err, errlen)) {
+    LLVMOrcDisposeLLJIT(jit);
+    return false;
+  }
+  LLVMOrcExecutorAddress addr = 0;
+  if (!take_error(LLVMOrcLLJITLookup(jit, &addr, "pack_eval"), "compiling", err, errlen)) {
+    LLVMOrcDisposeLLJIT(jit);
+    return false;
+  }
+  p->jit = jit;
+  p->eval = (pack_eval_fn)(uintptr_t)addr;
+  p->seconds_jit = now_seconds() - t2;
+  return true;
+}

@@ -1,0 +1,70 @@
+/* compiler/pack.h — a compiled rule pack and the context its code reads.
+ *
+ * A pack has outputs (every segment, then any extra expressions such as a
+ * test's expectations), one native function that evaluates all of them for a
+ * block of records, and the description of what that function expects at run
+ * time: const values, per-dictionary-string tables for string predicates
+ * ("lifts"), and expressions left to the interpreter ("slow" ones: string
+ * operations over two fields).  pack_ctx is shared with the generated code:
+ * its layout is mirrored in compiler/lower.c (ctx_field_*), keep them in
+ * step. */
+#ifndef SEGC_PACK_H
+#define SEGC_PACK_H
+
+#include "lang/ast.h"
+#include "runtime/table.h"
+
+/* Output bytes: one per record and output. */
+enum { OUT_FALSE = 0, OUT_TRUE = 1, OUT_UNKNOWN = 2 };
+
+typedef struct pack_ctx {
+  int64_t now;                     /* the as-of instant, usec */
+  const int64_t *consts;           /* const values (float64 as its bits) */
+  const void *const *lift_vals;    /* per lift: uint8 truth[] for bools, int64[] otherwise */
+  const uint8_t *const *lift_nulls;/* per lift (non-bool): 1 when null */
+  int64_t ndict;                   /* the null slot of every lift table */
+  void *slow_user;
+  int64_t (*slow_eval)(void *user, int64_t expr, int64_t row, uint8_t *isnull);
+  int64_t first_row;               /* global number of the block's first record */
+} pack_ctx;
+
+/* out holds RT_BLOCK bytes per output: out[k * RT_BLOCK + i]; n <= RT_BLOCK. */
+typedef void (*pack_eval_fn)(const uint8_t *block, int64_t n, const pack_ctx *ctx, uint8_t *out,
+                             int64_t stride);
+
+typedef struct pack_output {
+  const char *name;
+  const char *desc;
+  ast *expr;
+  bool is_segment;
+} pack_output;
+
+typedef struct pack_lift {
+  ast *node;
+  int field;        /* the string field it reads, or -1 for none */
+} pack_lift;
+
+typedef struct seg_pack {
+  seg_program *prog;
+  rt_layout layout;
+  pack_output *outputs;
+  int noutputs;
+  pack_lift *lifts;
+  int nlifts;
+  ast **slow;
+  int nslow;
+  /* the JIT */
+  void *jit;
+  pack_eval_fn eval;
+  double seconds_lower, seconds_optimise, seconds_jit;
+} seg_pack;
+
+/* Plans the outputs of a checked program plus `nextra` expressions. */
+seg_pack *pack_new(seg_program *prog, ast **extra, const char **extra_names, int nextra);
+void pack_free(seg_pack *p);
+
+typedef enum { PACK_NATIVE, PACK_EMIT_IR, PACK_EMIT_ASM } pack_mode;
+/* Lowers, optimises and JIT-compiles (or writes IR/assembly to `out`). */
+bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,166 @@
+/* lang/ast.h — the syntax tree and the declarations of a program.
+ *
+ * The parser builds nodes through the ast_* builders (one call per grammar
+ * action); the checker then resolves names in place (NAME -> FIELD, CONSTREF,
+ * SEGREF, ENUMLIT), fills `type` and `nullable` on every node and inserts
+ * CAST nodes so that later stages never guess.  Everything lives in the
+ * program's arena. */
+#ifndef SEGC_AST_H
+#define SEGC_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "types.h"
+
+typedef enum {
+#define X(k, s) AST_##k,
+#include "ast_nodes.def"
+#undef X
+  AST__COUNT
+} ast_kind;
+
+extern const char *const ast_kind_names[AST__COUNT];
+
+typedef enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE } cmp_op;
+extern const char *const cmp_op_text[6];
+
+typedef struct ast ast;
+struct ast {
+  ast_kind kind;
+  seg_span span;
+  int op;              /* CMP: cmp_op; CALL: builtin id; */
+  ast *a, *b, *c;      /* operands */
+  ast **args;          /* CALL arguments, LIST items */
+  int nargs;
+  const char *name;    /* NAME/MEMBER/CALL identifier (interned); LIT_STR bytes */
+  uint32_t len;        /* LIT_STR length */
+  union {
+    int64_t i;         /* LIT_INT, LIT_BOOL, LIT_DEC (scaled), dates, timestamps, durations */
+    double f;
+  } v;
+  int index;           /* resolved field / const / segment / member / list-of-consts */
+  /* filled by the checker */
+  seg_type type;
+  bool nullable;
+  int id;              /* dense number of the node in its program */
+};
+
+typedef struct seg_const {
+  const char *name;
+  seg_span span;
+  const char *desc;
+  ast *value;
+  seg_type type;
+  int index;
+} seg_const;
+
+typedef struct seg_segment seg_segment;
+struct seg_segment {
+  const char *name;        /* full name: parent.child */
+  const char *short_name;
+  seg_span span;           /* the name */
+  const char *desc;
+  ast *rule;               /* for a child: its own rule (the parent is implied) */
+  seg_segment *parent;
+  int index;
+  int state;               /* cycle detection */
+};
+
+typedef struct seg_given {
+  const char *field;
+  seg_span span;
+  ast *value;
+} seg_given;
+
+typedef struct seg_test {
+  const char *name;
+  seg_span span;
+  ast *as_of;              /* NULL: the default as-of */
+  seg_given *given;
+  int ngiven;
+  ast **expects;
+  int nexpects;
+} seg_test;
+
+/* A whole program: every file after imports, one schema. */
+typedef struct seg_program {
+  arena *a;
+  seg_diags diags;
+  seg_schema *schema;
+  seg_span schema_span;
+  ptrvec consts;    /* seg_const* */
+  ptrvec segments;  /* seg_segment*, in declaration order */
+  ptrvec tests;     /* seg_test* */
+  ptrvec files;     /* const char* canonical paths already loaded */
+  ptrvec regexes;   /* regex_t* compiled by the checker for matches(); freed with the program */
+  ptrvec member_lists; /* seg_members*: identical enum/set member lists are shared */
+  int nnodes;
+  bool checked;
+} seg_program;
+
+/* The parse context handed to the bison parser and the flex scanner. */
+typedef struct seg_parse {
+  seg_program *prog;
+  int file;
+  const char *dir;           /* directory of the file, for imports */
+  ptrvec imports;            /* ast LIT_STR nodes of `import` */
+  ptrvec comments;           /* seg_span of whole-line comments */
+  ptrvec fields;             /* pending schema fields (seg_field*) while a schema is parsed */
+  int stream_start;          /* index in `fields` where the open stream's fields begin */
+  ptrvec streams;            /* seg_stream* of the schema being parsed */
+  uint32_t pos;              /* scanner position, byte offset */
+  seg_segment *parent;       /* the enclosing segment of a children block */
+  ptrvec parents;
+  seg_test *test;            /* the test being parsed */
+  ptrvec test_given, test_expects;
+  void *scanner;
+} seg_parse;
+
+/* Node builders, one per grammar action shape. */
+ast *ast_new(seg_parse *p, ast_kind k, seg_span sp);
+ast *ast_unary(seg_parse *p, ast_kind k, ast *a, seg_span sp);
+ast *ast_binary(seg_parse *p, ast_kind k, ast *a, ast *b, seg_span sp);
+ast *ast_compare(seg_parse *p, cmp_op op, ast *a, ast *b, seg_span sp);
+ast *ast_chained_compare(seg_parse *p, ast *left, cmp_op op, ast *b, seg_span sp);
+ast *ast_between(seg_parse *p, ast *x, ast *lo, ast *hi, seg_span sp);
+ast *ast_name(seg_parse *p, const char *name, seg_span sp);
+ast *ast_member(seg_parse *p, ast *a, const char *name, seg_span sp);
+ast *ast_call(seg_parse *p, const char *name, ast *list, seg_span sp);
+ast *ast_agg(seg_parse *p, const char *name, ast *source, ast *where, seg_span sp);
+ast *ast_list(seg_parse *p, ast *list, ast *item);
+ast *ast_lit_int(seg_parse *p, const char *text, seg_span sp);
+ast *ast_lit_dec(seg_parse *p, const char *text, seg_span sp);
+ast *ast_lit_str(seg_parse *p, const char *text, seg_span sp);
+ast *ast_lit_date(seg_parse *p, const char *text, seg_span sp);
+ast *ast_lit_ts(seg_parse *p, const char *text, seg_span sp);
+ast *ast_lit_dur(seg_parse *p, const char *text, seg_span sp);
+ast *ast_lit_bool(seg_parse *p, bool v, seg_span sp);
+
+/* Declaration builders. */
+void ast_import(seg_parse *p, ast *path);
+void ast_schema_begin(seg_parse *p);
+void ast_schema_field(seg_parse *p, const char *name, seg_span sp, ast *type, bool nullable, bool key);
+void ast_stream_begin(seg_parse *p);
+void ast_stream_end(seg_parse *p, const char *name, seg_span sp);
+void ast_schema_end(seg_parse *p, const char *name, seg_span sp);
+ast *ast_type(seg_parse *p, const char *name, ast *args, seg_span sp);
+void ast_const(seg_parse *p, const char *name, seg_span sp, ast *value);
+void ast_segment_begin(seg_parse *p, const char *name, seg_span sp, ast *rule);
+void ast_segment_end(seg_parse *p);
+void ast_test_begin(seg_parse *p, ast *name, seg_span sp);
+void ast_test_as_of(seg_parse *p, ast *ts);
+void ast_test_given(seg_parse *p, const char *field, seg_span sp, ast *value);
+void ast_test_expect(seg_parse *p, ast *e);
+void ast_test_end(seg_parse *p);
+void ast_comment(seg_parse *p, seg_span sp);
+const char *ast_ident(seg_parse *p, const char *text, size_t len, seg_span sp);
+
+static inline seg_span span_join(seg_span a, seg_span b) {
+  seg_span s = {a.file, a.start, b.end > a.end ? b.end : a.end};
+  return s;
+}
+
+#endif

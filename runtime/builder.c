@@ -1,0 +1,471 @@
+/* runtime/builder.c — building an rt_table in memory from records.
+ *
+ * Owns rt_builder.  Records are appended column by column at their storage
+ * width (so the builder holds about as much memory as the finished table);
+ * strings are interned on the way in (open-addressing hash table over one
+ * byte arena) and stored as provisional codes in first-seen order.
+ *
+ * rt_builder_finish then, in this order:
+ *   1. sorts the distinct strings bytewise (memcmp; a prefix sorts first) and
+ *      builds the table's one dictionary, remapping provisional codes to ranks;
+ *   2. sorts the records by key with a stable LSD radix sort over an
+ *      order-preserving unsigned image of the key (so among equal keys the
+ *      earliest added record comes first), skipped when already sorted;
+ *   3. keeps the first record of every key, reporting later ones to on_dup;
+ *   4. gathers the kept records into zeroed, 64-aligned blocks (rt_layout).
+ * A nullable key (refused by the checker) orders as its stored zero value.
+ * Allocation failure never crashes: the builder stops accepting records and
+ * finish returns UINT64_MAX with an empty table. */
+#include "table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct rt_builder {
+  const seg_schema *schema;
+  int nfields;
+  uint64_t n, cap;
+  uint8_t **col;    /* [nfields] values at storage width, NULL for streams */
+  uint8_t **nulls;  /* [nfields] null bytes, NULL when not nullable */
+  uint64_t *lines;  /* [cap] source line of each record */
+  /* interned strings */
+  char *arena;
+  size_t arena_len, arena_cap;
+  uint64_t *str_off;
+  uint32_t *str_len, *str_hash;
+  uint32_t nstr, str_cap;
+  uint32_t *ht; /* string id + 1, 0 = empty */
+  uint32_t ht_mask;
+  bool failed;
+};
+
+static uint32_t builder_hash(const char *s, size_t n) {
+  uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ n;
+  while (n >= 8) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 29;
+    s += 8, n -= 8;
+  }
+  uint64_t w = 0;
+  memcpy(&w, s, n);
+  h = (h ^ w) * UINT64_C(0xc4ceb9fe1a85ec53);
+  h ^= h >> 32;
+  return (uint32_t)h;
+}
+
+rt_builder *rt_builder_new(const seg_schema *s) {
+  rt_builder *b = calloc(1, sizeof *b);
+  if (!b) return NULL;
+  b->schema = s;
+  b->nfields = s ? s->nfields : 0;
+  b->col = calloc((size_t)b->nfields + 1, sizeof *b->col);
+  b->nulls = calloc((size_t)b->nfields + 1, sizeof *b->nulls);
+  b->ht = calloc(1024, sizeof *b->ht);
+  b->ht_mask = 1023;
+  if (!b->col || !b->nulls || !b->ht) b->failed = true;
+  return b;
+}
+
+static bool builder_grow_rows(rt_builder *b) {
+  uint64_t cap = b->cap ? b->cap * 2 : 1024;
+  for (int f = 0; f < b->nfields; f++) {
+    const seg_field *fd = &b->schema->fields[f];
+    if (fd->type.kind == TY_STREAM) continue;
+    size_t w = (size_t)ty_storage_width(fd->type.kind);
+    uint8_t *c = realloc(b->col[f], cap * w);
+    if (!c) return false;
+    b->col[f] = c;
+    if (fd->nullable) {
+      uint8_t *nb = realloc(b->nulls[f], cap);
+      if (!nb) return false;
+      b->nulls[f] = nb;
+    }
+  }
+  uint64_t *l = realloc(b->lines, cap * sizeof *l);
+  if (!l) return false;
+  b->lines = l;
+  b->cap = cap;
+  return true;
+}
+
+static bool builder_grow_ht(rt_builder *b) {
+  uint32_t size = (b->ht_mask + 1) * 2;
+  if (size == 0) return false;
+  uint32_t *ht = calloc(size, sizeof *ht);
+  if (!ht) return false;
+  for (uint32_t id = 0; id < b->nstr; id++) {
+    uint32_t i = b->str_hash[id] & (size - 1);
+    while (ht[i]) i = (i + 1) & (size - 1);
+    ht[i] = id + 1;
+  }
+  free(b->ht);
+  b->ht = ht;
+  b->ht_mask = size - 1;
+  return true;
+}
+
+/* Returns the provisional code of a string, adding it when new. */
+static bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *code) {
+  if (n > UINT32_MAX) return false;
+  uint32_t h = builder_hash(s, n);
+  uint32_t i = h & b->ht_mask;
+  for (; b->ht[i]; i = (i + 1) & b->ht_mask) {
+    uint32_t id = b->ht[i] - 1;
+    if (b->str_hash[id] == h && b->str_len[id] == n && memcmp(b->arena + b->str_off[id], s, n) == 0) {
+      *code = id;
+      return true;
+    }
+  }
+  if (b->nstr == UINT32_MAX - 1) return false;
+  if (b->nstr == b->str_cap) {
+    uint32_t cap = b->str_cap ? b->str_cap * 2 : 256;
+    if (cap < b->str_cap) cap = UINT32_MAX - 1;
+    uint64_t *o = realloc(b->str_off, (size_t)cap * sizeof *o);
+    if (!o) return false;
+    b->str_off = o;
+    uint32_t *l = realloc(b->str_len, (size_t)cap * sizeof *l);
+    if (!l) return false;
+    b->str_len = l;
+    uint32_t *hh = realloc(b->str_hash, (size_t)cap * sizeof *hh);
+    if (!hh) return false;
+    b->str_hash = hh;
+    b->str_cap = cap;
+  }
+  if (b->arena_len + n > b->arena_cap) {
+    size_t cap = b->arena_cap ? b->arena_cap * 2 : 65536;
+    while (cap < b->arena_len + n) cap *= 2;
+    char *a = realloc(b->arena, cap);
+    if (!a) return false;
+    b->arena = a;
+    b->arena_cap = cap;
+  }
+  if (n) memcpy(b->arena + b->arena_len, s, n);
+  uint32_t id = b->nstr++;
+  b->str_off[id] = b->arena_len;
+  b->str_len[id] = (uint32_t)n;
+  b->str_hash[id] = h;
+  b->arena_len += n;
+  b->ht[i] = id + 1;
+  if ((uint64_t)b->nstr * 2 > b->ht_mask && !builder_grow_ht(b)) return false;
+  *code = id;
+  return true;
+}
+
+void rt_builder_add(rt_builder *b, const rt_cell *cells, uint64_t line) {
+  if (!b || b->failed) return;
+  if (b->n == b->cap && !builder_grow_rows(b)) {
+    b->failed = true;
+    return;
+  }
+  uint64_t r = b->n;
+  for (int f = 0; f < b->nfields; f++) {
+    const seg_field *fd = &b->schema->fields[f];
+    seg_tykind k = fd->type.kind;
+    if (k == TY_STREAM) continue;
+    const rt_cell *c = &cells[f];
+    bool null = c->null && fd->nullable;
+    if (fd->nullable) b->nulls[f][r] = null;
+    uint8_t *p = b->col[f];
+    switch (k) {
+    case TY_BOOL: p[r] = !null && c->i != 0; break;
+    case TY_ENUM: p[r] = null ? 0 : (uint8_t)c->i; break;
+    case TY_INT32:
+    case TY_DATE: {
+      int32_t v = null || c->null ? 0 : (int32_t)c->i;
+      memcpy(p + r * 4, &v, 4);
+      break;
+    }
+    case TY_STRING: {
+      uint32_t code = 0;
+      if (!null && !builder_intern(b, c->null ? "" : c->s ? c->s : "", c->null || !c->s ? 0 : c->len, &code)) {
+        b->failed = true;
+        return;
+      }
+      memcpy(p + r * 4, &code, 4);
+      break;
+    }
+    case TY_FLOAT64: {
+      double v = null || c->null ? 0.0 : c->f;
+      memcpy(p + r * 8, &v, 8);
+      break;
+    }
+    default: {
+      int64_t v = null || c->null ? 0 : c->i;
+      memcpy(p + r * 8, &v, 8);
+      break;
+    }
+    }
+  }
+  b->lines[r] = line;
+  b->n++;
+}
+
+void rt_builder_free(rt_builder *b) {
+  if (!b) return;
+  for (int f = 0; f < b->nfields; f++) {
+    if (b->col) free(b->col[f]);
+    if (b->nulls) free(b->nulls[f]);
+  }
+  free(b->col);
+  free(b->nulls);
+  free(b->lines);
+  free(b->arena);
+  free(b->str_off);
+  free(b->str_len);
+  free(b->str_hash);
+  free(b->ht);
+  free(b);
+}
+
+/* ---- 1. the dictionary ---- */
+
+typedef struct { uint64_t prefix; uint32_t id; } builder_strkey;
+static _Thread_local const rt_builder *builder_sorting;
+
+static int builder_cmp_str(const void *pa, const void *pb) {
+  const builder_strkey *a = pa, *b = pb;
+  if (a->prefix != b->prefix) return a->prefix < b->prefix ? -1 : 1;
+  const rt_builder *B = builder_sorting;
+  uint32_t la = B->str_len[a->id], lb = B->str_len[b->id];
+  if (la <= 8 || lb <= 8) return la < lb ? -1 : la > lb; /* equal prefixes: the shorter first */
+  uint32_t m = la < lb ? la : lb;
+  int c = memcmp(B->arena + B->str_off[a->id] + 8, B->arena + B->str_off[b->id] + 8, m - 8);
+  if (c) return c;
+  return la < lb ? -1 : la > lb;
+}
+
+/* Big-endian image of the first 8 bytes, zero-padded: orders like memcmp. */
+static uint64_t builder_prefix(const char *s, uint32_t n) {
+  uint64_t p = 0;
+  for (uint32_t i = 0; i < 8; i++) p = (p << 8) | (i < n ? (uint8_t)s[i] : 0);
+  return p;
+}
+
+static bool builder_dictionary(rt_builder *b, rt_table *out) {
+  uint32_t n = b->nstr;
+  builder_strkey *keys = malloc(((size_t)n + 1) * sizeof *keys);
+  uint32_t *remap = malloc(((size_t)n + 1) * sizeof *remap);
+  uint64_t *off = malloc(((size_t)n + 1) * sizeof *off);
+  char *bytes = malloc(b->arena_len + 1);
+  if (!keys || !remap || !off || !bytes) {
+    free(keys), free(remap), free(off), free(bytes);
+    return false;
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    keys[i].prefix = builder_prefix(b->arena + b->str_off[i], b->str_len[i]);
+    keys[i].id = i;
+  }
+  builder_sorting = b;
+  qsort(keys, n, sizeof *keys, builder_cmp_str);
+  builder_sorting = NULL;
+  uint64_t pos = 0;
+  for (uint32_t r = 0; r < n; r++) {
+    uint32_t id = keys[r].id;
+    remap[id] = r;
+    off[r] = pos;
+    memcpy(bytes + pos, b->arena + b->str_off[id], b->str_len[id]);
+    pos += b->str_len[id];
+  }
+  off[n] = pos;
+  for (int f = 0; f < b->nfields; f++) {
+    if (b->schema->fields[f].type.kind != TY_STRING) continue;
+    uint8_t *p = b->col[f];
+    const uint8_t *nb = b->nulls[f];
+    for (uint64_t r = 0; r < b->n; r++) {
+      if (nb && nb[r]) continue;
+      uint32_t c;
+      memcpy(&c, p + r * 4, 4);
+      c = remap[c];
+      memcpy(p + r * 4, &c, 4);
+    }
+  }
+  free(keys);
+  free(remap);
+  out->ndict = n;
+  out->dict_off = out->owned_dict_off = off;
+  out->dict_bytes = out->owned_dict_bytes = bytes;
+  return true;
+}
+
+/* ---- 2. the key order ---- */
+
+typedef struct { uint64_t key, idx; } builder_kv;
+
+/* An unsigned image of record r's key that orders like the key itself. */
+static uint64_t builder_key_image(const rt_builder *b, int f, uint64_t r) {
+  const uint8_t *p = b->col[f];
+  const uint64_t sign = UINT64_C(1) << 63;
+  switch (b->schema->fields[f].type.kind) {
+  case TY_BOOL:
+  case TY_ENUM: return p[r];
+  case TY_STRING: {
+    uint32_t v;
+    memcpy(&v, p + r * 4, 4);
+    return v;
+  }
+  case TY_INT32:
+  case TY_DATE: {
+    int32_t v;
+    memcpy(&v, p + r * 4, 4);
+    return (uint64_t)(int64_t)v ^ sign;
+  }
+  case TY_SET: {
+    uint64_t v;
+    memcpy(&v, p + r * 8, 8);
+    return v;
+  }
+  case TY_FLOAT64: {
+    uint64_t v;
+    memcpy(&v, p + r * 8, 8);
+    return (v & sign) ? ~v : v ^ sign;
+  }
+  default: {
+    uint64_t v;
+    memcpy(&v, p + r * 8, 8);
+    return v ^ sign;
+  }
+  }
+}
+
+/* Stable LSD radix sort by key, 8 bits per pass; passes where every key has
+ * the same digit are skipped. */
+static bool builder_radix_sort(builder_kv *a, uint64_t n) {
+  builder_kv *tmp = malloc((size_t)n * sizeof *tmp);
+  if (!tmp) return false;
+  uint64_t (*count)[256] = calloc(8, sizeof *count);
+  if (!count) {
+    free(tmp);
+    return false;
+  }
+  for (uint64_t i = 0; i < n; i++)
+    for (int d = 0; d < 8; d++) count[d][(a[i].key >> (8 * d)) & 255]++;
+  builder_kv *src = a, *dst = tmp;
+  for (int d = 0; d < 8; d++) {
+    uint64_t *c = count[d];
+    if (c[(src[0].key >> (8 * d)) & 255] == n) continue;
+    uint64_t sum = 0;
+    for (int v = 0; v < 256; v++) {
+      uint64_t x = c[v];
+      c[v] = sum;
+      sum += x;
+    }
+    for (uint64_t i = 0; i < n; i++) dst[c[(src[i].key >> (8 * d)) & 255]++] = src[i];
+    builder_kv *t = src;
+    src = dst, dst = t;
+  }
+  if (src != a) memcpy(a, src, (size_t)n * sizeof *a);
+  free(tmp);
+  free(count);
+  return true;
+}
+
+/* Fills perm with the kept records in key order; returns how many, or
+ * UINT64_MAX when memory ran out.  *perm stays NULL when the kept records
+ * are exactly the added ones in order. */
+static uint64_t builder_order(rt_builder *b, uint64_t **perm, rt_dup_fn on_dup, void *user) {
+  *perm = NULL;
+  int kf = b->schema ? b->schema->key : -1;
+  if (kf < 0 || kf >= b->nfields || b->schema->fields[kf].type.kind == TY_STREAM || b->n == 0)
+    return b->n;
+  bool sorted = true;
+  uint64_t prev = 0;
+  for (uint64_t r = 0; r < b->n && sorted; r++) {
+    uint64_t k = builder_key_image(b, kf, r);
+    if (r && k <= prev) sorted = false;
+    prev = k;
+  }
+  if (sorted) return b->n; /* strictly ascending: nothing to sort or drop */
+  builder_kv *kv = malloc((size_t)b->n * sizeof *kv);
+  uint64_t *p = malloc((size_t)b->n * sizeof *p);
+  if (!kv || !p) {
+    free(kv), free(p);
+    return UINT64_MAX;
+  }
+  for (uint64_t r = 0; r < b->n; r++) kv[r] = (builder_kv){builder_key_image(b, kf, r), r};
+  if (!builder_radix_sort(kv, b->n)) {
+    free(kv), free(p);
+    return UINT64_MAX;
+  }
+  uint64_t kept = 0, first = 0;
+  for (uint64_t i = 0; i < b->n; i++) {
+    if (i > 0 && kv[i].key == kv[i - 1].key) {
+      if (on_dup) on_dup(user, b->lines[kv[i].idx], b->lines[first]);
+      continue;
+    }
+    first = kv[i].idx;
+    p[kept++] = kv[i].idx;
+  }
+  free(kv);
+  *perm = p;
+  return kept;
+}
+
+/* ---- 3. the blocks ---- */
+
+static bool builder_blocks(rt_builder *b, rt_table *out, const uint64_t *perm, uint64_t kept) {
+  const rt_layout *l = &out->layout;
+  out->nrecords = kept;
+  out->nblocks = (kept + RT_BLOCK - 1) / RT_BLOCK;
+  if (out->nblocks == 0) return true;
+  if (l->block_bytes == 0) return b->nfields == 0 ? (out->nblocks = 0, true) : false;
+  if (out->nblocks > SIZE_MAX / l->block_bytes) return false;
+  size_t size = (size_t)out->nblocks * l->block_bytes;
+  void *mem = NULL;
+  if (posix_memalign(&mem, 64, size) != 0) return false;
+  memset(mem, 0, size);
+  uint8_t *blocks = mem;
+  for (int f = 0; f < b->nfields; f++) {
+    const seg_field *fd = &b->schema->fields[f];
+    if (fd->type.kind == TY_STREAM) continue;
+    size_t w = (size_t)ty_storage_width(fd->type.kind);
+    const uint8_t *src = b->col[f], *nsrc = b->nulls[f];
+    for (uint64_t blk = 0; blk < out->nblocks; blk++) {
+      uint8_t *base = blocks + blk * l->block_bytes;
+      uint8_t *dv = base + l->val_off[f];
+      uint8_t *dn = l->null_off[f] == RT_NO_NULLS ? NULL : base + l->null_off[f];
+      uint64_t r0 = blk * RT_BLOCK, cnt = kept - r0 < RT_BLOCK ? kept - r0 : RT_BLOCK;
+      if (!perm) {
+        memcpy(dv, src + r0 * w, cnt * w);
+        if (dn && nsrc) memcpy(dn, nsrc + r0, cnt);
+        continue;
+      }
+      const uint64_t *pp = perm + r0;
+      switch (w) {
+      case 1: for (uint64_t i = 0; i < cnt; i++) dv[i] = src[pp[i]]; break;
+      case 4: for (uint64_t i = 0; i < cnt; i++) memcpy(dv + i * 4, src + pp[i] * 4, 4); break;
+      default: for (uint64_t i = 0; i < cnt; i++) memcpy(dv + i * 8, src + pp[i] * 8, 8); break;
+      }
+      if (dn && nsrc)
+        for (uint64_t i = 0; i < cnt; i++) dn[i] = nsrc[pp[i]];
+    }
+  }
+  out->blocks = blocks;
+  out->owned_blocks = mem;
+  return true;
+}
+
+uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user) {
+  memset(out, 0, sizeof *out);
+  if (!b) return UINT64_MAX;
+  out->schema = b->schema;
+  uint64_t *perm = NULL;
+  uint64_t kept = UINT64_MAX;
+  if (b->failed || !b->schema) goto done;
+  rt_layout_init(&out->layout, b->schema);
+  if (b->nfields > 0 && out->layout.nfields == 0) goto done;
+  if (!builder_dictionary(b, out)) goto done;
+  kept = builder_order(b, &perm, on_dup, user);
+  if (kept == UINT64_MAX) goto done;
+  if (!builder_blocks(b, out, perm, kept)) kept = UINT64_MAX;
+done:
+  free(perm);
+  rt_builder_free(b);
+  if (kept == UINT64_MAX) {
+    const seg_schema *s = out->schema;
+    rt_table_free(out);
+    out->schema = s;
+  }
+  return kept;
+}

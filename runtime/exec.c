@@ -1,0 +1,247 @@
+/* runtime/exec.c — the executor (see exec.h).
+ *
+ * Blocks are handed out by an atomic counter, so threads balance themselves.
+ * A block's outputs land in a per-thread byte buffer, then are packed into
+ * the shared bitmaps: a block covers RT_BLOCK/64 whole words, so threads never
+ * write the same word. */
+#include "exec.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct shared {
+  const seg_pack *pk;
+  const rt_table *t;
+  const exec_options *opt;
+  exec_result *res;
+  pack_ctx base;
+  atomic_uint_fast64_t next_block;
+} shared;
+
+typedef struct worker {
+  shared *sh;
+  pthread_t thread;
+  interp it;
+  uint64_t *counts, *unknown;
+  bool failed;
+} worker;
+
+int exec_default_threads(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+static int64_t slot_of(ival v, seg_type t) {
+  if (t.kind == TY_FLOAT64) {
+    int64_t bits;
+    memcpy(&bits, &v.f, sizeof bits);
+    return bits;
+  }
+  return v.i;
+}
+
+static int64_t slow_eval(void *user, int64_t expr, int64_t row, uint8_t *isnull) {
+  worker *w = user;
+  const ast *n = w->sh->pk->slow[expr];
+  w->it.row = (uint64_t)row;
+  ival v = interp_eval(&w->it, n);
+  interp_reset(&w->it);
+  *isnull = v.null;
+  return slot_of(v, n->type);
+}
+
+static void emit_block(worker *w, uint64_t b, uint32_t count, const uint8_t *bytes) {
+  exec_result *res = w->sh->res;
+  for (int k = 0; k < res->noutputs; k++) {
+    const uint8_t *o = bytes + (size_t)k * RT_BLOCK;
+    uint64_t *words = res->bits[k] + b * (RT_BLOCK / 64);
+    uint64_t total = 0, unk = 0;
+    for (uint32_t base = 0; base < count; base += 64) {
+      uint64_t word = 0;
+      uint32_t lim = count - base < 64 ? count - base : 64;
+      for (uint32_t j = 0; j < lim; j++) {
+        word |= (uint64_t)(o[base + j] == OUT_TRUE) << j;
+        unk += o[base + j] == OUT_UNKNOWN;
+      }
+      words[base / 64] = word;
+      total += (uint64_t)__builtin_popcountll(word);
+    }
+    w->counts[k] += total;
+    w->unknown[k] += unk;
+    if (res->bytes) memcpy(res->bytes[k] + b * RT_BLOCK, o, count);
+  }
+}
+
+static void *work(void *arg) {
+  worker *w = arg;
+  shared *sh = w->sh;
+  const seg_pack *pk = sh->pk;
+  uint8_t *bytes = aligned_alloc(64, (size_t)(pk->noutputs ? pk->noutputs : 1) * RT_BLOCK);
+  if (!bytes) {
+    w->failed = true;
+    return NULL;
+  }
+  pack_ctx ctx = sh->base;
+  ctx.slow_user = w;
+  for (;;) {
+    uint64_t b = atomic_fetch_add(&sh->next_block, 1);
+    if (b >= sh->t->nblocks) break;
+    uint32_t count = rt_block_count(sh->t, b);
+    if (sh->opt->interpreter) {
+      for (uint32_t i = 0; i < count; i++) {
+        w->it.row = b * RT_BLOCK + i;
+        for (int k = 0; k < pk->noutputs; k++) {
+          int truth = interp_truth(interp_eval(&w->it, pk->outputs[k].expr));
+          if (pk->outputs[k].is_segment && truth == TRUTH_UNKNOWN) truth = TRUTH_FALSE;
+          bytes[(size_t)k * RT_BLOCK + i] = (uint8_t)truth;
+        }
+        interp_reset(&w->it);
+      }
+    } else {
+      ctx.first_row = (int64_t)(b * RT_BLOCK);
+      pk->eval(rt_block(sh->t, b), count, &ctx, bytes, RT_BLOCK);
+    }
+    emit_block(w, b, count, bytes);
+  }
+  free(bytes);
+  return NULL;
+}
+
+/* Tabulates each lifted expression over the dictionary (+ the null slot). */
+static bool make_lifts(const seg_pack *pk, const rt_table *t, const exec_options *opt, void ***vals, uint8_t ***nulls) {
+  int n = pk->nlifts;
+  *vals = calloc((size_t)n + 1, sizeof(void *));
+  *nulls = calloc((size_t)n + 1, sizeof(uint8_t *));
+  if (!*vals || !*nulls) return false;
+  interp it;
+  interp_init(&it, pk->prog, t, opt->now, opt->consts);
+  uint64_t size = (uint64_t)t->ndict + 1;
+  for (int k = 0; k < n; k++) {
+    const pack_lift *l = &pk->lifts[k];
+    bool is_bool = l->node->type.kind == TY_BOOL;
+    uint8_t *nu = calloc(size, 1);
+    void *v = is_bool ? (void *)nu : calloc(size, sizeof(int64_t));
+    if (!nu || !v) return false;
+    (*vals)[k] = v;
+    (*nulls)[k] = is_bool ? NULL : nu;
+    it.bind_field = l->field;
+    for (uint64_t c = 0; c < (l->field < 0 ? 1 : size); c++) {
+      it.bind = (ival){.null = c == t->ndict && l->field >= 0};
+      if (!it.bind.null && l->field >= 0) {
+        size_t len;
+        it.bind.s = rt_dict_str(t, (uint32_t)c, &len);
+        it.bind.len = (uint32_t)len;
+        it.bind.i = (int64_t)c;
+      }
+      ival r = interp_eval(&it, l->node);
+      interp_reset(&it);
+      if (is_bool) nu[c] = (uint8_t)interp_truth(r);
+      else {
+        ((int64_t *)v)[c] = slot_of(r, l->node->type);
+        nu[c] = r.null;
+      }
+    }
+  }
+  return true;
+}
+
+static void free_lifts(int n, void **vals, uint8_t **nulls) {
+  for (int k = 0; vals && k < n; k++) {
+    if (nulls && nulls[k]) free(nulls[k]);
+    free(vals[k]);
+  }
+  free(vals);
+  free(nulls);
+}
+
+bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, exec_result *res, char *err,
+              size_t errlen) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  memset(res, 0, sizeof *res);
+  if (!opt->interpreter && !pk->eval) {
+    snprintf(err, errlen, "the pack is not compiled");
+    return false;
+  }
+  res->noutputs = pk->noutputs;
+  res->nrecords = t->nrecords;
+  uint64_t words = t->nblocks * (RT_BLOCK / 64);
+  res->counts = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
+  res->unknown = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
+  res->bits = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t *));
+  if (opt->keep_bytes) res->bytes = calloc((size_t)pk->noutputs + 1, sizeof(uint8_t *));
+  bool ok = res->counts && res->unknown && res->bits && (!opt->keep_bytes || res->bytes);
+  for (int k = 0; ok && k < pk->noutputs; k++) {
+    ok = (res->bits[k] = calloc(words + 1, sizeof(uint64_t))) != NULL;
+    if (ok && opt->keep_bytes) ok = (res->bytes[k] = calloc(t->nblocks * RT_BLOCK + 1, 1)) != NULL;
+  }
+  int nconsts = pk->prog->consts.n;
+  int64_t *consts = calloc((size_t)nconsts + 1, sizeof(int64_t));
+  for (int i = 0; ok && i < nconsts; i++) consts[i] = slot_of(opt->consts[i], ((seg_const *)pk->prog->consts.items[i])->type);
+  void **lift_vals = NULL;
+  uint8_t **lift_nulls = NULL;
+  if (ok && !opt->interpreter) ok = make_lifts(pk, t, opt, &lift_vals, &lift_nulls);
+  if (!ok || !consts) {
+    snprintf(err, errlen, "out of memory for %llu records and %d outputs", (unsigned long long)t->nrecords, pk->noutputs);
+    free(consts);
+    free_lifts(pk->nlifts, lift_vals, lift_nulls);
+    exec_result_free(res);
+    return false;
+  }
+  shared sh = {.pk = pk, .t = t, .opt = opt, .res = res};
+  sh.base = (pack_ctx){.now = opt->now, .consts = consts, .lift_vals = (const void *const *)lift_vals,
+                       .lift_nulls = (const uint8_t *const *)lift_nulls, .ndict = t->ndict, .slow_eval = slow_eval};
+  atomic_init(&sh.next_block, 0);
+  int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
+  if ((uint64_t)nthreads > t->nblocks) nthreads = t->nblocks ? (int)t->nblocks : 1;
+  worker *ws = calloc((size_t)nthreads, sizeof(worker));
+  for (int i = 0; i < nthreads; i++) {
+    ws[i].sh = &sh;
+    interp_init(&ws[i].it, pk->prog, t, opt->now, opt->consts);
+    ws[i].counts = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
+    ws[i].unknown = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
+  }
+  for (int i = 1; i < nthreads; i++)
+    if (pthread_create(&ws[i].thread, NULL, work, &ws[i]) != 0) ws[i].failed = true, ws[i].thread = 0;
+  work(&ws[0]);
+  bool failed = false;
+  for (int i = 0; i < nthreads; i++) {
+    if (i > 0 && ws[i].thread) pthread_join(ws[i].thread, NULL);
+    if (ws[i].failed && i > 0 && !ws[i].thread) work(&ws[0]); /* a thread that never started: finish its share */
+    failed |= ws[i].failed && ws[i].thread;
+    for (int k = 0; k < pk->noutputs; k++) {
+      res->counts[k] += ws[i].counts[k];
+      res->unknown[k] += ws[i].unknown[k];
+    }
+    free(ws[i].counts);
+    free(ws[i].unknown);
+    interp_reset(&ws[i].it);
+  }
+  free(ws);
+  free(consts);
+  free_lifts(pk->nlifts, lift_vals, lift_nulls);
+  if (failed) {
+    snprintf(err, errlen, "out of memory in a worker thread");
+    exec_result_free(res);
+    return false;
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  res->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+  return true;
+}
+
+void exec_result_free(exec_result *res) {
+  for (int k = 0; k < res->noutputs; k++) {
+    if (res->bits) free(res->bits[k]);
+    if (res->bytes) free(res->bytes[k]);
+  }
+  free(res->bits);
+  free(res->bytes);
+  free(res->counts);
+  free(res->unknown);
+  memset(res, 0, sizeof *res);
+}

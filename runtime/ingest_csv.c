@@ -1,0 +1,726 @@
+/* runtime/ingest_csv.c — CSV to .segd (runtime/ingest.h).
+ *
+ * Owns ingest_csv and ingest_parse_cell.  Read it in three parts:
+ *   1. cell parsing: one function per type, each returning a reason on
+ *      failure (static text, or a per-thread buffer for messages that name a
+ *      type);
+ *   2. the RFC 4180 record splitter over the whole file (mmap'd, or read into
+ *      memory when it cannot be mapped): fields point into the file, and only
+ *      quoted fields with "" escapes are copied, into one reused scratch
+ *      buffer; a record's line is the line it starts on;
+ *   3. the ingest driver: header mapping, per-row parsing into an rt_builder,
+ *      rejects, the bad-rows file and the atomic output.
+ * Columns in rejects are 1-based positions in the CSV row.  A quoted empty
+ * value ("") of a string field is the empty string; an unquoted empty value is
+ * null when the field is nullable.  Blank lines are skipped when the header
+ * has more than one column.  The bad-rows file holds the header and the raw
+ * text of every rejected row in file order; it is found again by a second
+ * split of the file, so no per-row offsets are kept. */
+#include "ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../stdlib/calendar.h"
+
+/* ---- 1. cell parsing ---- */
+
+static _Thread_local char ingest_why[512];
+
+static const char *ingest_whyf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ingest_why, sizeof ingest_why, fmt, ap);
+  va_end(ap);
+  return ingest_why;
+}
+
+static bool ingest_ieq(const char *s, size_t n, const char *lit) {
+  if (strlen(lit) != n) return false;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if (c != lit[i]) return false;
+  }
+  return true;
+}
+
+static bool ingest_bool(const char *s, size_t n, int64_t *out, const char **why) {
+  if ((n == 1 && s[0] == '1') || ingest_ieq(s, n, "true")) return *out = 1, true;
+  if ((n == 1 && s[0] == '0') || ingest_ieq(s, n, "false")) return *out = 0, true;
+  *why = "not a bool (expected true, false, 1 or 0)";
+  return false;
+}
+
+static bool ingest_int(const char *s, size_t n, bool is32, int64_t *out, const char **why) {
+  size_t i = 0;
+  bool neg = false;
+  if (n && (s[0] == '+' || s[0] == '-')) neg = s[0] == '-', i = 1;
+  if (i == n) return *why = "not an integer", false;
+  uint64_t limit = is32 ? (neg ? UINT64_C(2147483648) : INT32_MAX) : (neg ? UINT64_C(1) << 63 : INT64_MAX);
+  uint64_t v = 0;
+  bool over = false;
+  for (; i < n; i++) {
+    unsigned d = (unsigned)(uint8_t)s[i] - '0';
+    if (d > 9) {
+      *why = s[i] == '.' || s[i] == 'e' || s[i] == 'E' ? "not an integer (no fractional part or exponent allowed)"
+                                                       : "not an integer";
+      return false;
+    }
+    if (!over && v > (limit - d) / 10) over = true;
+    if (!over) v = v * 10 + d;
+  }
+  if (over) return *why = is32 ? "out of range for int32" : "out of range for int64", false;
+  *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+  return true;
+}
+
+static bool ingest_decimal(const seg_type *t, const char *s, size_t n, int64_t *out, const char **why) {
+  int p = t->prec >= 1 && t->prec <= 18 ? t->prec : 18;
+  int sc = t->scale <= p ? t->scale : p;
+  char ty[64];
+  ty_name(*t, ty, sizeof ty);
+  size_t i = 0;
+  bool neg = false;
+  if (n && (s[0] == '+' || s[0] == '-')) neg = s[0] == '-', i = 1;
+  int64_t ip = 0, fp = 0;
+  int nint = 0, nfrac = 0, ndig = 0;
+  for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, ndig++) {
+    if (nint == 0 && s[i] == '0') continue; /* leading zeros do not count */
+    if (nint < 19) ip = ip * 10 + (s[i] - '0');
+    nint++;
+  }
+  if (i < n && s[i] == '.') {
+    for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, ndig++) {
+      if (nfrac < 19) fp = fp * 10 + (s[i] - '0');
+      nfrac++;
+    }
+  }
+  if (i != n || ndig == 0) {
+    *why = ingest_whyf("not a %s number (expected digits with an optional point, no exponent)", ty);
+    return false;
+  }
+  if (nfrac > sc) {
+    *why = ingest_whyf("%d fractional digits, but %s keeps %d", nfrac, ty, sc);
+    return false;
+  }
+  if (nint > p - sc) {
+    *why = ingest_whyf("too many digits for %s (at most %d before the point)", ty, p - sc);
+    return false;
+  }
+  int64_t v = ip;
+  for (int k = 0; k < sc; k++) v *= 10;
+  for (int k = nfrac; k < sc; k++) fp *= 10;
+  v += fp;
+  *out = neg ? -v : v;
+  return true;
+}
+
+static bool ingest_float(const char *s, size_t n, double *out, const char **why) {
+  size_t i = n && (s[0] == '+' || s[0] == '-');
+  if (ingest_ieq(s + i, n - i < 3 ? n - i : 3, "nan") || ingest_ieq(s + i, n - i < 3 ? n - i : 3, "inf"))
+    return *why = "NaN and infinity are not allowed", false;
+  bool digit = false;
+  for (size_t k = 0; k < n; k++) {
+    char c = s[k];
+    if (c >= '0' && c <= '9') digit = true;
+    else if (c != '+' && c != '-' && c != '.' && c != 'e' && c != 'E') return *why = "not a number", false;
+  }
+  char buf[128];
+  if (!digit || n >= sizeof buf) return *why = "not a number", false;
+  memcpy(buf, s, n);
+  buf[n] = 0;
+  char *end;
+  errno = 0;
+  double d = strtod(buf, &end);
+  if (end != buf + n) return *why = "not a number", false;
+  if (!isfinite(d)) return *why = "out of range for float64", false;
+  *out = d;
+  return true;
+}
+
+static bool ingest_utf8(const char *str, size_t n) {
+  const uint8_t *s = (const uint8_t *)str;
+  size_t i = 0;
+  while (i < n) {
+    uint8_t c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    int len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) len = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, cp = c & 0x07;
+    else return false;
+    if (n - i < (size_t)len) return false;
+    for (int k = 1; k < len; k++) {
+      if ((s[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+      return false;
+    i += (size_t)len;
+  }
+  return true;
+}
+
+static int ingest_member(const seg_members *m, const char *s, size_t n) {
+  if (!m) return -1;
+  for (int i = 0; i < m->n && i < 64; i++)
+    if (strlen(m->names[i]) == n && memcmp(m->names[i], s, n) == 0) return i;
+  return -1;
+}
+
+static bool ingest_set(const seg_type *t, const char *s, size_t n, int64_t *out, const char **why) {
+  uint64_t mask = 0;
+  size_t i = 0;
+  for (;;) {
+    size_t j = i;
+    while (j < n && s[j] != '|') j++;
+    if (j == i) return *why = "empty member in a set value (members are separated by |)", false;
+    int m = ingest_member(t->members, s + i, j - i);
+    if (m < 0) {
+      char ty[400];
+      *why = ingest_whyf("\"%.*s\" is not a member of %s", (int)(j - i > 64 ? 64 : j - i), s + i,
+                         ty_name(*t, ty, sizeof ty));
+      return false;
+    }
+    mask |= UINT64_C(1) << m;
+    if (j == n) break;
+    i = j + 1;
+  }
+  *out = (int64_t)mask;
+  return true;
+}
+
+bool ingest_parse_cell(const seg_field *f, const char *text, size_t len, rt_cell *out, const char **why) {
+  static const char *no_why;
+  if (!why) why = &no_why;
+  out->null = false;
+  out->i = 0;
+  out->f = 0;
+  out->s = "";
+  out->len = 0;
+  seg_tykind k = f->type.kind;
+  if (len == 0) {
+    if (f->nullable) return out->null = true, true;
+    if (k == TY_STRING || k == TY_SET) return true;
+    char ty[400];
+    *why = ingest_whyf("empty value for non-nullable %s field", ty_name(f->type, ty, sizeof ty));
+    return false;
+  }
+  switch (k) {
+  case TY_BOOL: return ingest_bool(text, len, &out->i, why);
+  case TY_INT32: return ingest_int(text, len, true, &out->i, why);
+  case TY_INT64: return ingest_int(text, len, false, &out->i, why);
+  case TY_DECIMAL: return ingest_decimal(&f->type, text, len, &out->i, why);
+  case TY_FLOAT64: return ingest_float(text, len, &out->f, why);
+  case TY_STRING:
+    if (!ingest_utf8(text, len)) return *why = "not valid UTF-8", false;
+    out->s = text;
+    out->len = len;
+    return true;
+  case TY_ENUM: {
+    int m = ingest_member(f->type.members, text, len);
+    if (m < 0) {
+      char ty[400];
+      *why = ingest_whyf("not a member of %s", ty_name(f->type, ty, sizeof ty));
+      return false;
+    }
+    out->i = m;
+    return true;
+  }
+  case TY_SET: return ingest_set(&f->type, text, len, &out->i, why);
+  case TY_DATE:
+    if (!cal_parse_date(text, len, &out->i)) return *why = "not a date (expected YYYY-MM-DD)", false;
+    return true;
+  case TY_TIMESTAMP:
+    if (!cal_parse_timestamp(text, len, &out->i))
+      return *why = "not a timestamp (expected YYYY-MM-DDTHH:MM:SS[.ffffff][Z|+HH:MM])", false;
+    return true;
+  default: return *why = "this type cannot be read from CSV", false;
+  }
+}
+
+/* ---- 2. the record splitter ---- */
+
+typedef struct csv_field {
+  const char *p;   /* NULL: the text is in the scratch buffer at `off` */
+  size_t off, len;
+  bool quoted;
+} csv_field;
+
+typedef struct csv_reader {
+  const char *buf;
+  size_t len, pos;
+  uint64_t line;
+  csv_field *fields;
+  int nfields, cap;
+  char *scratch;
+  size_t scratch_len, scratch_cap;
+  /* the record just read */
+  uint64_t rec_line;
+  size_t rec_start, rec_end;
+  int err_col;          /* 1-based column of the first quoting error, 0 if none */
+  const char *err;
+} csv_reader;
+
+static bool csv_push_field(csv_reader *r, csv_field f) {
+  if (r->nfields == r->cap) {
+    int cap = r->cap ? r->cap * 2 : 64;
+    csv_field *nf = realloc(r->fields, (size_t)cap * sizeof *nf);
+    if (!nf) return false;
+    r->fields = nf;
+    r->cap = cap;
+  }
+  r->fields[r->nfields++] = f;
+  return true;
+}
+
+static bool csv_scratch(csv_reader *r, const char *p, size_t n) {
+  if (r->scratch_len + n > r->scratch_cap) {
+    size_t cap = r->scratch_cap ? r->scratch_cap * 2 : 4096;
+    while (cap < r->scratch_len + n) cap *= 2;
+    char *s = realloc(r->scratch, cap);
+    if (!s) return false;
+    r->scratch = s;
+    r->scratch_cap = cap;
+  }
+  memcpy(r->scratch + r->scratch_len, p, n);
+  r->scratch_len += n;
+  return true;
+}
+
+static void csv_error(csv_reader *r, const char *msg) {
+  if (!r->err) r->err = msg, r->err_col = r->nfields + 1;
+}
+
+/* Reads one quoted field starting at the opening quote. */
+static bool csv_quoted(csv_reader *r, csv_field *f) {
+  const char *b = r->buf;
+  size_t pos = r->pos + 1, seg = pos;
+  bool copied = false;
+  f->quoted = true;
+  for (;;) {
+    while (pos < r->len && b[pos] != '"') {
+      if (b[pos] == '\n') r->line++;
+      pos++;
+    }
+    if (pos >= r->len) { /* unterminated: the rest of the file is this field */
+      csv_error(r, "unterminated quoted field");
+      break;
+    }
+    if (pos + 1 < r->len && b[pos + 1] == '"') {
+      if (!copied) f->off = r->scratch_len, copied = true;
+      if (!csv_scratch(r, b + seg, pos + 1 - seg)) return false;
+      pos += 2;
+      seg = pos;
+      continue;
+    }
+    break;
+  }
+  size_t end = pos < r->len ? pos : r->len;
+  if (copied) {
+    if (!csv_scratch(r, b + seg, end - seg)) return false;
+    f->p = NULL;
+    f->len = r->scratch_len - f->off;
+  } else {
+    f->p = b + seg;
+    f->len = end - seg;
+  }
+  pos = end < r->len ? end + 1 : end;
+  if (pos < r->len && b[pos] != ',' && b[pos] != '\n' && !(b[pos] == '\r' && pos + 1 < r->len && b[pos + 1] == '\n')) {
+    csv_error(r, "unexpected character after a closing quote");
+    while (pos < r->len && b[pos] != ',' && b[pos] != '\n') pos++;
+  }
+  if (pos < r->len && b[pos] == '\r' && pos + 1 < r->len && b[pos + 1] == '\n') pos++;
+  r->pos = pos;
+  return true;
+}
+
+/* Reads the next record; 1 when one was read, 0 at the end, -1 when out of memory. */
+static int csv_next(csv_reader *r) {
+  if (r->pos >= r->len) return 0;
+  const char *b = r->buf;
+  r->nfields = 0;
+  r->scratch_len = 0;
+  r->err = NULL;
+  r->err_col = 0;
+  r->rec_line = r->line;
+  r->rec_start = r->pos;
+  for (;;) {
+    csv_field f = {0};
+    if (r->pos < r->len && b[r->pos] == '"') {
+      if (!csv_quoted(r, &f)) return -1;
+    } else {
+      size_t s = r->pos, p = s;
+      while (p < r->len) {
+        char c = b[p];
+        if (c == ',' || c == '\n') break;
+        if (c == '"') csv_error(r, "quote inside an unquoted field (quote the whole field)");
+        p++;
+      }
+      f.p = b + s;
+      f.len = p - s;
+      if (p < r->len && b[p] == '\n' && f.len && b[p - 1] == '\r') f.len--;
+      r->pos = p;
+    }
+    if (!csv_push_field(r, f)) return -1;
+    if (r->pos < r->len && b[r->pos] == ',') {
+      r->pos++;
+      continue;
+    }
+    if (r->pos < r->len) { /* '\n' */
+      r->pos++;
+      r->line++;
+    }
+    break;
+  }
+  r->rec_end = r->pos;
+  for (int i = 0; i < r->nfields; i++)
+    if (!r->fields[i].p) r->fields[i].p = r->scratch + r->fields[i].off;
+  return 1;
+}
+
+static void csv_reader_free(csv_reader *r) {
+  free(r->fields);
+  free(r->scratch);
+}
+
+/* ---- 3. the driver ---- */
+
+typedef struct ingest_state {
+  const seg_schema *schema;
+  const ingest_options *opt;
+  ingest_report *rep;
+  int *field_col;        /* [nfields] CSV column of each field */
+  uint64_t *bad_lines;   /* lines of rejected rows, when writing bad rows */
+  size_t nbad, capbad;
+  bool oom;
+} ingest_state;
+
+static void ingest_reject(ingest_state *st, uint64_t line, int column, const char *name, const char *reason) {
+  st->rep->rows_rejected++;
+  if (st->opt->on_reject) st->opt->on_reject(st->opt->user, line, column, name, reason);
+  if (!st->opt->bad_rows_path) return;
+  if (st->nbad == st->capbad) {
+    size_t cap = st->capbad ? st->capbad * 2 : 256;
+    uint64_t *nb = realloc(st->bad_lines, cap * sizeof *nb);
+    if (!nb) {
+      st->oom = true;
+      return;
+    }
+    st->bad_lines = nb;
+    st->capbad = cap;
+  }
+  st->bad_lines[st->nbad++] = line;
+}
+
+static void ingest_on_dup(void *user, uint64_t line, uint64_t first_line) {
+  ingest_state *st = user;
+  int k = st->schema->key;
+  char why[96];
+  snprintf(why, sizeof why, "duplicate key, first seen on line %llu", (unsigned long long)first_line);
+  ingest_reject(st, line, st->field_col[k] + 1, st->schema->fields[k].name, why);
+}
+
+static bool ingest_fail(char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return false;
+}
+
+static int ingest_cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The whole file: mapped when possible, else read into memory. */
+typedef struct ingest_input {
+  const char *buf;
+  size_t len;
+  void *map;
+  char *owned;
+} ingest_input;
+
+static bool ingest_read_input(const char *path, ingest_input *in, char *err, size_t errlen) {
+  memset(in, 0, sizeof *in);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ingest_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m != MAP_FAILED) {
+      madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+      in->map = m;
+      in->buf = m;
+      in->len = (size_t)st.st_size;
+      close(fd);
+      return true;
+    }
+  }
+  size_t cap = 1 << 20, len = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (!buf) {
+      close(fd);
+      return ingest_fail(err, errlen, "%s: out of memory", path);
+    }
+    if (len == cap) {
+      char *nb = realloc(buf, cap * 2);
+      if (!nb) free(buf);
+      buf = nb;
+      cap *= 2;
+      continue;
+    }
+    ssize_t n = read(fd, buf + len, cap - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int e = errno;
+      free(buf);
+      close(fd);
+      return ingest_fail(err, errlen, "cannot read %s: %s", path, strerror(e));
+    }
+    if (n == 0) break;
+    len += (size_t)n;
+  }
+  close(fd);
+  in->owned = buf;
+  in->buf = buf;
+  in->len = len;
+  return true;
+}
+
+static void ingest_input_free(ingest_input *in) {
+  if (in->map) munmap(in->map, in->len);
+  free(in->owned);
+}
+
+/* Maps header columns to schema fields; fails on a missing or repeated column. */
+static bool ingest_header(ingest_state *st, const csv_reader *r, const char *path, char *err, size_t errlen) {
+  const seg_schema *s = st->schema;
+  for (int f = 0; f < s->nfields; f++) st->field_col[f] = -1;
+  char extra[512];
+  size_t nextra = 0;
+  int extras = 0;
+  extra[0] = 0;
+  for (int c = 0; c < r->nfields; c++) {
+    const csv_field *h = &r->fields[c];
+    for (int d = 0; d < c; d++)
+      if (r->fields[d].len == h->len && memcmp(r->fields[d].p, h->p, h->len) == 0)
+        return ingest_fail(err, errlen, "%s:1: column \"%.*s\" appears twice in the header (columns %d and %d)", path,
+                           (int)(h->len > 200 ? 200 : h->len), h->p, d + 1, c + 1);
+    int f = -1;
+    for (int i = 0; i < s->nfields && f < 0; i++)
+      if (strlen(s->fields[i].name) == h->len && memcmp(s->fields[i].name, h->p, h->len) == 0) f = i;
+    if (f >= 0 && s->fields[f].type.kind != TY_STREAM) {
+      st->field_col[f] = c;
+    } else if (nextra < sizeof extra) {
+      nextra += (size_t)snprintf(extra + nextra, sizeof extra - nextra, "%s\"%.*s\"", extras ? ", " : "",
+                                 (int)(h->len > 64 ? 64 : h->len), h->p);
+      extras++;
+    }
+  }
+  char missing[1024];
+  size_t nm = 0;
+  int nmissing = 0;
+  for (int f = 0; f < s->nfields; f++) {
+    if (st->field_col[f] >= 0 || s->fields[f].type.kind == TY_STREAM) continue;
+    if (nm < sizeof missing)
+      nm += (size_t)snprintf(missing + nm, sizeof missing - nm, "%s\"%s\"", nmissing ? ", " : "", s->fields[f].name);
+    nmissing++;
+  }
+  if (nmissing)
+    return ingest_fail(err, errlen, "%s:1: the header has no column%s %s for the schema's field%s", path,
+                       nmissing > 1 ? "s" : "", missing, nmissing > 1 ? "s" : "");
+  if (extras && st->opt->on_warning) {
+    char msg[700];
+    snprintf(msg, sizeof msg, "%s: ignoring %d column%s not in the schema: %s", path, extras, extras > 1 ? "s" : "",
+             extra);
+    st->opt->on_warning(st->opt->user, msg);
+  }
+  return true;
+}
+
+/* Writes the header and every rejected row's raw text, in file order, to a
+ * temporary file next to the bad-rows path; *tmp receives its name. */
+static bool ingest_write_bad_rows(ingest_state *st, const ingest_input *in, size_t start, char **tmp, char *err,
+                                  size_t errlen) {
+  const char *path = st->opt->bad_rows_path;
+  size_t tl = strlen(path) + 32;
+  *tmp = malloc(tl);
+  if (!*tmp) return ingest_fail(err, errlen, "%s: out of memory", path);
+  snprintf(*tmp, tl, "%s.tmp.%ld", path, (long)getpid());
+  FILE *fp = fopen(*tmp, "wb");
+  if (!fp) return ingest_fail(err, errlen, "cannot create %s: %s", *tmp, strerror(errno));
+  qsort(st->bad_lines, st->nbad, sizeof *st->bad_lines, ingest_cmp_u64);
+  csv_reader r = {.buf = in->buf, .len = in->len, .pos = start, .line = 1};
+  size_t k = 0;
+  bool ok = true, first = true;
+  int got, e = 0;
+  while (ok && (got = csv_next(&r)) == 1) {
+    bool want = first;
+    first = false;
+    while (k < st->nbad && st->bad_lines[k] < r.rec_line) k++;
+    if (k < st->nbad && st->bad_lines[k] == r.rec_line) want = true;
+    if (!want) {
+      if (k >= st->nbad) break;
+      continue;
+    }
+    size_t n = r.rec_end - r.rec_start;
+    ok = fwrite(in->buf + r.rec_start, 1, n, fp) == n;
+    if (ok && (n == 0 || in->buf[r.rec_end - 1] != '\n')) ok = fputc('\n', fp) != EOF;
+    if (!ok) e = errno;
+  }
+  csv_reader_free(&r);
+  if (got < 0) ok = false, e = ENOMEM;
+  if (ok && fflush(fp) != 0) ok = false, e = errno;
+  if (ok && fsync(fileno(fp)) != 0) ok = false, e = errno;
+  if (fclose(fp) != 0 && ok) ok = false, e = errno;
+  if (!ok) {
+    unlink(*tmp);
+    return ingest_fail(err, errlen, "cannot write %s: %s", path, strerror(e ? e : EIO));
+  }
+  return true;
+}
+
+static double ingest_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Parses every data row into the builder. */
+static bool ingest_rows(ingest_state *st, csv_reader *r, int ncols, rt_builder *b, rt_cell *cells) {
+  const seg_schema *s = st->schema;
+  char why[64];
+  int got;
+  while ((got = csv_next(r)) == 1) {
+    if (ncols > 1 && r->nfields == 1 && r->fields[0].len == 0 && !r->fields[0].quoted) continue; /* blank line */
+    st->rep->rows_read++;
+    if (r->err) {
+      const char *name = NULL;
+      for (int f = 0; f < s->nfields && !name; f++)
+        if (st->field_col[f] == r->err_col - 1) name = s->fields[f].name;
+      ingest_reject(st, r->rec_line, r->err_col, name, r->err);
+      continue;
+    }
+    if (r->nfields != ncols) {
+      snprintf(why, sizeof why, "expected %d columns, found %d", ncols, r->nfields);
+      ingest_reject(st, r->rec_line, 0, NULL, why);
+      continue;
+    }
+    bool ok = true;
+    for (int f = 0; f < s->nfields && ok; f++) {
+      const seg_field *fd = &s->fields[f];
+      if (fd->type.kind == TY_STREAM) continue;
+      const csv_field *c = &r->fields[st->field_col[f]];
+      const char *reason = NULL;
+      if (c->len == 0 && c->quoted && fd->type.kind == TY_STRING) {
+        cells[f] = (rt_cell){.s = "", .len = 0};
+      } else if (!ingest_parse_cell(fd, c->p, c->len, &cells[f], &reason)) {
+        ingest_reject(st, r->rec_line, st->field_col[f] + 1, fd->name, reason);
+        ok = false;
+      }
+    }
+    if (ok) rt_builder_add(b, cells, r->rec_line);
+  }
+  return got == 0;
+}
+
+bool ingest_csv(const seg_schema *schema, const ingest_options *opt, ingest_report *rep, char *err, size_t errlen) {
+  double t0 = ingest_now();
+  memset(rep, 0, sizeof *rep);
+  if (!schema || !opt || !opt->csv_path) return ingest_fail(err, errlen, "ingest: no schema or input file given");
+  const char *path = opt->csv_path;
+  ingest_input in;
+  if (!ingest_read_input(path, &in, err, errlen)) return false;
+  rep->bytes_read = in.len;
+
+  ingest_state st = {.schema = schema, .opt = opt, .rep = rep};
+  csv_reader r = {.buf = in.buf, .len = in.len, .line = 1};
+  if (in.len >= 3 && memcmp(in.buf, "\xEF\xBB\xBF", 3) == 0) r.pos = 3;
+  size_t data_start = r.pos;
+  rt_builder *b = NULL;
+  rt_cell *cells = NULL;
+  char *bad_tmp = NULL;
+  rt_table table;
+  memset(&table, 0, sizeof table);
+  bool ok = false;
+
+  st.field_col = malloc(((size_t)schema->nfields + 1) * sizeof *st.field_col);
+  cells = calloc((size_t)schema->nfields + 1, sizeof *cells);
+  b = rt_builder_new(schema);
+  if (!st.field_col || !cells || !b) {
+    ingest_fail(err, errlen, "%s: out of memory", path);
+    goto done;
+  }
+  int got = csv_next(&r);
+  if (got < 0) {
+    ingest_fail(err, errlen, "%s: out of memory", path);
+    goto done;
+  }
+  if (got == 0 || (r.nfields == 1 && r.fields[0].len == 0)) {
+    ingest_fail(err, errlen, "%s:1: no header row (the first line must name the columns)", path);
+    goto done;
+  }
+  if (r.err) {
+    ingest_fail(err, errlen, "%s:1: bad header row: %s", path, r.err);
+    goto done;
+  }
+  if (!ingest_header(&st, &r, path, err, errlen)) goto done;
+  int ncols = r.nfields;
+  if (!ingest_rows(&st, &r, ncols, b, cells)) {
+    ingest_fail(err, errlen, "%s: out of memory", path);
+    goto done;
+  }
+  uint64_t kept = rt_builder_finish(b, &table, schema->key >= 0 ? ingest_on_dup : NULL, &st);
+  b = NULL;
+  if (kept == UINT64_MAX || st.oom) {
+    ingest_fail(err, errlen, "%s: out of memory while building the table", path);
+    goto done;
+  }
+  rep->rows_kept = kept;
+  if (opt->bad_rows_path && !ingest_write_bad_rows(&st, &in, data_start, &bad_tmp, err, errlen)) {
+    free(bad_tmp);
+    bad_tmp = NULL;
+    goto done;
+  }
+  if (opt->out_path && !rt_table_write(&table, opt->out_path, err, errlen)) goto done;
+  if (bad_tmp && rename(bad_tmp, opt->bad_rows_path) != 0) {
+    ingest_fail(err, errlen, "cannot write %s: %s", opt->bad_rows_path, strerror(errno));
+    goto done;
+  }
+  free(bad_tmp);
+  bad_tmp = NULL;
+  ok = true;
+done:
+  if (bad_tmp) {
+    unlink(bad_tmp);
+    free(bad_tmp);
+  }
+  rt_builder_free(b);
+  rt_table_free(&table);
+  csv_reader_free(&r);
+  free(cells);
+  free(st.field_col);
+  free(st.bad_lines);
+  ingest_input_free(&in);
+  rep->seconds = ingest_now() - t0;
+  return ok;
+}

@@ -1,0 +1,491 @@
+/* runtime/segd.c — the .segd data file: writing it atomically, mapping and
+ * validating it.
+ *
+ * Owns rt_table_write and rt_table_open; docs/segd-format.md is the byte-level
+ * contract and must change with this file.  Reading never trusts the file:
+ * every offset and length is checked against the file size before use, the
+ * header's layout against the schema's, the dictionary's offsets for
+ * monotonicity and order, and every stored string code, enum index, bool and
+ * null byte against its range, so the blocks can then be used in place (they
+ * sit at a 4096-aligned offset of a read-only mapping) without further checks.
+ * Integers are little-endian; the blocks are used in place, so a big-endian
+ * host refuses the file. */
+#include "table.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SEGD_MAGIC "SEGD"
+#define SEGD_VERSION 1u
+#define SEGD_HEADER_BYTES 128u
+#define SEGD_FIELD_FIXED 20u
+#define SEGD_BLOCK_ALIGN 4096u
+#define SEGD_TYPE_MAX 4096
+
+/* Header field offsets (see docs/segd-format.md). */
+enum {
+  H_MAGIC = 0, H_VERSION = 4, H_FINGERPRINT = 8, H_NRECORDS = 16, H_BLOCK_RECORDS = 24,
+  H_BLOCK_BYTES = 28, H_NBLOCKS = 32, H_NFIELDS = 40, H_HEADER_BYTES = 44, H_FIELDS_OFF = 48,
+  H_FIELDS_LEN = 56, H_BLOCKS_OFF = 64, H_BLOCKS_LEN = 72, H_NDICT = 80, H_DICT_OFF_OFF = 88,
+  H_DICT_BYTES_OFF = 96, H_DICT_BYTES_LEN = 104, H_FILE_LEN = 112,
+};
+
+static void segd_put32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static void segd_put64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint32_t segd_get32(const uint8_t *p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+static uint64_t segd_get64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+
+static bool segd_little_endian(void) {
+  const uint16_t one = 1;
+  uint8_t b;
+  memcpy(&b, &one, 1);
+  return b == 1;
+}
+
+static bool segd_fail(char *err, size_t errlen, const char *fmt, ...) {
+  if (err && errlen) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+  }
+  return false;
+}
+
+/* "int32?" / "int64 key": how a field is described in the file and in errors. */
+static const char *segd_describe(const seg_field *f, char *buf, size_t size) {
+  char ty[SEGD_TYPE_MAX];
+  ty_name(f->type, ty, sizeof ty);
+  snprintf(buf, size, "%s%s%s", ty, f->nullable ? "?" : "", f->key ? " key" : "");
+  return buf;
+}
+
+/* ---- writing ---- */
+
+static uint64_t segd_align(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+static bool segd_write_all(FILE *fp, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, fp) == n; }
+
+static bool segd_write_zeros(FILE *fp, uint64_t n) {
+  static const uint8_t zeros[4096];
+  while (n) {
+    size_t k = n < sizeof zeros ? (size_t)n : sizeof zeros;
+    if (fwrite(zeros, 1, k, fp) != k) return false;
+    n -= k;
+  }
+  return true;
+}
+
+/* The field descriptions section, malloc'd. */
+static uint8_t *segd_fields_section(const rt_table *t, uint64_t *len) {
+  const seg_schema *s = t->schema;
+  char ty[SEGD_TYPE_MAX];
+  uint64_t n = 0;
+  for (int i = 0; i < s->nfields; i++)
+    n += SEGD_FIELD_FIXED + strlen(s->fields[i].name) + strlen(ty_name(s->fields[i].type, ty, sizeof ty));
+  uint8_t *buf = malloc(n ? n : 1), *p = buf;
+  if (!buf) return NULL;
+  for (int i = 0; i < s->nfields; i++) {
+    const seg_field *f = &s->fields[i];
+    ty_name(f->type, ty, sizeof ty);
+    uint32_t nl = (uint32_t)strlen(f->name), tl = (uint32_t)strlen(ty);
+    segd_put32(p, nl);
+    segd_put32(p + 4, tl);
+    p[8] = f->nullable;
+    p[9] = f->key;
+    p[10] = (uint8_t)f->type.kind;
+    p[11] = 0;
+    segd_put32(p + 12, t->layout.val_off[i]);
+    segd_put32(p + 16, t->layout.null_off[i]);
+    memcpy(p + SEGD_FIELD_FIXED, f->name, nl);
+    memcpy(p + SEGD_FIELD_FIXED + nl, ty, tl);
+    p += SEGD_FIELD_FIXED + nl + tl;
+  }
+  *len = n;
+  return buf;
+}
+
+static void segd_sync_dir(const char *path) {
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  if (!slash) {
+    snprintf(dir, sizeof dir, ".");
+  } else {
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof dir) return;
+    memcpy(dir, path, n ? n : 1);
+    dir[n ? n : 1] = 0;
+  }
+  int fd = open(dir, O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    fsync(fd); /* best effort: the rename is what makes the file visible */
+    close(fd);
+  }
+}
+
+bool rt_table_write(const rt_table *t, const char *path, char *err, size_t errlen) {
+  if (!segd_little_endian()) return segd_fail(err, errlen, "%s: .segd files need a little-endian host", path);
+  if (!t || !t->schema || t->layout.nfields != t->schema->nfields)
+    return segd_fail(err, errlen, "%s: the table has no schema or layout", path);
+  uint64_t fields_len = 0;
+  uint8_t *fields = segd_fields_section(t, &fields_len);
+  if (!fields) return segd_fail(err, errlen, "%s: out of memory", path);
+
+  uint64_t fields_off = SEGD_HEADER_BYTES;
+  uint64_t blocks_off = segd_align(fields_off + fields_len, SEGD_BLOCK_ALIGN);
+  uint64_t blocks_len = t->nblocks * t->layout.block_bytes;
+  uint64_t dict_off_off = segd_align(blocks_off + blocks_len, 8);
+  uint64_t ndict = t->dict_off ? t->ndict : 0;
+  uint64_t dict_bytes_off = dict_off_off + (ndict + 1) * 8;
+  uint64_t dict_bytes_len = ndict ? t->dict_off[ndict] : 0;
+  uint64_t file_len = dict_bytes_off + dict_bytes_len;
+
+  uint8_t h[SEGD_HEADER_BYTES] = {0};
+  memcpy(h + H_MAGIC, SEGD_MAGIC, 4);
+  segd_put32(h + H_VERSION, SEGD_VERSION);
+  segd_put64(h + H_FINGERPRINT, ty_schema_fingerprint(t->schema));
+  segd_put64(h + H_NRECORDS, t->nrecords);
+  segd_put32(h + H_BLOCK_RECORDS, RT_BLOCK);
+  segd_put32(h + H_BLOCK_BYTES, t->layout.block_bytes);
+  segd_put64(h + H_NBLOCKS, t->nblocks);
+  segd_put32(h + H_NFIELDS, (uint32_t)t->schema->nfields);
+  segd_put32(h + H_HEADER_BYTES, SEGD_HEADER_BYTES);
+  segd_put64(h + H_FIELDS_OFF, fields_off);
+  segd_put64(h + H_FIELDS_LEN, fields_len);
+  segd_put64(h + H_BLOCKS_OFF, blocks_off);
+  segd_put64(h + H_BLOCKS_LEN, blocks_len);
+  segd_put64(h + H_NDICT, ndict);
+  segd_put64(h + H_DICT_OFF_OFF, dict_off_off);
+  segd_put64(h + H_DICT_BYTES_OFF, dict_bytes_off);
+  segd_put64(h + H_DICT_BYTES_LEN, dict_bytes_len);
+  segd_put64(h + H_FILE_LEN, file_len);
+
+  size_t tl = strlen(path) + 32;
+  char *tmp = malloc(tl);
+  if (!tmp) {
+    free(fields);
+    return segd_fail(err, errlen, "%s: out of memory", path);
+  }
+  snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
+  FILE *fp = fopen(tmp, "wb");
+  if (!fp) {
+    segd_fail(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+    free(fields);
+    free(tmp);
+    return false;
+  }
+  setvbuf(fp, NULL, _IOFBF, 1 << 20);
+  static const uint64_t zero_off = 0;
+  bool ok = segd_write_all(fp, h, sizeof h) && segd_write_all(fp, fields, fields_len) &&
+            segd_write_zeros(fp, blocks_off - fields_off - fields_len) &&
+            segd_write_all(fp, t->blocks, blocks_len) &&
+            segd_write_zeros(fp, dict_off_off - blocks_off - blocks_len);
+  /* the dictionary offsets are already little-endian u64 in memory */
+  if (ok) ok = ndict ? segd_write_all(fp, t->dict_off, (ndict + 1) * 8) : segd_write_all(fp, &zero_off, 8);
+  if (ok) ok = segd_write_all(fp, t->dict_bytes, dict_bytes_len);
+  int saved = errno;
+  if (ok && fflush(fp) != 0) ok = false, saved = errno;
+  if (ok && fsync(fileno(fp)) != 0) ok = false, saved = errno;
+  if (fclose(fp) != 0 && ok) ok = false, saved = errno;
+  if (ok && rename(tmp, path) != 0) ok = false, saved = errno;
+  if (!ok) {
+    unlink(tmp);
+    segd_fail(err, errlen, "cannot write %s: %s", path, strerror(saved ? saved : EIO));
+  } else {
+    segd_sync_dir(path);
+  }
+  free(fields);
+  free(tmp);
+  return ok;
+}
+
+/* ---- reading ---- */
+
+typedef struct segd_field {
+  const char *name, *type; /* not NUL-terminated: lengths below */
+  uint32_t name_len, type_len;
+  bool nullable, key;
+  uint32_t val_off, null_off;
+} segd_field;
+
+/* Appends one difference to the message, "; "-separated. */
+static void segd_note(char *msg, size_t size, size_t *used, int *count, const char *fmt, ...) {
+  if (*used >= size) return;
+  if (*count) *used += (size_t)snprintf(msg + *used, size - *used, "; ");
+  if (*used >= size) return;
+  va_list ap;
+  va_start(ap, fmt);
+  *used += (size_t)vsnprintf(msg + *used, size - *used, fmt, ap);
+  va_end(ap);
+  (*count)++;
+}
+
+static int segd_find(const segd_field *ff, uint32_t n, const char *name) {
+  size_t len = strlen(name);
+  for (uint32_t i = 0; i < n; i++)
+    if (ff[i].name_len == len && memcmp(ff[i].name, name, len) == 0) return (int)i;
+  return -1;
+}
+
+/* Compares the file's field descriptions with the schema; false with the
+ * differences in err. */
+static bool segd_check_fields(const char *path, const segd_field *ff, uint32_t nf, const seg_schema *s,
+                              bool fp_equal, char *err, size_t errlen) {
+  char msg[2048];
+  size_t used = 0;
+  int count = 0;
+  char desc[SEGD_TYPE_MAX + 16];
+  for (int i = 0; i < s->nfields; i++) {
+    const seg_field *f = &s->fields[i];
+    int j = segd_find(ff, nf, f->name);
+    if (j < 0) {
+      segd_note(msg, sizeof msg, &used, &count, "field \"%s\" is missing from the file", f->name);
+      continue;
+    }
+    segd_describe(f, desc, sizeof desc);
+    const segd_field *g = &ff[j];
+    char ty[SEGD_TYPE_MAX];
+    ty_name(f->type, ty, sizeof ty);
+    if (g->type_len != strlen(ty) || memcmp(g->type, ty, g->type_len) != 0 || g->nullable != f->nullable ||
+        g->key != f->key) {
+      segd_note(msg, sizeof msg, &used, &count, "field \"%s\" is %.*s%s%s in the file but %s in the schema",
+                f->name, (int)g->type_len, g->type, g->nullable ? "?" : "", g->key ? " key" : "", desc);
+    } else if (j != i) {
+      segd_note(msg, sizeof msg, &used, &count, "field \"%s\" is at position %d in the file but %d in the schema",
+                f->name, j + 1, i + 1);
+    }
+  }
+  for (uint32_t j = 0; j < nf; j++) {
+    bool found = false;
+    for (int i = 0; i < s->nfields && !found; i++)
+      found = ff[j].name_len == strlen(s->fields[i].name) && memcmp(ff[j].name, s->fields[i].name, ff[j].name_len) == 0;
+    if (!found)
+      segd_note(msg, sizeof msg, &used, &count, "field \"%.*s\" is in the file but not in the schema",
+                (int)ff[j].name_len, ff[j].name);
+  }
+  if (count == 0 && fp_equal) return true;
+  if (count == 0)
+    return segd_fail(err, errlen, "%s was written for another schema: its fields match but its streams differ",
+                     path);
+  return segd_fail(err, errlen, "%s was written for another schema: %s", path, msg);
+}
+
+/* Checks that every stored value is in range for its type, the keys are
+ * strictly ascending, and the null bytes are 0 or 1. */
+static bool segd_check_values(const char *path, const rt_table *t, char *err, size_t errlen) {
+  const seg_schema *s = t->schema;
+  for (int f = 0; f < s->nfields; f++) {
+    const seg_field *fd = &s->fields[f];
+    seg_tykind k = fd->type.kind;
+    uint32_t noff = t->layout.null_off[f];
+    for (uint64_t b = 0; b < t->nblocks; b++) {
+      const uint8_t *base = rt_block(t, b);
+      const uint8_t *nb = noff == RT_NO_NULLS ? NULL : base + noff;
+      const uint8_t *v = base + t->layout.val_off[f];
+      uint32_t cnt = rt_block_count(t, b);
+      for (uint32_t i = 0; i < cnt; i++) {
+        if (nb && nb[i] > 1) return segd_fail(err, errlen, "%s is corrupt: bad null flag in field \"%s\"", path, fd->name);
+        if (nb && nb[i]) continue;
+        bool bad = false;
+        if (k == TY_BOOL) bad = v[i] > 1;
+        else if (k == TY_ENUM) bad = !fd->type.members || v[i] >= fd->type.members->n;
+        else if (k == TY_STRING) {
+          uint32_t c;
+          memcpy(&c, v + (size_t)i * 4, 4);
+          bad = c >= t->ndict;
+        }
+        if (bad)
+          return segd_fail(err, errlen, "%s is corrupt: record %llu has an invalid value in field \"%s\"", path,
+                           (unsigned long long)(b * RT_BLOCK + i + 1), fd->name);
+      }
+    }
+  }
+  int kf = s->key;
+  if (kf >= 0 && kf < s->nfields && s->fields[kf].type.kind != TY_FLOAT64) {
+    seg_tykind k = s->fields[kf].type.kind;
+    bool is_signed = k != TY_BOOL && k != TY_ENUM && k != TY_STRING && k != TY_SET;
+    int64_t prev = 0;
+    for (uint64_t r = 0; r < t->nrecords; r++) {
+      int64_t v = rt_get_i64(t, kf, r);
+      if (r && (is_signed ? v <= prev : (uint64_t)v <= (uint64_t)prev))
+        return segd_fail(err, errlen, "%s is corrupt: keys are not strictly ascending at record %llu", path,
+                         (unsigned long long)r + 1);
+      prev = v;
+    }
+  }
+  return true;
+}
+
+static bool segd_check_dict(const char *path, const rt_table *t, uint64_t bytes_len, char *err, size_t errlen) {
+  const uint64_t *o = t->dict_off;
+  if (o[0] != 0 || o[t->ndict] != bytes_len)
+    return segd_fail(err, errlen, "%s is corrupt: dictionary offsets do not span its bytes", path);
+  for (uint32_t i = 0; i < t->ndict; i++) {
+    if (o[i + 1] < o[i] || o[i + 1] > bytes_len)
+      return segd_fail(err, errlen, "%s is corrupt: dictionary offset %u is out of order", path, i + 1);
+    if (i > 0) {
+      uint64_t la = o[i] - o[i - 1], lb = o[i + 1] - o[i];
+      int c = memcmp(t->dict_bytes + o[i - 1], t->dict_bytes + o[i], la < lb ? la : lb);
+      if (c > 0 || (c == 0 && la >= lb))
+        return segd_fail(err, errlen, "%s is corrupt: dictionary is not sorted at entry %u", path, i);
+    }
+  }
+  return true;
+}
+
+/* Parses and checks the header and the sections' bounds; fills `out` but for
+ * the values check. */
+static bool segd_parse(const char *path, const uint8_t *m, uint64_t size, const seg_schema *schema,
+                       rt_table *out, char *err, size_t errlen) {
+  if (size < SEGD_HEADER_BYTES)
+    return segd_fail(err, errlen, "%s is not a segd data file (too short: %llu bytes)", path, (unsigned long long)size);
+  if (memcmp(m + H_MAGIC, SEGD_MAGIC, 4) != 0) return segd_fail(err, errlen, "%s is not a segd data file (bad magic)", path);
+  uint32_t version = segd_get32(m + H_VERSION);
+  if (version != SEGD_VERSION)
+    return segd_fail(err, errlen, "%s has segd format version %u; this segc reads version %u", path, version, SEGD_VERSION);
+  if (segd_get32(m + H_HEADER_BYTES) != SEGD_HEADER_BYTES)
+    return segd_fail(err, errlen, "%s is corrupt: header size %u, expected %u", path, segd_get32(m + H_HEADER_BYTES),
+                     SEGD_HEADER_BYTES);
+  uint64_t file_len = segd_get64(m + H_FILE_LEN);
+  if (file_len != size)
+    return segd_fail(err, errlen, "%s is %s: the header says %llu bytes, the file has %llu", path,
+                     size < file_len ? "truncated" : "corrupt", (unsigned long long)file_len, (unsigned long long)size);
+  uint64_t fields_off = segd_get64(m + H_FIELDS_OFF), fields_len = segd_get64(m + H_FIELDS_LEN);
+  uint64_t blocks_off = segd_get64(m + H_BLOCKS_OFF), blocks_len = segd_get64(m + H_BLOCKS_LEN);
+  uint64_t ndict = segd_get64(m + H_NDICT), doff = segd_get64(m + H_DICT_OFF_OFF);
+  uint64_t dbytes_off = segd_get64(m + H_DICT_BYTES_OFF), dbytes_len = segd_get64(m + H_DICT_BYTES_LEN);
+#define SEGD_IN(off, len) ((off) <= size && (len) <= size - (off))
+  if (fields_off < SEGD_HEADER_BYTES || !SEGD_IN(fields_off, fields_len))
+    return segd_fail(err, errlen, "%s is corrupt: the field section is outside the file", path);
+  if (blocks_off % 64 != 0 || blocks_off < fields_off + fields_len || !SEGD_IN(blocks_off, blocks_len))
+    return segd_fail(err, errlen, "%s is corrupt: the block section is misplaced or outside the file", path);
+  if (ndict >= UINT32_MAX || doff % 8 != 0 || doff < blocks_off + blocks_len || !SEGD_IN(doff, (ndict + 1) * 8))
+    return segd_fail(err, errlen, "%s is corrupt: the dictionary offsets are misplaced or outside the file", path);
+  if (dbytes_off != doff + (ndict + 1) * 8 || !SEGD_IN(dbytes_off, dbytes_len))
+    return segd_fail(err, errlen, "%s is corrupt: the dictionary bytes are misplaced or outside the file", path);
+#undef SEGD_IN
+
+  /* field descriptions */
+  uint32_t nf = segd_get32(m + H_NFIELDS);
+  if (nf > fields_len / SEGD_FIELD_FIXED)
+    return segd_fail(err, errlen, "%s is corrupt: %u fields do not fit the field section", path, nf);
+  segd_field *ff = calloc(nf ? nf : 1, sizeof *ff);
+  if (!ff) return segd_fail(err, errlen, "%s: out of memory", path);
+  const uint8_t *p = m + fields_off, *end = p + fields_len;
+  for (uint32_t i = 0; i < nf; i++) {
+    if ((uint64_t)(end - p) < SEGD_FIELD_FIXED) goto bad_fields;
+    ff[i].name_len = segd_get32(p);
+    ff[i].type_len = segd_get32(p + 4);
+    ff[i].nullable = p[8] != 0;
+    ff[i].key = p[9] != 0;
+    ff[i].val_off = segd_get32(p + 12);
+    ff[i].null_off = segd_get32(p + 16);
+    p += SEGD_FIELD_FIXED;
+    if ((uint64_t)ff[i].name_len + ff[i].type_len > (uint64_t)(end - p)) goto bad_fields;
+    ff[i].name = (const char *)p;
+    ff[i].type = (const char *)p + ff[i].name_len;
+    p += ff[i].name_len + ff[i].type_len;
+  }
+  if (p != end) goto bad_fields;
+  bool fp_equal = segd_get64(m + H_FINGERPRINT) == ty_schema_fingerprint(schema);
+  if (!segd_check_fields(path, ff, nf, schema, fp_equal, err, errlen)) {
+    free(ff);
+    return false;
+  }
+  if ((uint32_t)schema->nfields != nf) {
+    free(ff);
+    return segd_fail(err, errlen, "%s is corrupt: a field is described twice", path);
+  }
+
+  /* layout and blocks */
+  rt_layout_init(&out->layout, schema);
+  if (schema->nfields > 0 && out->layout.nfields == 0) {
+    free(ff);
+    return segd_fail(err, errlen, "%s: out of memory", path);
+  }
+  for (uint32_t i = 0; i < nf; i++) {
+    if (ff[i].val_off != out->layout.val_off[i] || ff[i].null_off != out->layout.null_off[i]) {
+      segd_fail(err, errlen, "%s is corrupt: field \"%.*s\" is stored at another block offset", path,
+                (int)ff[i].name_len, ff[i].name);
+      free(ff);
+      return false;
+    }
+  }
+  free(ff);
+  uint64_t nrecords = segd_get64(m + H_NRECORDS), nblocks = segd_get64(m + H_NBLOCKS);
+  uint32_t block_records = segd_get32(m + H_BLOCK_RECORDS), block_bytes = segd_get32(m + H_BLOCK_BYTES);
+  if (block_records != RT_BLOCK)
+    return segd_fail(err, errlen, "%s has %u records per block; this segc uses %u", path, block_records, RT_BLOCK);
+  if (block_bytes != out->layout.block_bytes)
+    return segd_fail(err, errlen, "%s is corrupt: block size %u, the schema needs %u", path, block_bytes,
+                     out->layout.block_bytes);
+  if (nblocks != nrecords / RT_BLOCK + (nrecords % RT_BLOCK != 0))
+    return segd_fail(err, errlen, "%s is corrupt: %llu blocks for %llu records", path, (unsigned long long)nblocks,
+                     (unsigned long long)nrecords);
+  if (block_bytes == 0 ? blocks_len != 0 : (nblocks > UINT64_MAX / block_bytes || blocks_len != nblocks * block_bytes))
+    return segd_fail(err, errlen, "%s is corrupt: the block section has the wrong length", path);
+  out->schema = schema;
+  out->nrecords = nrecords;
+  out->nblocks = nblocks;
+  out->blocks = m + blocks_off;
+  out->ndict = (uint32_t)ndict;
+  out->dict_off = (const uint64_t *)(const void *)(m + doff);
+  out->dict_bytes = (const char *)m + dbytes_off;
+  return segd_check_dict(path, out, dbytes_len, err, errlen);
+
+bad_fields:
+  free(ff);
+  return segd_fail(err, errlen, "%s is corrupt: bad field descriptions", path);
+}
+
+bool rt_table_open(const char *path, const seg_schema *schema, rt_table *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  if (!schema) return segd_fail(err, errlen, "%s: no schema given", path);
+  if (!segd_little_endian()) return segd_fail(err, errlen, "%s: .segd files need a little-endian host", path);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return segd_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    segd_fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+    close(fd);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    return segd_fail(err, errlen, "%s is not a regular file", path);
+  }
+  uint64_t size = (uint64_t)st.st_size;
+  if (size < SEGD_HEADER_BYTES) {
+    close(fd);
+    return segd_fail(err, errlen, "%s is not a segd data file (too short: %llu bytes)", path, (unsigned long long)size);
+  }
+  void *m = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int saved = errno;
+  close(fd);
+  if (m == MAP_FAILED) return segd_fail(err, errlen, "cannot map %s: %s", path, strerror(saved));
+  out->map = m;
+  out->map_len = (size_t)size;
+  if (!segd_parse(path, m, size, schema, out, err, errlen) || !segd_check_values(path, out, err, errlen)) {
+    rt_table_free(out);
+    return false;
+  }
+  return true;
+}

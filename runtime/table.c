@@ -1,0 +1,85 @@
+/* runtime/table.c — reading single values out of an rt_table, and freeing it.
+ *
+ * Owns the row accessors used by the interpreter, `segc explain` and tests
+ * (generated code addresses blocks directly).  Values are widened exactly as
+ * expressions see them: bool/enum from uint8, int32/date sign-extended,
+ * string codes as uint32, every 8-byte kind as int64.  Out-of-range field or
+ * row numbers read as null / zero rather than crash. */
+#include "table.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+void rt_table_free(rt_table *t) {
+  if (!t) return;
+  if (t->map) munmap(t->map, t->map_len);
+  free(t->owned_blocks);
+  free(t->owned_dict_off);
+  free(t->owned_dict_bytes);
+  rt_layout_free(&t->layout);
+  memset(t, 0, sizeof *t);
+}
+
+static bool table_in_range(const rt_table *t, int field, uint64_t row) {
+  return t && t->blocks && field >= 0 && field < t->layout.nfields && row < t->nrecords;
+}
+
+static const uint8_t *table_value(const rt_table *t, int field, uint64_t row, int width) {
+  return rt_block(t, row / RT_BLOCK) + t->layout.val_off[field] + (row % RT_BLOCK) * (uint64_t)width;
+}
+
+bool rt_is_null(const rt_table *t, int field, uint64_t row) {
+  if (!table_in_range(t, field, row)) return true;
+  uint32_t off = t->layout.null_off[field];
+  if (off == RT_NO_NULLS) return false;
+  return rt_block(t, row / RT_BLOCK)[off + row % RT_BLOCK] != 0;
+}
+
+int64_t rt_get_i64(const rt_table *t, int field, uint64_t row) {
+  if (!table_in_range(t, field, row) || !t->schema) return 0;
+  seg_tykind k = t->schema->fields[field].type.kind;
+  const uint8_t *p = table_value(t, field, row, ty_storage_width(k));
+  switch (k) {
+  case TY_BOOL:
+  case TY_ENUM: return *p;
+  case TY_INT32:
+  case TY_DATE: {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+  }
+  case TY_STRING: {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+  }
+  case TY_FLOAT64: {
+    double d;
+    memcpy(&d, p, 8);
+    return d > -9.2e18 && d < 9.2e18 ? (int64_t)d : 0; /* truncated; NaN -> 0 */
+  }
+  default: {
+    int64_t v;
+    memcpy(&v, p, 8);
+    return v;
+  }
+  }
+}
+
+double rt_get_f64(const rt_table *t, int field, uint64_t row) {
+  if (!table_in_range(t, field, row) || !t->schema) return 0;
+  if (t->schema->fields[field].type.kind != TY_FLOAT64) return (double)rt_get_i64(t, field, row);
+  double d;
+  memcpy(&d, table_value(t, field, row, 8), 8);
+  return d;
+}
+
+const char *rt_dict_str(const rt_table *t, uint32_t code, size_t *len) {
+  if (!t || !t->dict_off || code >= t->ndict) {
+    if (len) *len = 0;
+    return "";
+  }
+  if (len) *len = (size_t)(t->dict_off[code + 1] - t->dict_off[code]);
+  return t->dict_bytes + t->dict_off[code];
+}

@@ -1,0 +1,106 @@
+/* runtime/table.h — customer records in packed, blocked columnar form.
+ *
+ * Records are grouped in blocks of RT_BLOCK records.  Inside a block every
+ * field's values are contiguous (the storage width of its type, see
+ * ty_storage_width), followed for each nullable field by one null byte per
+ * record (1 = null, 0 = present).  Every block has the same size and the same
+ * offsets (rt_layout), so generated code addresses a field as
+ * `block_base + layout.val_off[f] + i * width` with constants only.  The last
+ * block is padded with zeroed records.
+ *
+ * Strings are codes into one dictionary shared by every string field of the
+ * table; the dictionary is sorted bytewise and has no duplicates, so comparing
+ * two codes orders the strings.  Records are sorted by key, ascending, and
+ * keys are unique.
+ *
+ * An rt_table is either built in memory (rt_builder) or mapped from a .segd
+ * file (rt_table_open); docs/segd-format.md describes the file. */
+#ifndef SEGC_TABLE_H
+#define SEGC_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../lang/types.h"
+
+#define RT_BLOCK 4096u
+#define RT_NO_NULLS UINT32_MAX
+
+typedef struct rt_layout {
+  int nfields;
+  uint32_t *val_off;    /* [nfields] offset of the field's values in a block */
+  uint32_t *null_off;   /* [nfields] offset of its null bytes, or RT_NO_NULLS */
+  uint32_t block_bytes; /* a multiple of 64; every column starts 64-aligned */
+} rt_layout;
+
+/* Computes the layout of a schema's fields (streams excluded). */
+void rt_layout_init(rt_layout *l, const seg_schema *s);
+void rt_layout_free(rt_layout *l);
+
+typedef struct rt_table {
+  const seg_schema *schema;   /* the schema the table was checked against */
+  rt_layout layout;
+  uint64_t nrecords;
+  uint64_t nblocks;
+  const uint8_t *blocks;      /* nblocks * layout.block_bytes, 64-aligned */
+  uint32_t ndict;             /* dictionary: string i is dict_bytes[dict_off[i] .. dict_off[i+1]) */
+  const uint64_t *dict_off;   /* [ndict + 1] */
+  const char *dict_bytes;
+  /* ownership (private) */
+  void *map;
+  size_t map_len;
+  void *owned_blocks, *owned_dict_off, *owned_dict_bytes;
+} rt_table;
+
+void rt_table_free(rt_table *t);
+
+static inline const uint8_t *rt_block(const rt_table *t, uint64_t b) {
+  return t->blocks + b * t->layout.block_bytes;
+}
+static inline uint32_t rt_block_count(const rt_table *t, uint64_t b) {
+  uint64_t left = t->nrecords - b * RT_BLOCK;
+  return left < RT_BLOCK ? (uint32_t)left : RT_BLOCK;
+}
+/* Accessors for one record (row = global record number). */
+bool rt_is_null(const rt_table *t, int field, uint64_t row);
+int64_t rt_get_i64(const rt_table *t, int field, uint64_t row);   /* every integer-like kind, widened */
+double rt_get_f64(const rt_table *t, int field, uint64_t row);
+const char *rt_dict_str(const rt_table *t, uint32_t code, size_t *len);
+
+/* One value of a record being added: `i` for integer-like kinds (bool 0/1,
+ * int, decimal raw scaled value, enum index, set mask, date days, timestamp
+ * usec), `f` for float64, `s`/`len` for strings (copied). */
+typedef struct rt_cell {
+  bool null;
+  int64_t i;
+  double f;
+  const char *s;
+  size_t len;
+} rt_cell;
+
+typedef struct rt_builder rt_builder;
+
+rt_builder *rt_builder_new(const seg_schema *s);
+/* Adds a record; `line` is where it came from (reported for duplicate keys). */
+void rt_builder_add(rt_builder *b, const rt_cell *cells, uint64_t line);
+/* Called once per record whose key repeats an earlier one; that record is dropped from the table. */
+typedef void (*rt_dup_fn)(void *user, uint64_t line, uint64_t first_line);
+/* Sorts by key, drops duplicate keys (reporting each, in key order), builds
+ * the dictionary and the blocks into *out.  Frees the builder.  Returns the
+ * records kept, or UINT64_MAX when memory ran out (rt_builder_new may also
+ * return NULL); *out is then an empty table that rt_table_free accepts. */
+uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user);
+/* Frees a builder that will not be finished (NULL is fine). */
+void rt_builder_free(rt_builder *b);
+
+/* Writes a table to a .segd file atomically (temporary name, then rename).
+ * Returns false and fills err on failure. */
+bool rt_table_write(const rt_table *t, const char *path, char *err, size_t errlen);
+/* Maps a .segd file read-only and checks it against `schema`: a bad magic,
+ * version, truncated file or different schema is refused with a message that
+ * says why (for a schema mismatch: which fields differ). */
+bool rt_table_open(const char *path, const seg_schema *schema, rt_table *out, char *err,
+                   size_t errlen);
+
+#endif
