@@ -137,16 +137,32 @@ static lv lower_const(lower *L, const ast *n) {
   return from_i64_slot(L, LLVMBuildLoad2(L->B, L->i64, p, ""), n->type);
 }
 
-/* floor(x / d) for a constant d > 0 */
+/* floor(x / d) for a constant d > 0, in the width of x */
 static LLVMValueRef floordiv(lower *L, LLVMValueRef x, int64_t d) {
-  LLVMValueRef q = LLVMBuildSDiv(L->B, x, c64(L, d), "");
-  LLVMValueRef r = LLVMBuildSRem(L->B, x, c64(L, d), "");
-  LLVMValueRef adj = LLVMBuildICmp(L->B, LLVMIntSLT, r, c64(L, 0), "");
-  return LLVMBuildSub(L->B, q, LLVMBuildZExt(L->B, adj, L->i64, ""), "");
+  LLVMTypeRef t = LLVMTypeOf(x);
+  LLVMValueRef cd = LLVMConstInt(t, (unsigned long long)d, 1);
+  LLVMValueRef q = LLVMBuildSDiv(L->B, x, cd, "");
+  LLVMValueRef r = LLVMBuildSRem(L->B, x, cd, "");
+  LLVMValueRef adj = LLVMBuildICmp(L->B, LLVMIntSLT, r, LLVMConstInt(t, 0, 0), "");
+  return LLVMBuildSub(L->B, q, LLVMBuildZExt(L->B, adj, t, ""), "");
 }
 
 static LLVMValueRef floormod(lower *L, LLVMValueRef x, int64_t d) {
-  return LLVMBuildSub(L->B, x, LLVMBuildMul(L->B, floordiv(L, x, d), c64(L, d), ""), "");
+  LLVMTypeRef t = LLVMTypeOf(x);
+  return LLVMBuildSub(L->B, x, LLVMBuildMul(L->B, floordiv(L, x, d), LLVMConstInt(t, (unsigned long long)d, 1), ""), "");
+}
+
+static LLVMValueRef call1(lower *L, const char *intrinsic, LLVMValueRef x);
+
+/* floor(x / 1 day) for microseconds, without a 64-bit division (which no
+ * vector unit has): 1 day = 2^11 * 42187500 us; the shift floors exactly,
+ * and |x >> 11| < 2^52 divides exactly enough in double: the quotient's
+ * rounding error (< 1.2e-8) is below the gap 1/42187500 between a quotient
+ * just under an integer and that integer. */
+static LLVMValueRef floordiv_day(lower *L, LLVMValueRef x) {
+  LLVMValueRef y = LLVMBuildAShr(L->B, x, c64(L, 11), "");
+  LLVMValueRef q = LLVMBuildFDiv(L->B, LLVMBuildSIToFP(L->B, y, L->f64, ""), LLVMConstReal(L->f64, 42187500.0), "");
+  return LLVMBuildFPToSI(L->B, call1(L, "llvm.floor", q), L->i64, "");
 }
 
 /* ---- strings: lifts and slow calls -------------------------------------- */
@@ -367,29 +383,34 @@ static lv lower_cast(lower *L, ast *n) {
   return r;
 }
 
-/* civil date parts of a day number, as the interpreter's calendar.c */
+/* civil date parts of a day number, as calendar.c computes them; in 32 bits,
+ * which holds the day number of any int64 timestamp and vectorises */
 static void civil(lower *L, LLVMValueRef days, LLVMValueRef *y, LLVMValueRef *m, LLVMValueRef *d) {
   LLVMBuilderRef B = L->B;
-  LLVMValueRef z = LLVMBuildAdd(B, days, c64(L, 719468), "");
+#define K(v) LLVMConstInt(L->i32, (unsigned long long)(v), 1)
+  LLVMValueRef z = LLVMBuildAdd(B, LLVMBuildTrunc(B, days, L->i32, ""), K(719468), "");
   LLVMValueRef era = floordiv(L, z, 146097);
-  LLVMValueRef doe = LLVMBuildSub(B, z, LLVMBuildMul(B, era, c64(L, 146097), ""), "");
-  LLVMValueRef t = LLVMBuildAdd(B, LLVMBuildSub(B, doe, LLVMBuildSDiv(B, doe, c64(L, 1460), ""), ""),
-                                LLVMBuildSDiv(B, doe, c64(L, 36524), ""), "");
-  t = LLVMBuildSub(B, t, LLVMBuildSDiv(B, doe, c64(L, 146096), ""), "");
-  LLVMValueRef yoe = LLVMBuildSDiv(B, t, c64(L, 365), "");
+  LLVMValueRef doe = LLVMBuildSub(B, z, LLVMBuildMul(B, era, K(146097), ""), "");
+  LLVMValueRef t = LLVMBuildAdd(B, LLVMBuildSub(B, doe, LLVMBuildSDiv(B, doe, K(1460), ""), ""), LLVMBuildSDiv(B, doe, K(36524), ""), "");
+  t = LLVMBuildSub(B, t, LLVMBuildSDiv(B, doe, K(146096), ""), "");
+  LLVMValueRef yoe = LLVMBuildSDiv(B, t, K(365), "");
   LLVMValueRef doy = LLVMBuildSub(B, doe,
-                                  LLVMBuildSub(B, LLVMBuildAdd(B, LLVMBuildMul(B, yoe, c64(L, 365), ""), LLVMBuildSDiv(B, yoe, c64(L, 4), ""), ""),
-                                               LLVMBuildSDiv(B, yoe, c64(L, 100), ""), ""), "");
-  LLVMValueRef mp = LLVMBuildSDiv(B, LLVMBuildAdd(B, LLVMBuildMul(B, doy, c64(L, 5), ""), c64(L, 2), ""), c64(L, 153), "");
-  *d = LLVMBuildAdd(B, LLVMBuildSub(B, doy, LLVMBuildSDiv(B, LLVMBuildAdd(B, LLVMBuildMul(B, mp, c64(L, 153), ""), c64(L, 2), ""), c64(L, 5), ""), ""), c64(L, 1), "");
-  LLVMValueRef small = LLVMBuildICmp(B, LLVMIntSLT, mp, c64(L, 10), "");
-  *m = LLVMBuildSelect(B, small, LLVMBuildAdd(B, mp, c64(L, 3), ""), LLVMBuildSub(B, mp, c64(L, 9), ""), "");
-  LLVMValueRef le2 = LLVMBuildICmp(B, LLVMIntSLE, *m, c64(L, 2), "");
-  *y = LLVMBuildAdd(B, LLVMBuildAdd(B, yoe, LLVMBuildMul(B, era, c64(L, 400), ""), ""), LLVMBuildZExt(B, le2, L->i64, ""), "");
+                                  LLVMBuildSub(B, LLVMBuildAdd(B, LLVMBuildMul(B, yoe, K(365), ""), LLVMBuildSDiv(B, yoe, K(4), ""), ""),
+                                               LLVMBuildSDiv(B, yoe, K(100), ""), ""), "");
+  LLVMValueRef mp = LLVMBuildSDiv(B, LLVMBuildAdd(B, LLVMBuildMul(B, doy, K(5), ""), K(2), ""), K(153), "");
+  LLVMValueRef dd = LLVMBuildAdd(B, LLVMBuildSub(B, doy, LLVMBuildSDiv(B, LLVMBuildAdd(B, LLVMBuildMul(B, mp, K(153), ""), K(2), ""), K(5), ""), ""), K(1), "");
+  LLVMValueRef small = LLVMBuildICmp(B, LLVMIntSLT, mp, K(10), "");
+  LLVMValueRef mm = LLVMBuildSelect(B, small, LLVMBuildAdd(B, mp, K(3), ""), LLVMBuildSub(B, mp, K(9), ""), "");
+  LLVMValueRef le2 = LLVMBuildICmp(B, LLVMIntSLE, mm, K(2), "");
+  LLVMValueRef yy = LLVMBuildAdd(B, LLVMBuildAdd(B, yoe, LLVMBuildMul(B, era, K(400), ""), ""), LLVMBuildZExt(B, le2, L->i32, ""), "");
+#undef K
+  *y = LLVMBuildSExt(B, yy, L->i64, "");
+  *m = LLVMBuildSExt(B, mm, L->i64, "");
+  *d = LLVMBuildSExt(B, dd, L->i64, "");
 }
 
 static LLVMValueRef days_of(lower *L, seg_tykind k, LLVMValueRef v) {
-  return k == TY_DATE ? v : floordiv(L, v, CAL_USEC_PER_DAY);
+  return k == TY_DATE ? v : floordiv_day(L, v);
 }
 
 /* round half away from zero to a multiple of constant d */
@@ -475,7 +496,7 @@ static lv lower_call(lower *L, ast *n) {
   }
   case BI_DAYS_SINCE: {
     LLVMValueRef ts = t0.kind == TY_DATE ? LLVMBuildMul(L->B, a[0].v, c64(L, CAL_USEC_PER_DAY), "") : a[0].v;
-    r.v = floordiv(L, LLVMBuildSub(L->B, now, ts, ""), CAL_USEC_PER_DAY);
+    r.v = floordiv_day(L, LLVMBuildSub(L->B, now, ts, ""));
     break;
   }
   case BI_DATE: r.v = days_of(L, t0.kind, a[0].v); break;
@@ -487,12 +508,20 @@ static lv lower_call(lower *L, ast *n) {
     r.v = n->op == BI_YEAR ? y : n->op == BI_MONTH ? m : d;
     break;
   }
-  case BI_WEEKDAY: r.v = LLVMBuildAdd(L->B, floormod(L, LLVMBuildAdd(L->B, days_of(L, t0.kind, a[0].v), c64(L, 3), ""), 7), c64(L, 1), ""); break;
-  case BI_HOUR: r.v = LLVMBuildSDiv(L->B, floormod(L, a[0].v, CAL_USEC_PER_DAY), c64(L, 3600 * CAL_USEC_PER_SEC), ""); break;
+  case BI_WEEKDAY: { /* day numbers of valid times fit in 32 bits */
+    LLVMValueRef d32 = LLVMBuildTrunc(L->B, LLVMBuildAdd(L->B, days_of(L, t0.kind, a[0].v), c64(L, 3), ""), L->i32, "");
+    r.v = LLVMBuildAdd(L->B, LLVMBuildSExt(L->B, floormod(L, d32, 7), L->i64, ""), c64(L, 1), "");
+    break;
+  }
+  case BI_HOUR: { /* the time of day is below 2^37: exact in double */
+    LLVMValueRef tod = LLVMBuildSub(L->B, a[0].v, LLVMBuildMul(L->B, floordiv_day(L, a[0].v), c64(L, CAL_USEC_PER_DAY), ""), "");
+    r.v = LLVMBuildFPToSI(L->B, LLVMBuildFDiv(L->B, LLVMBuildSIToFP(L->B, tod, L->f64, ""), LLVMConstReal(L->f64, 3600.0 * 1e6), ""), L->i64, "");
+    break;
+  }
   case BI_AGE_YEARS: {
     LLVMValueRef fy, fm, fd, ty, tm, td;
     civil(L, days_of(L, t0.kind, a[0].v), &fy, &fm, &fd);
-    civil(L, floordiv(L, now, CAL_USEC_PER_DAY), &ty, &tm, &td);
+    civil(L, floordiv_day(L, now), &ty, &tm, &td);
     LLVMValueRef before = LLVMBuildOr(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, tm, fm, ""),
                                       LLVMBuildAnd(L->B, LLVMBuildICmp(L->B, LLVMIntEQ, tm, fm, ""), LLVMBuildICmp(L->B, LLVMIntSLT, td, fd, ""), ""), "");
     r.v = LLVMBuildSub(L->B, LLVMBuildSub(L->B, ty, fy, ""), LLVMBuildZExt(L->B, before, L->i64, ""), "");
@@ -555,7 +584,7 @@ static lv lower_node(lower *L, ast *n) {
   case AST_LIT_TS: case AST_LIT_DUR: case AST_ENUMLIT:
     return lower_literal(L, n);
   case AST_NOW: r.v = load_ctx(L, CTX_NOW, L->i64); return r;
-  case AST_TODAY: r.v = floordiv(L, load_ctx(L, CTX_NOW, L->i64), CAL_USEC_PER_DAY); return r;
+  case AST_TODAY: r.v = floordiv_day(L, load_ctx(L, CTX_NOW, L->i64)); return r;
   case AST_FIELD: return lower_field(L, n->index);
   case AST_CONSTREF: return lower_const(L, n);
   case AST_SEGREF: return lower_segment(L, n->index);
