@@ -87,8 +87,7 @@ static bool ingest_int(const char *s, size_t n, bool is32, int64_t *out, const c
 static bool ingest_decimal(const seg_type *t, const char *s, size_t n, int64_t *out, const char **why) {
   int p = t->prec >= 1 && t->prec <= 18 ? t->prec : 18;
   int sc = t->scale <= p ? t->scale : p;
-  char ty[64];
-  ty_name(*t, ty, sizeof ty);
+  char ty[64]; /* named only in messages */
   size_t i = 0;
   bool neg = false;
   if (n && (s[0] == '+' || s[0] == '-')) neg = s[0] == '-', i = 1;
@@ -105,6 +104,7 @@ static bool ingest_decimal(const seg_type *t, const char *s, size_t n, int64_t *
       nfrac++;
     }
   }
+  if (i != n || ndig == 0 || nfrac > sc || nint > p - sc) ty_name(*t, ty, sizeof ty);
   if (i != n || ndig == 0) {
     *why = ingest_whyf("not a %s number (expected digits with an optional point, no exponent)", ty);
     return false;
@@ -568,7 +568,7 @@ static bool ingest_write_bad_rows(ingest_state *st, const ingest_input *in, size
   snprintf(*tmp, tl, "%s.tmp.%ld", path, (long)getpid());
   FILE *fp = fopen(*tmp, "wb");
   if (!fp) return ingest_fail(err, errlen, "cannot create %s: %s", *tmp, strerror(errno));
-  qsort(st->bad_lines, st->nbad, sizeof *st->bad_lines, ingest_cmp_u64);
+  if (st->nbad) qsort(st->bad_lines, st->nbad, sizeof *st->bad_lines, ingest_cmp_u64);
   csv_reader r = {.buf = in->buf, .len = in->len, .pos = start, .line = 1};
   size_t k = 0;
   bool ok = true, first = true;

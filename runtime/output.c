@@ -10,6 +10,15 @@
 
 #include "stdlib/calendar.h"
 
+char *output_decimal(int64_t v, int scale, char *buf, size_t size) {
+  uint64_t p = 1;
+  for (int i = 0; i < scale; i++) p *= 10;
+  uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  if (scale) snprintf(buf, size, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(a / p), scale, (unsigned long long)(a % p));
+  else snprintf(buf, size, "%lld", (long long)v);
+  return buf;
+}
+
 const char *output_key(const rt_table *t, uint64_t row, char *buf, size_t size, size_t *len) {
   const seg_field *f = &t->schema->fields[t->schema->key];
   int64_t v = rt_get_i64(t, t->schema->key, row);
@@ -18,14 +27,7 @@ const char *output_key(const rt_table *t, uint64_t row, char *buf, size_t size, 
   case TY_DATE: cal_format_date(v, buf, size); break;
   case TY_TIMESTAMP: cal_format_timestamp(v, buf, size); break;
   case TY_ENUM: snprintf(buf, size, "%s", f->type.members->names[v]); break;
-  case TY_DECIMAL: {
-    int64_t p = 1;
-    for (int i = 0; i < f->type.scale; i++) p *= 10;
-    uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    if (f->type.scale) snprintf(buf, size, "%s%llu.%0*llu", v < 0 ? "-" : "", (unsigned long long)(a / (uint64_t)p), f->type.scale, (unsigned long long)(a % (uint64_t)p));
-    else snprintf(buf, size, "%lld", (long long)v);
-    break;
-  }
+  case TY_DECIMAL: output_decimal(v, f->type.scale, buf, size); break;
   default: snprintf(buf, size, "%lld", (long long)v); break;
   }
   *len = strlen(buf);

@@ -11,6 +11,7 @@
 
 #include "exec.h"
 #include "library.h"
+#include "output.h"
 #include "segc.h"
 #include "stdlib/calendar.h"
 
@@ -29,13 +30,8 @@ static void format_value(const ast *n, ival v, char *buf, size_t size) {
   else if (n->type.kind == TY_DATE) cal_format_date(v.i, buf, size);
   else if (n->type.kind == TY_TIMESTAMP) cal_format_timestamp(v.i, buf, size);
   else if (n->type.kind == TY_ENUM && n->type.members) snprintf(buf, size, "%s", n->type.members->names[v.i]);
-  else if (n->type.kind == TY_DECIMAL) {
-    int64_t p = 1;
-    for (int i = 0; i < n->type.scale; i++) p *= 10;
-    uint64_t a = v.i < 0 ? (uint64_t)0 - (uint64_t)v.i : (uint64_t)v.i;
-    snprintf(buf, size, "%s%llu.%0*llu", v.i < 0 ? "-" : "", (unsigned long long)(a / (uint64_t)p), n->type.scale,
-             (unsigned long long)(a % (uint64_t)p));
-  } else snprintf(buf, size, "%lld", (long long)v.i);
+  else if (n->type.kind == TY_DECIMAL) output_decimal(v.i, n->type.scale, buf, size);
+  else snprintf(buf, size, "%lld", (long long)v.i);
 }
 
 /* The sub-conditions of an expression, two levels deep, through segment references. */
