@@ -238,6 +238,14 @@ static void segd_note(char *msg, size_t size, size_t *used, int *count, const ch
   (*count)++;
 }
 
+/* Copies file text for a message, replacing control bytes by '?'. */
+static const char *segd_printable(const char *s, uint32_t n, char *out, size_t size) {
+  size_t k = 0;
+  for (uint32_t i = 0; i < n && k + 1 < size; i++) out[k++] = (uint8_t)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+  out[k] = 0;
+  return out;
+}
+
 static int segd_find(const segd_field *ff, uint32_t n, const char *name) {
   size_t len = strlen(name);
   for (uint32_t i = 0; i < n; i++)
@@ -266,8 +274,10 @@ static bool segd_check_fields(const char *path, const segd_field *ff, uint32_t n
     ty_name(f->type, ty, sizeof ty);
     if (g->type_len != strlen(ty) || memcmp(g->type, ty, g->type_len) != 0 || g->nullable != f->nullable ||
         g->key != f->key) {
-      segd_note(msg, sizeof msg, &used, &count, "field \"%s\" is %.*s%s%s in the file but %s in the schema",
-                f->name, (int)g->type_len, g->type, g->nullable ? "?" : "", g->key ? " key" : "", desc);
+      char fty[256];
+      segd_note(msg, sizeof msg, &used, &count, "field \"%s\" is %s%s%s in the file but %s in the schema", f->name,
+                segd_printable(g->type, g->type_len, fty, sizeof fty), g->nullable ? "?" : "", g->key ? " key" : "",
+                desc);
     } else if (j != i) {
       segd_note(msg, sizeof msg, &used, &count, "field \"%s\" is at position %d in the file but %d in the schema",
                 f->name, j + 1, i + 1);
@@ -277,9 +287,10 @@ static bool segd_check_fields(const char *path, const segd_field *ff, uint32_t n
     bool found = false;
     for (int i = 0; i < s->nfields && !found; i++)
       found = ff[j].name_len == strlen(s->fields[i].name) && memcmp(ff[j].name, s->fields[i].name, ff[j].name_len) == 0;
+    char name[128];
     if (!found)
-      segd_note(msg, sizeof msg, &used, &count, "field \"%.*s\" is in the file but not in the schema",
-                (int)ff[j].name_len, ff[j].name);
+      segd_note(msg, sizeof msg, &used, &count, "field \"%s\" is in the file but not in the schema",
+                segd_printable(ff[j].name, ff[j].name_len, name, sizeof name));
   }
   if (count == 0 && fp_equal) return true;
   if (count == 0)
@@ -423,8 +434,9 @@ static bool segd_parse(const char *path, const uint8_t *m, uint64_t size, const 
   }
   for (uint32_t i = 0; i < nf; i++) {
     if (ff[i].val_off != out->layout.val_off[i] || ff[i].null_off != out->layout.null_off[i]) {
-      segd_fail(err, errlen, "%s is corrupt: field \"%.*s\" is stored at another block offset", path,
-                (int)ff[i].name_len, ff[i].name);
+      char name[128];
+      segd_fail(err, errlen, "%s is corrupt: field \"%s\" is stored at another block offset", path,
+                segd_printable(ff[i].name, ff[i].name_len, name, sizeof name));
       free(ff);
       return false;
     }
