@@ -111,25 +111,47 @@ static void *work(void *arg) {
   return NULL;
 }
 
-/* Tabulates each lifted expression over the dictionary (+ the null slot). */
+/* Marks the dictionary codes a string field uses (one scan of its column). */
+static uint8_t *codes_used(const rt_table *t, int field) {
+  uint8_t *used = calloc((size_t)t->ndict + 1, 1);
+  if (!used) return NULL;
+  for (uint64_t b = 0; b < t->nblocks; b++) {
+    const uint32_t *codes = (const uint32_t *)(rt_block(t, b) + t->layout.val_off[field]);
+    uint32_t count = rt_block_count(t, b);
+    for (uint32_t i = 0; i < count; i++)
+      if (codes[i] < t->ndict) used[codes[i]] = 1;
+  }
+  return used;
+}
+
+/* Tabulates each lifted expression over the dictionary strings its field
+ * uses (+ the null slot); the other entries are never read. */
 static bool make_lifts(const seg_pack *pk, const rt_table *t, const exec_options *opt, void ***vals, uint8_t ***nulls) {
   int n = pk->nlifts;
+  int nfields = t->schema->nfields;
+  uint8_t **used = calloc((size_t)nfields + 1, sizeof(uint8_t *));
+  if (!used) return false;
   *vals = calloc((size_t)n + 1, sizeof(void *));
   *nulls = calloc((size_t)n + 1, sizeof(uint8_t *));
-  if (!*vals || !*nulls) return false;
+  bool ok = *vals && *nulls;
   interp it;
   interp_init(&it, pk->prog, t, opt->now, opt->consts);
   uint64_t size = (uint64_t)t->ndict + 1;
-  for (int k = 0; k < n; k++) {
+  for (int k = 0; ok && k < n; k++) {
     const pack_lift *l = &pk->lifts[k];
     bool is_bool = l->node->type.kind == TY_BOOL;
     uint8_t *nu = calloc(size, 1);
     void *v = is_bool ? (void *)nu : calloc(size, sizeof(int64_t));
-    if (!nu || !v) return false;
     (*vals)[k] = v;
     (*nulls)[k] = is_bool ? NULL : nu;
+    if (l->field >= 0 && !used[l->field]) used[l->field] = codes_used(t, l->field);
+    if (!nu || !v || (l->field >= 0 && !used[l->field])) {
+      ok = false;
+      break;
+    }
     it.bind_field = l->field;
     for (uint64_t c = 0; c < (l->field < 0 ? 1 : size); c++) {
+      if (l->field >= 0 && c < t->ndict && !used[l->field][c]) continue;
       it.bind = (ival){.null = c == t->ndict && l->field >= 0};
       if (!it.bind.null && l->field >= 0) {
         size_t len;
@@ -146,7 +168,10 @@ static bool make_lifts(const seg_pack *pk, const rt_table *t, const exec_options
       }
     }
   }
-  return true;
+  for (int f = 0; f < nfields; f++) free(used[f]);
+  free(used);
+  interp_reset(&it);
+  return ok;
 }
 
 static void free_lifts(int n, void **vals, uint8_t **nulls) {
