@@ -147,6 +147,17 @@ bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errl
     LLVMOrcDisposeThreadSafeContext(tsc);
     return false;
   }
+  /* the code may call the C library (frem on doubles becomes a call to fmod):
+     resolve such symbols in the process */
+  LLVMOrcDefinitionGeneratorRef gen;
+  if (!take_error(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(jit), NULL, NULL),
+                  "starting the JIT", err, errlen)) {
+    LLVMOrcDisposeLLJIT(jit);
+    LLVMDisposeModule(M);
+    LLVMOrcDisposeThreadSafeContext(tsc);
+    return false;
+  }
+  LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(jit), gen);
   LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(M, tsc);
   LLVMOrcDisposeThreadSafeContext(tsc);
   if (!take_error(LLVMOrcLLJITAddLLVMIRModule(jit, LLVMOrcLLJITGetMainJITDylib(jit), tsm), "adding the module", err, errlen)) {
