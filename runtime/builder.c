@@ -49,7 +49,7 @@ static uint32_t builder_hash(const char *s, size_t n) {
     s += 8, n -= 8;
   }
   uint64_t w = 0;
-  memcpy(&w, s, n);
+  if (n) memcpy(&w, s, n);
   h = (h ^ w) * UINT64_C(0xc4ceb9fe1a85ec53);
   h ^= h >> 32;
   return (uint32_t)h;
@@ -113,7 +113,7 @@ static bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *cod
   uint32_t i = h & b->ht_mask;
   for (; b->ht[i]; i = (i + 1) & b->ht_mask) {
     uint32_t id = b->ht[i] - 1;
-    if (b->str_hash[id] == h && b->str_len[id] == n && memcmp(b->arena + b->str_off[id], s, n) == 0) {
+    if (b->str_hash[id] == h && b->str_len[id] == n && (n == 0 || memcmp(b->arena + b->str_off[id], s, n) == 0)) {
       *code = id;
       return true;
     }
@@ -133,7 +133,7 @@ static bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *cod
     b->str_hash = hh;
     b->str_cap = cap;
   }
-  if (b->arena_len + n > b->arena_cap) {
+  if (!b->arena || b->arena_len + n > b->arena_cap) {
     size_t cap = b->arena_cap ? b->arena_cap * 2 : 65536;
     while (cap < b->arena_len + n) cap *= 2;
     char *a = realloc(b->arena, cap);
@@ -265,7 +265,7 @@ static bool builder_dictionary(rt_builder *b, rt_table *out) {
     uint32_t id = keys[r].id;
     remap[id] = r;
     off[r] = pos;
-    memcpy(bytes + pos, b->arena + b->str_off[id], b->str_len[id]);
+    if (b->str_len[id]) memcpy(bytes + pos, b->arena + b->str_off[id], b->str_len[id]);
     pos += b->str_len[id];
   }
   off[n] = pos;
