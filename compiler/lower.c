@@ -253,7 +253,25 @@ static lv lower_slow(lower *L, ast *n) {
 
 /* ---- operators ----------------------------------------------------------- */
 
-static LLVMValueRef compare(lower *L, int op, seg_tykind k, LLVMValueRef a, LLVMValueRef b) {
+static int64_t pow10i(int n) {
+  int64_t v = 1;
+  while (n-- > 0) v *= 10;
+  return v;
+}
+
+static LLVMValueRef compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValueRef a, LLVMValueRef b) {
+  seg_tykind k = ta.kind;
+  if (k == TY_DECIMAL && ta.scale != tb.scale) {
+    /* exact across scales, as interp.c: the finer side is q * 10^d + r */
+    bool a_finer = ta.scale > tb.scale;
+    int64_t p = pow10i(a_finer ? ta.scale - tb.scale : tb.scale - ta.scale);
+    LLVMValueRef fine = a_finer ? a : b, coarse = a_finer ? b : a;
+    LLVMValueRef q = LLVMBuildSDiv(L->B, fine, c64(L, p), ""), r = LLVMBuildSRem(L->B, fine, c64(L, p), "");
+    LLVMValueRef zero = c64(L, 0);
+    LLVMValueRef by_q = a_finer ? compare(L, op, tb, tb, q, coarse) : compare(L, op, ta, ta, coarse, q);
+    LLVMValueRef by_r = a_finer ? compare(L, op, tb, tb, r, zero) : compare(L, op, ta, ta, zero, r);
+    return LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntEQ, q, coarse, ""), by_r, by_q, "");
+  }
   if (k == TY_FLOAT64) {
     static const LLVMRealPredicate fp[] = {LLVMRealOEQ, LLVMRealONE, LLVMRealOLT, LLVMRealOLE, LLVMRealOGT, LLVMRealOGE};
     return LLVMBuildFCmp(L->B, fp[op], a, b, "");
@@ -359,12 +377,6 @@ static lv lower_arith(lower *L, ast *n) {
   return r;
 }
 
-static int64_t pow10i(int n) {
-  int64_t v = 1;
-  while (n-- > 0) v *= 10;
-  return v;
-}
-
 static lv lower_cast(lower *L, ast *n) {
   lv a = lower_node(L, n->a), r = a;
   seg_type from = n->a->type, to = n->type;
@@ -451,7 +463,7 @@ static lv lower_call(lower *L, ast *n) {
     break;
   case BI_MIN:
   case BI_MAX: {
-    LLVMValueRef pick_a = compare(L, n->op == BI_MIN ? CMP_LE : CMP_GT, t0.kind, a[0].v, a[1].v);
+    LLVMValueRef pick_a = compare(L, n->op == BI_MIN ? CMP_LE : CMP_GT, t0, t0, a[0].v, a[1].v);
     r.v = LLVMBuildSelect(L->B, pick_a, a[0].v, a[1].v, "");
     break;
   }
@@ -541,7 +553,7 @@ static lv lower_in(lower *L, ast *n) {
   LLVMValueRef found = cbool(L, false), saw_null = NULL;
   for (int i = 0; i < n->b->nargs; i++) {
     lv it = lower_node(L, n->b->args[i]);
-    LLVMValueRef eq = compare(L, CMP_EQ, n->a->type.kind, x.v, it.v);
+    LLVMValueRef eq = compare(L, CMP_EQ, n->a->type, n->b->args[i]->type, x.v, it.v);
     if (it.null) eq = LLVMBuildAnd(L->B, eq, LLVMBuildNot(L->B, it.null, ""), "");
     found = LLVMBuildOr(L->B, found, eq, "");
     saw_null = or_null(L, saw_null, it.null);
@@ -598,13 +610,13 @@ static lv lower_node(lower *L, ast *n) {
   case AST_CMP:
     a = lower_node(L, n->a);
     b = lower_node(L, n->b);
-    r.v = compare(L, n->op, n->a->type.kind, a.v, b.v);
+    r.v = compare(L, n->op, n->a->type, n->b->type, a.v, b.v);
     r.null = or_null(L, a.null, b.null);
     return r;
   case AST_BETWEEN: {
     lv x = lower_node(L, n->a), lo = lower_node(L, n->b), hi = lower_node(L, n->c);
-    lv ge = {compare(L, CMP_GE, n->a->type.kind, x.v, lo.v), or_null(L, x.null, lo.null)};
-    lv le = {compare(L, CMP_LE, n->a->type.kind, x.v, hi.v), or_null(L, x.null, hi.null)};
+    lv ge = {compare(L, CMP_GE, n->a->type, n->b->type, x.v, lo.v), or_null(L, x.null, lo.null)};
+    lv le = {compare(L, CMP_LE, n->a->type, n->c->type, x.v, hi.v), or_null(L, x.null, hi.null)};
     return and3(L, ge, le);
   }
   case AST_IN:

@@ -105,11 +105,16 @@ ast *ast_lit_int(seg_parse *p, const char *text, seg_span sp) {
   ast *n = ast_new(p, AST_LIT_INT, sp);
   uint64_t v = 0;
   for (const char *s = text; *s; s++) {
-    if (v > (UINT64_C(9223372036854775807) - (uint64_t)(*s - '0')) / 10) {
+    if (v > (UINT64_C(9223372036854775808) - (uint64_t)(*s - '0')) / 10) {
       diag_error(D(p), sp, "integer literal %s does not fit in int64", text);
       return n;
     }
     v = v * 10 + (uint64_t)(*s - '0');
+  }
+  if (v == UINT64_C(9223372036854775808)) { /* only valid negated: the checker decides */
+    n->v.i = INT64_MIN;
+    n->op = AST_LIT_INT_MIN_MAGNITUDE;
+    return n;
   }
   n->v.i = (int64_t)v;
   return n;

@@ -27,6 +27,9 @@ extern const char *const ast_kind_names[AST__COUNT];
 typedef enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE } cmp_op;
 extern const char *const cmp_op_text[6];
 
+/* LIT_INT's op when its text is 9223372036854775808: valid only under a unary minus */
+#define AST_LIT_INT_MIN_MAGNITUDE 1
+
 typedef struct ast ast;
 struct ast {
   ast_kind kind;

@@ -102,8 +102,18 @@ static ast *cast(checker *c, ast *n, seg_type to) {
 node:;
   ast *k = ast_unary(&c->p, AST_CAST, n, n->span);
   k->type = to;
-  k->nullable = n->nullable || (to.kind == TY_DECIMAL && (is_int(from) || n->type.scale < to.scale));
+  k->nullable = n->nullable || (to.kind == TY_DECIMAL && to.scale > (from == TY_DECIMAL ? n->type.scale : 0));
   return k;
+}
+
+/* Casts an operand of a comparison to the type the comparison meets at.
+ * Numbers meeting at a decimal keep their own scale (an integer becomes a
+ * decimal of scale 0): the comparison of two scales is exact, where raising
+ * a huge integer to the other scale would overflow into null. */
+static ast *cast_cmp(checker *c, ast *n, seg_type to) {
+  if (to.kind == TY_DECIMAL && (is_int(n->type.kind) || n->type.kind == TY_DECIMAL))
+    return cast(c, n, ty_dec(n->type.kind == TY_DECIMAL ? n->type.scale : 0));
+  return cast(c, n, to);
 }
 
 /* The type two operands meet at, or false when they cannot meet. */
@@ -263,15 +273,15 @@ static bool check_pair(checker *c, ast **a, ast **b) {
   return !is_error(*a) && !is_error(*b);
 }
 
-static bool meet(checker *c, ast *n, ast **a, ast **b, seg_type *out) {
+static bool meet(checker *c, ast *n, ast **a, ast **b, seg_type *out, bool compare) {
   if (!common_type((*a)->type, (*b)->type, out)) {
     diag_error(c->d, n->span, "cannot use %s with %s and %s", ast_kind_names[n->kind] ? (n->kind == AST_CMP ? cmp_op_text[n->op] : ast_kind_names[n->kind]) : "?",
                tyname(c, (*a)->type), tyname(c, (*b)->type));
     return false;
   }
   if (out->kind == TY_NULL) *out = ty(TY_BOOL); /* null op null */
-  *a = cast(c, *a, *out);
-  *b = cast(c, *b, *out);
+  *a = compare ? cast_cmp(c, *a, *out) : cast(c, *a, *out);
+  *b = compare ? cast_cmp(c, *b, *out) : cast(c, *b, *out);
   return true;
 }
 
@@ -285,7 +295,7 @@ static void warn_null_compare(checker *c, ast *n, ast *a, ast *b) {
 /* a == b, a < b, ... */
 static ast *check_cmp(checker *c, ast *n) {
   seg_type t;
-  if (!check_pair(c, &n->a, &n->b) || !meet(c, n, &n->a, &n->b, &t)) {
+  if (!check_pair(c, &n->a, &n->b) || !meet(c, n, &n->a, &n->b, &t, true)) {
     n->type = ty(TY_ERROR);
     return n;
   }
@@ -317,9 +327,9 @@ static ast *check_between(checker *c, ast *n) {
     n->type = ty(TY_ERROR);
     return n;
   }
-  n->a = cast(c, n->a, t);
-  n->b = cast(c, n->b, t);
-  n->c = cast(c, n->c, t);
+  n->a = cast_cmp(c, n->a, t);
+  n->b = cast_cmp(c, n->b, t);
+  n->c = cast_cmp(c, n->c, t);
   n->nullable = n->a->nullable || n->b->nullable || n->c->nullable;
   return n;
 }
@@ -355,10 +365,10 @@ static ast *check_in(checker *c, ast *n) {
     n->type = ty(TY_ERROR);
     return n;
   }
-  n->a = cast(c, n->a, t);
+  n->a = cast_cmp(c, n->a, t);
   n->nullable = n->a->nullable;
   for (int i = 0; i < n->b->nargs; i++) {
-    n->b->args[i] = cast(c, n->b->args[i], t);
+    n->b->args[i] = cast_cmp(c, n->b->args[i], t);
     n->nullable |= n->b->args[i]->nullable;
   }
   return n;
@@ -413,7 +423,7 @@ static ast *check_additive(checker *c, ast *n) {
     diag_error(c->d, n->span, "arithmetic with a bare null is always null");
     n->type = ty(TY_ERROR);
   } else if (ty_is_numeric(ka) && ty_is_numeric(kb)) {
-    meet(c, n, &n->a, &n->b, &n->type);
+    meet(c, n, &n->a, &n->b, &n->type, false);
   } else if (is_time(ka) && kb == TY_DURATION) {
     n->a = cast(c, n->a, ty(TY_TIMESTAMP));
     n->type = ty(TY_TIMESTAMP);
@@ -464,7 +474,7 @@ static ast *check_multiplicative(checker *c, ast *n) {
     n->b = cast(c, n->b, ty_dec(sb));
     n->type = ty_dec(sa + sb);
   } else {
-    meet(c, n, &n->a, &n->b, &n->type);
+    meet(c, n, &n->a, &n->b, &n->type, false);
   }
   return n;
 }
@@ -576,7 +586,13 @@ static ast *check(checker *c, ast *n, const seg_type *hint) {
   switch (n->kind) {
   case AST_LIT_NULL: n->type = ty(TY_NULL); n->nullable = true; break;
   case AST_LIT_BOOL: n->type = ty(TY_BOOL); break;
-  case AST_LIT_INT: n->type = ty(TY_INT64); break;
+  case AST_LIT_INT:
+    n->type = ty(TY_INT64);
+    if (n->op == AST_LIT_INT_MIN_MAGNITUDE) {
+      diag_error(c->d, n->span, "integer literal 9223372036854775808 does not fit in int64");
+      n->type = ty(TY_ERROR);
+    }
+    break;
   case AST_LIT_DEC: break; /* typed by its builder */
   case AST_LIT_STR: n->type = ty(TY_STRING); break;
   case AST_LIT_DATE: n->type = ty(TY_DATE); break;
@@ -628,7 +644,7 @@ static ast *check(checker *c, ast *n, const seg_type *hint) {
                    n->kind == AST_IS_NULL ? "false" : "true");
     break;
   case AST_COALESCE: {
-    if (!check_pair(c, &n->a, &n->b) || !meet(c, n, &n->a, &n->b, &n->type)) {
+    if (!check_pair(c, &n->a, &n->b) || !meet(c, n, &n->a, &n->b, &n->type, false)) {
       n->type = ty(TY_ERROR);
       return n;
     }
@@ -641,6 +657,12 @@ static ast *check(checker *c, ast *n, const seg_type *hint) {
   case AST_DIV:
   case AST_MOD: return check_multiplicative(c, n);
   case AST_NEG:
+    if (n->a->kind == AST_LIT_INT && n->a->op == AST_LIT_INT_MIN_MAGNITUDE) { /* -9223372036854775808 */
+      n->a->op = 0;
+      n->a->span = n->span;
+      n->a->type = ty(TY_INT64);
+      return n->a;
+    }
     n->a = check(c, n->a, NULL);
     if (is_error(n->a)) {
       n->type = n->a->type;
@@ -653,6 +675,11 @@ static ast *check(checker *c, ast *n, const seg_type *hint) {
     }
     if (n->a->kind == AST_LIT_INT || n->a->kind == AST_LIT_DEC || n->a->kind == AST_LIT_DUR) {
       ast *lit = n->a; /* fold: -5 is a literal */
+      if (lit->v.i == INT64_MIN) {
+        diag_error(c->d, n->span, "-(-9223372036854775808) does not fit in int64");
+        n->type = ty(TY_ERROR);
+        return n;
+      }
       lit->v.i = -lit->v.i;
       lit->span = n->span;
       if (lit->type.kind == TY_INT32) lit->type.kind = TY_INT64;

@@ -70,9 +70,20 @@ static ival literal(const ast *n) {
   return I(n->v.i);
 }
 
-/* <0, 0, >0 for two present values of one type */
-static int compare(seg_tykind k, ival a, ival b) {
+/* <0, 0, >0 for decimals of scales sa < sb: b = q * 10^(sb-sa) + r exactly,
+ * so a != q decides by itself and a == q leaves the sign of r */
+static int compare_scaled(int64_t a, int sa, int64_t b, int sb) {
+  int64_t p = pow10i(sb - sa), q = b / p, r = b % p;
+  if (a != q) return (a > q) - (a < q);
+  return (r < 0) - (r > 0);
+}
+
+/* <0, 0, >0 for two present values of types that met for a comparison */
+static int compare(seg_type ta, seg_type tb, ival a, ival b) {
+  seg_tykind k = ta.kind;
   if (k == TY_FLOAT64) return (a.f > b.f) - (a.f < b.f);
+  if (k == TY_DECIMAL && ta.scale < tb.scale) return compare_scaled(a.i, ta.scale, b.i, tb.scale);
+  if (k == TY_DECIMAL && ta.scale > tb.scale) return -compare_scaled(b.i, tb.scale, a.i, ta.scale);
   if (k == TY_STRING) {
     uint32_t n = a.len < b.len ? a.len : b.len;
     int c = memcmp(a.s, b.s, n);
@@ -173,7 +184,7 @@ static ival builtin_call(interp *it, const ast *n) {
     return a[0].i == INT64_MIN ? NULLV : I(a[0].i < 0 ? -a[0].i : a[0].i);
   case BI_MIN:
   case BI_MAX: {
-    int c = compare(t0.kind, a[0], a[1]);
+    int c = compare(t0, t0, a[0], a[1]);
     return (n->op == BI_MIN) == (c <= 0) ? a[0] : a[1];
   }
   case BI_ROUND: {
@@ -263,7 +274,7 @@ static ival in_list(interp *it, const ast *n) {
   for (int i = 0; i < n->b->nargs; i++) {
     ival v = interp_eval(it, n->b->args[i]);
     if (v.null) saw_null = true;
-    else if (compare(n->a->type.kind, x, v) == 0) return B(true);
+    else if (compare(n->a->type, n->b->args[i]->type, x, v) == 0) return B(true);
   }
   return saw_null ? NULLV : B(false);
 }
@@ -291,11 +302,11 @@ ival interp_eval(interp *it, const ast *n) {
     a = interp_eval(it, n->a);
     b = interp_eval(it, n->b);
     if (a.null || b.null) return NULLV;
-    return B(cmp_holds(n->op, compare(n->a->type.kind, a, b)));
+    return B(cmp_holds(n->op, compare(n->a->type, n->b->type, a, b)));
   case AST_BETWEEN: {
     ival x = interp_eval(it, n->a), lo = interp_eval(it, n->b), hi = interp_eval(it, n->c);
-    ival ge = (x.null || lo.null) ? NULLV : B(compare(n->a->type.kind, x, lo) >= 0);
-    ival le = (x.null || hi.null) ? NULLV : B(compare(n->a->type.kind, x, hi) <= 0);
+    ival ge = (x.null || lo.null) ? NULLV : B(compare(n->a->type, n->b->type, x, lo) >= 0);
+    ival le = (x.null || hi.null) ? NULLV : B(compare(n->a->type, n->c->type, x, hi) <= 0);
     return and3(ge, le);
   }
   case AST_IN: return in_list(it, n);
