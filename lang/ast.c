@@ -222,18 +222,33 @@ ast *ast_lit_bool(seg_parse *p, bool v, seg_span sp) {
   return n;
 }
 
+/* True when a syntax error came earlier on this line: the rest of the line
+ * is being skipped, and what it holds would only draw follow-on errors. */
+static bool after_syntax_error(seg_parse *p, seg_span sp) {
+  if (!p->had_syntax_error || p->syntax_error_at > sp.start) return false;
+  const seg_source *s = D(p)->sources[p->file];
+  return !memchr(s->text + p->syntax_error_at, '\n', sp.start - p->syntax_error_at);
+}
+
+/* Identifiers are snake_case: `totalSpent` is an error whose hint, and whose
+ * name from then on (so no second error follows), is `total_spent`. */
 const char *ast_ident(seg_parse *p, const char *text, size_t len, seg_span sp) {
-  for (size_t i = 0; i < len; i++)
-    if (isupper((unsigned char)text[i])) {
-      char lower[256];
-      size_t n = len < sizeof lower - 1 ? len : sizeof lower - 1;
-      for (size_t j = 0; j < n; j++) lower[j] = (char)tolower((unsigned char)text[j]);
-      lower[n] = 0;
-      seg_diag *g = diag_error(D(p), sp, "names are lowercase: %.*s", (int)len, text);
-      diag_set_hint(D(p), g, "write %s", lower);
-      break;
-    }
-  return arena_intern(p->prog->a, text, len);
+  size_t i = 0;
+  while (i < len && !isupper((unsigned char)text[i])) i++;
+  if (i == len || after_syntax_error(p, sp)) return arena_intern(p->prog->a, text, len);
+  char *snake = arena_alloc(p->prog->a, 2 * len + 1);
+  size_t n = 0;
+  for (i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)text[i];
+    bool word_start = isupper(ch) && i > 0 && n > 0 && snake[n - 1] != '_' &&
+                      (!isupper((unsigned char)text[i - 1]) || (i + 1 < len && islower((unsigned char)text[i + 1])));
+    if (word_start) snake[n++] = '_';
+    snake[n++] = (char)tolower(ch);
+  }
+  snake[n] = 0;
+  seg_diag *g = diag_error(D(p), sp, "names are snake_case: `%.*s`", (int)len, text);
+  diag_set_hint(D(p), g, "write `%s`", snake);
+  return arena_intern(p->prog->a, snake, n);
 }
 
 /* ---- descriptions ------------------------------------------------------ */
@@ -334,6 +349,19 @@ static const seg_members *members_of(seg_parse *p, ast *t, int max) {
 static const char *const type_names[] = {"bool",   "int32",  "int64", "float64", "decimal",
                                           "string", "enum",   "set",   "date",    "timestamp"};
 
+/* What other languages call our types: `integer` is int64, ... */
+static const char *type_alias(const char *name) {
+  static const char *const aliases[][2] = {
+      {"int", "int64"},        {"integer", "int64"},   {"bigint", "int64"},   {"long", "int64"},
+      {"smallint", "int32"},   {"float", "float64"},   {"double", "float64"}, {"real", "float64"},
+      {"numeric", "decimal"},  {"money", "decimal"},   {"text", "string"},    {"varchar", "string"},
+      {"str", "string"},       {"boolean", "bool"},    {"datetime", "timestamp"}, {"timestamptz", "timestamp"},
+  };
+  for (size_t i = 0; i < sizeof aliases / sizeof *aliases; i++)
+    if (strcmp(name, aliases[i][0]) == 0) return aliases[i][1];
+  return NULL;
+}
+
 static bool field_type(seg_parse *p, ast *t, seg_type *out) {
   memset(out, 0, sizeof *out);
   static const seg_tykind kinds[] = {TY_BOOL,   TY_INT32, TY_INT64, TY_FLOAT64, TY_DECIMAL,
@@ -343,7 +371,8 @@ static bool field_type(seg_parse *p, ast *t, seg_type *out) {
     if (strcmp(t->name, type_names[i]) == 0) k = i;
   if (k < 0) {
     seg_diag *g = diag_error(D(p), t->span, "unknown type %s", t->name);
-    const char *s = diag_suggest(t->name, type_names, 10);
+    const char *s = type_alias(t->name);
+    if (!s) s = diag_suggest(t->name, type_names, 10);
     if (s) diag_set_hint(D(p), g, "did you mean %s?", s);
     return false;
   }
@@ -389,7 +418,8 @@ void ast_schema_field(seg_parse *p, const char *name, seg_span sp, ast *type, bo
   for (int i = 0; i < p->fields.n; i++) {
     seg_field *o = p->fields.items[i];
     if (o->name == name && (p->stream_start < 0 || i >= p->stream_start))
-      diag_error(D(p), sp, "field %s is declared twice", name);
+      diag_note_first(D(p), diag_error(D(p), sp, "field %s is declared twice", name),
+                      (seg_span){o->file, o->span_start, o->span_end});
   }
   ptrvec_push(p->prog->a, &p->fields, f);
 }

@@ -119,8 +119,15 @@ typedef struct seg_parse {
   ptrvec parents;
   seg_test *test;            /* the test being parsed */
   ptrvec test_given, test_expects;
+  const char *bad_char;       /* text of the last invalid character, for its message */
+  bool had_syntax_error;
+  uint32_t syntax_error_at;   /* byte offset of the last syntax error */
   void *scanner;
 } seg_parse;
+
+/* lang/syntax_error.c: one diagnostic for a syntax error at `at`, given the
+ * bison names of the unexpected token and of the n tokens expected there */
+void syntax_error_report(seg_parse *p, seg_span at, const char *unexpected, const char *const *expected, int n);
 
 /* Node builders, one per grammar action shape. */
 ast *ast_new(seg_parse *p, ast_kind k, seg_span sp);

@@ -147,6 +147,13 @@ static seg_segment *find_segment(checker *c, const char *name) {
   return NULL;
 }
 
+static const char *suggest_segment(checker *c, const char *name) {
+  int n = c->prog->segments.n;
+  const char **names = arena_alloc(c->prog->a, sizeof *names * (size_t)(n + 1));
+  for (int i = 0; i < n; i++) names[i] = ((seg_segment *)c->prog->segments.items[i])->name;
+  return diag_suggest(name, names, n);
+}
+
 static seg_const *find_const(checker *c, const char *name) {
   for (int i = 0; i < c->prog->consts.n; i++) {
     seg_const *k = c->prog->consts.items[i];
@@ -605,7 +612,10 @@ static ast *check(checker *c, ast *n, const seg_type *hint) {
     const char *full = dotted(c, n);
     seg_segment *s = full ? find_segment(c, full) : NULL;
     if (!s) {
-      diag_error(c->d, n->span, full ? "unknown segment %s" : "`.%s` can only name a child segment", full ? full : n->name);
+      seg_diag *g = diag_error(c->d, n->span, full ? "unknown segment %s" : "`.%s` can only name a child segment",
+                               full ? full : n->name);
+      const char *sug = full ? suggest_segment(c, full) : NULL;
+      if (sug) diag_set_hint(c->d, g, "did you mean %s?", sug);
       n->type = ty(TY_ERROR);
       return n;
     }
@@ -720,7 +730,8 @@ static void check_consts(checker *c) {
     const seg_schema *s = c->prog->schema;
     for (int j = 0; j < i; j++)
       if (((seg_const *)c->prog->consts.items[j])->name == k->name)
-        diag_error(c->d, k->span, "const %s is declared twice", k->name);
+        diag_note_first(c->d, diag_error(c->d, k->span, "const %s is declared twice", k->name),
+                        ((seg_const *)c->prog->consts.items[j])->span);
     if (s && ty_schema_find(s, k->name) >= 0)
       diag_error(c->d, k->span, "const %s has the name of a schema field", k->name);
     k->type = ty(TY_ERROR);
@@ -763,7 +774,12 @@ static void check_cycles(checker *c, seg_segment *s, seg_segment **stack, int de
     char *text = arena_alloc(c->prog->a, len + strlen(s->name) + 1);
     for (int i = from; i < depth; i++) strcat(strcat(text, stack[i]->name), " -> ");
     strcat(text, s->name);
-    diag_error(c->d, s->span, "segment %s refers to itself: %s", s->name, text);
+    if (from == depth - 1) {
+      diag_error(c->d, s->span, "segment %s refers to itself", s->name);
+    } else {
+      seg_diag *g = diag_error(c->d, s->span, "segments refer to each other in a cycle: %s", text);
+      diag_set_hint(c->d, g, "a segment cannot depend on itself, directly or through other segments");
+    }
     s->state = 2; /* report each cycle once */
     return;
   }
@@ -781,10 +797,7 @@ static void check_segments(checker *c) {
     for (int j = 0; j < i; j++)
       if (((seg_segment *)segs->items[j])->name == s->name) {
         seg_diag *g = diag_error(c->d, s->span, "segment %s is declared twice", s->name);
-        seg_segment *o = segs->items[j];
-        int line, col;
-        diag_line_col(c->d->sources[o->span.file], o->span.start, &line, &col);
-        diag_set_note(c->d, g, "the first is at %s:%d", c->d->sources[o->span.file]->path, line);
+        diag_note_first(c->d, g, ((seg_segment *)segs->items[j])->span);
       }
     if (sch && ty_schema_find(sch, s->name) >= 0)
       diag_error(c->d, s->span, "segment %s has the name of a schema field", s->name);

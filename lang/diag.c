@@ -48,6 +48,10 @@ static seg_diag *add(seg_diags *d, diag_level level, seg_span span, bool has_spa
   g->span = span;
   g->has_span = has_span;
   g->msg = msg;
+  /* one error per position: a second one there is a consequence of the
+   * first (a name already reported, say); it stays detached, unreported */
+  for (seg_diag *e = d->head; has_span && level == DIAG_ERROR && e; e = e->next)
+    if (e->level == DIAG_ERROR && e->has_span && e->span.file == span.file && e->span.start == span.start) return g;
   if (d->tail) d->tail->next = g;
   else d->head = g;
   d->tail = g;
@@ -89,6 +93,13 @@ void diag_set_hint(seg_diags *d, seg_diag *g, const char *fmt, ...) {
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
   g->hint = arena_strndup(d->a, buf, strlen(buf));
+}
+
+void diag_note_first(seg_diags *d, seg_diag *g, seg_span first) {
+  if (first.file < 0 || first.file >= d->nsources) return;
+  int line, col;
+  diag_line_col(d->sources[first.file], first.start, &line, &col);
+  diag_set_note(d, g, "first declared at %s:%d:%d", d->sources[first.file]->path, line, col);
 }
 
 void diag_set_note(seg_diags *d, seg_diag *g, const char *fmt, ...) {

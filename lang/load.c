@@ -95,7 +95,7 @@ static void parse_text(seg_program *prog, int file, const char *path) {
   seglex_lex_destroy(scanner);
   for (int i = 0; i < p.imports.n; i++) {
     ast *imp = p.imports.items[i];
-    char *target = imp->name[0] == '/' ? strdup(imp->name) : NULL;
+    char *target = imp->name[0] == '/' || strcmp(p.dir, ".") == 0 ? strdup(imp->name) : NULL;
     if (!target) {
       size_t n = strlen(p.dir) + strlen(imp->name) + 2;
       target = malloc(n);

@@ -7,7 +7,8 @@
 %define api.pure full
 %define api.prefix {segyy}
 %define api.location.type {seg_span}
-%define parse.error detailed
+%define parse.error custom
+%define parse.lac full
 %locations
 %param {seg_parse *p}
 %expect 0
@@ -255,3 +256,13 @@ items
   ;
 
 %%
+
+/* Hands bison's view of a syntax error to lang/syntax_error.c. */
+static int yyreport_syntax_error(const yypcontext_t *ctx, seg_parse *p) {
+  yysymbol_kind_t expected[64];
+  int n = yypcontext_expected_tokens(ctx, expected, 64);
+  const char *names[64];
+  for (int i = 0; i < n && i < 64; i++) names[i] = yysymbol_name(expected[i]);
+  syntax_error_report(p, *yypcontext_location(ctx), yysymbol_name(yypcontext_token(ctx)), names, n < 0 ? 0 : n);
+  return 0;
+}
