@@ -24,48 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lower.h"
-#include "llvm_compat.h"
+#include "lower_internal.h"
 #include "stdlib/builtins.h"
 #include "stdlib/calendar.h"
 
-_Static_assert(offsetof(pack_ctx, first_row) == 56, "pack_ctx layout is mirrored in lower.c");
-enum { CTX_NOW, CTX_CONSTS, CTX_LIFT_VALS, CTX_LIFT_NULLS, CTX_NDICT, CTX_SLOW_USER, CTX_SLOW_EVAL, CTX_FIRST_ROW };
-
-typedef struct lv {
-  LLVMValueRef v, null;
-} lv;
-
-typedef struct lower {
-  seg_pack *pk;
-  LLVMContextRef C;
-  LLVMModuleRef M;
-  LLVMBuilderRef B;
-  LLVMTypeRef i1, i8, i32, i64, i128, f64, ctx_t, slow_t;
-  LLVMValueRef block, ctx, out, stride, i;
-  LLVMBasicBlockRef entry;
-  lv *seg_cache;
-  bool *seg_done;
-} lower;
-
-static LLVMValueRef c64(lower *L, int64_t v) { return LLVMConstInt(L->i64, (unsigned long long)v, 1); }
-static LLVMValueRef cbool(lower *L, bool v) { return LLVMConstInt(L->i1, v, 0); }
-
-/* null OR null, where NULL means never null */
-static LLVMValueRef or_null(lower *L, LLVMValueRef a, LLVMValueRef b) {
-  if (!a) return b;
-  if (!b) return a;
-  return LLVMBuildOr(L->B, a, b, "");
-}
-
-static LLVMValueRef null_of(lower *L, LLVMValueRef n) { return n ? n : cbool(L, false); }
-
-static LLVMValueRef load_ctx(lower *L, int field, LLVMTypeRef t) {
-  LLVMValueRef p = LLVMBuildStructGEP2(L->B, L->ctx_t, L->ctx, (unsigned)field, "");
-  return LLVMBuildLoad2(L->B, t, p, "");
-}
-
-static LLVMTypeRef ptr_to(lower *L, LLVMTypeRef elem) { return compat_ptr_type(L->C, elem); }
+_Static_assert(offsetof(pack_ctx, streams) == 64, "pack_ctx layout is mirrored in lower.c");
 
 /* address block + off + i * width, as a pointer to elem */
 static LLVMValueRef column_addr(lower *L, uint32_t off, LLVMTypeRef elem) {
@@ -123,7 +86,7 @@ static lv lower_literal(lower *L, const ast *n) {
   return r;
 }
 
-static lv from_i64_slot(lower *L, LLVMValueRef raw, seg_type t) {
+lv lower_from_slot(lower *L, LLVMValueRef raw, seg_type t) {
   lv r = {0};
   if (t.kind == TY_FLOAT64) r.v = LLVMBuildBitCast(L->B, raw, L->f64, "");
   else if (t.kind == TY_BOOL) r.v = LLVMBuildICmp(L->B, LLVMIntNE, raw, c64(L, 0), "");
@@ -134,7 +97,7 @@ static lv from_i64_slot(lower *L, LLVMValueRef raw, seg_type t) {
 static lv lower_const(lower *L, const ast *n) {
   LLVMValueRef base = load_ctx(L, CTX_CONSTS, ptr_to(L, L->i64));
   LLVMValueRef p = LLVMBuildGEP2(L->B, L->i64, base, (LLVMValueRef[]){c64(L, n->index)}, 1, "");
-  return from_i64_slot(L, LLVMBuildLoad2(L->B, L->i64, p, ""), n->type);
+  return lower_from_slot(L, LLVMBuildLoad2(L->B, L->i64, p, ""), n->type);
 }
 
 /* floor(x / d) for a constant d > 0, in the width of x */
@@ -167,19 +130,19 @@ static LLVMValueRef floordiv_day(lower *L, LLVMValueRef x) {
 
 /* ---- strings: lifts and slow calls -------------------------------------- */
 
-static bool has_string(const ast *n) {
+bool lower_has_string(const ast *n) {
   if (!n) return false;
   if (n->type.kind == TY_STRING) return true;
-  if (has_string(n->a) || has_string(n->b) || has_string(n->c)) return true;
+  if (lower_has_string(n->a) || lower_has_string(n->b) || lower_has_string(n->c)) return true;
   for (int i = 0; i < n->nargs; i++)
-    if (has_string(n->args[i])) return true;
+    if (lower_has_string(n->args[i])) return true;
   return false;
 }
 
 /* True when n reads no record data but string field *field (or none). */
 static bool liftable(const seg_program *prog, const ast *n, int *field) {
   if (!n) return true;
-  if (n->kind == AST_SEGREF) return false;
+  if (n->kind == AST_SEGREF || n->kind == AST_AGG || n->kind == AST_EVFIELD) return false;
   if (n->kind == AST_FIELD) {
     if (prog->schema->fields[n->index].type.kind != TY_STRING) return false;
     if (*field >= 0 && *field != n->index) return false;
@@ -199,7 +162,6 @@ static bool codeable(const ast *n) {
   return false;
 }
 
-static lv lower_node(lower *L, ast *n);
 
 static lv lower_lift(lower *L, ast *n, int field) {
   seg_pack *pk = L->pk;
@@ -222,7 +184,7 @@ static lv lower_lift(lower *L, ast *n, int field) {
     return r;
   }
   LLVMValueRef t64 = compat_ptr_cast(L->B, table, L->i64);
-  r = from_i64_slot(L, LLVMBuildLoad2(L->B, L->i64, LLVMBuildGEP2(L->B, L->i64, t64, &idx, 1, ""), ""), n->type);
+  r = lower_from_slot(L, LLVMBuildLoad2(L->B, L->i64, LLVMBuildGEP2(L->B, L->i64, t64, &idx, 1, ""), ""), n->type);
   if (n->nullable) {
     LLVMValueRef nulls = load_ctx(L, CTX_LIFT_NULLS, ptr_to(L, ptr_to(L, L->i8)));
     LLVMValueRef nt = LLVMBuildLoad2(L->B, ptr_to(L, L->i8),
@@ -246,7 +208,7 @@ static lv lower_slow(lower *L, ast *n) {
   LLVMValueRef row = LLVMBuildAdd(L->B, load_ctx(L, CTX_FIRST_ROW, L->i64), L->i, "");
   LLVMValueRef args[] = {load_ctx(L, CTX_SLOW_USER, ptr_to(L, L->i8)), c64(L, k), row, slot};
   LLVMValueRef raw = LLVMBuildCall2(L->B, L->slow_t, fn, args, 4, "");
-  lv r = from_i64_slot(L, raw, n->type);
+  lv r = lower_from_slot(L, raw, n->type);
   r.null = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, slot, ""), LLVMConstInt(L->i8, 0, 0), "");
   return r;
 }
@@ -259,7 +221,7 @@ static int64_t pow10i(int n) {
   return v;
 }
 
-static LLVMValueRef compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValueRef a, LLVMValueRef b) {
+LLVMValueRef lower_compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValueRef a, LLVMValueRef b) {
   seg_tykind k = ta.kind;
   if (k == TY_DECIMAL && ta.scale != tb.scale) {
     /* exact across scales, as interp.c: the finer side is q * 10^d + r */
@@ -268,8 +230,8 @@ static LLVMValueRef compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValu
     LLVMValueRef fine = a_finer ? a : b, coarse = a_finer ? b : a;
     LLVMValueRef q = LLVMBuildSDiv(L->B, fine, c64(L, p), ""), r = LLVMBuildSRem(L->B, fine, c64(L, p), "");
     LLVMValueRef zero = c64(L, 0);
-    LLVMValueRef by_q = a_finer ? compare(L, op, tb, tb, q, coarse) : compare(L, op, ta, ta, coarse, q);
-    LLVMValueRef by_r = a_finer ? compare(L, op, tb, tb, r, zero) : compare(L, op, ta, ta, zero, r);
+    LLVMValueRef by_q = a_finer ? lower_compare(L, op, tb, tb, q, coarse) : lower_compare(L, op, ta, ta, coarse, q);
+    LLVMValueRef by_r = a_finer ? lower_compare(L, op, tb, tb, r, zero) : lower_compare(L, op, ta, ta, zero, r);
     return LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntEQ, q, coarse, ""), by_r, by_q, "");
   }
   if (k == TY_FLOAT64) {
@@ -317,7 +279,7 @@ static LLVMValueRef is_finite(lower *L, LLVMValueRef x) {
   return LLVMBuildFCmp(L->B, LLVMRealOLT, ax, LLVMConstReal(L->f64, INFINITY), "");
 }
 
-static lv float_result(lower *L, LLVMValueRef v, LLVMValueRef null) {
+lv lower_float_result(lower *L, LLVMValueRef v, LLVMValueRef null) {
   lv r = {v, or_null(L, null, LLVMBuildNot(L->B, is_finite(L, v), ""))};
   return r;
 }
@@ -340,14 +302,14 @@ static lv lower_arith(lower *L, ast *n) {
   LLVMValueRef null = or_null(L, a.null, b.null), ovf;
   if (n->type.kind == TY_FLOAT64) {
     switch (n->kind) {
-    case AST_ADD: return float_result(L, LLVMBuildFAdd(L->B, a.v, b.v, ""), null);
-    case AST_SUB: return float_result(L, LLVMBuildFSub(L->B, a.v, b.v, ""), null);
-    case AST_MUL: return float_result(L, LLVMBuildFMul(L->B, a.v, b.v, ""), null);
+    case AST_ADD: return lower_float_result(L, LLVMBuildFAdd(L->B, a.v, b.v, ""), null);
+    case AST_SUB: return lower_float_result(L, LLVMBuildFSub(L->B, a.v, b.v, ""), null);
+    case AST_MUL: return lower_float_result(L, LLVMBuildFMul(L->B, a.v, b.v, ""), null);
     default: {
       LLVMValueRef zero = LLVMBuildFCmp(L->B, LLVMRealOEQ, b.v, LLVMConstReal(L->f64, 0), "");
       LLVMValueRef safe = LLVMBuildSelect(L->B, zero, LLVMConstReal(L->f64, 1), b.v, "");
       LLVMValueRef v = n->kind == AST_DIV ? LLVMBuildFDiv(L->B, a.v, safe, "") : LLVMBuildFRem(L->B, a.v, safe, "");
-      return float_result(L, v, or_null(L, null, zero));
+      return lower_float_result(L, v, or_null(L, null, zero));
     }
     }
   }
@@ -463,7 +425,7 @@ static lv lower_call(lower *L, ast *n) {
     break;
   case BI_MIN:
   case BI_MAX: {
-    LLVMValueRef pick_a = compare(L, n->op == BI_MIN ? CMP_LE : CMP_GT, t0, t0, a[0].v, a[1].v);
+    LLVMValueRef pick_a = lower_compare(L, n->op == BI_MIN ? CMP_LE : CMP_GT, t0, t0, a[0].v, a[1].v);
     r.v = LLVMBuildSelect(L->B, pick_a, a[0].v, a[1].v, "");
     break;
   }
@@ -477,7 +439,7 @@ static lv lower_call(lower *L, ast *n) {
       LLVMValueRef m = LLVMConstReal(L->f64, pow(10.0, (double)(digits < 0 ? -digits : digits)));
       if (digits >= 0) r.v = LLVMBuildFDiv(L->B, call1(L, "llvm.round", LLVMBuildFMul(L->B, a[0].v, m, "")), m, "");
       else r.v = LLVMBuildFMul(L->B, call1(L, "llvm.round", LLVMBuildFDiv(L->B, a[0].v, m, "")), m, "");
-      return float_result(L, r.v, null);
+      return lower_float_result(L, r.v, null);
     }
     int64_t drop = scale - digits;
     if (drop <= 0) r.v = a[0].v;
@@ -553,7 +515,7 @@ static lv lower_in(lower *L, ast *n) {
   LLVMValueRef found = cbool(L, false), saw_null = NULL;
   for (int i = 0; i < n->b->nargs; i++) {
     lv it = lower_node(L, n->b->args[i]);
-    LLVMValueRef eq = compare(L, CMP_EQ, n->a->type, n->b->args[i]->type, x.v, it.v);
+    LLVMValueRef eq = lower_compare(L, CMP_EQ, n->a->type, n->b->args[i]->type, x.v, it.v);
     if (it.null) eq = LLVMBuildAnd(L->B, eq, LLVMBuildNot(L->B, it.null, ""), "");
     found = LLVMBuildOr(L->B, found, eq, "");
     saw_null = or_null(L, saw_null, it.null);
@@ -566,6 +528,11 @@ static lv lower_in(lower *L, ast *n) {
 }
 
 static lv lower_segment(lower *L, int index) {
+  if (L->in_loop) { /* inside an event loop: a cached value would not dominate its uses */
+    const seg_segment *s = L->pk->prog->segments.items[index];
+    lv v = lower_node(L, s->rule);
+    return (lv){v.null ? LLVMBuildAnd(L->B, v.v, LLVMBuildNot(L->B, v.null, ""), "") : v.v, NULL};
+  }
   if (!L->seg_done[index]) {
     const seg_segment *s = L->pk->prog->segments.items[index];
     lv v = lower_node(L, s->rule);
@@ -577,10 +544,10 @@ static lv lower_segment(lower *L, int index) {
 }
 
 /* Lowers one checked node to a (value, null) pair. */
-static lv lower_node(lower *L, ast *n) {
+lv lower_node(lower *L, ast *n) {
   lv a, b, r = {0};
   int field = -1;
-  if (n->type.kind != TY_STRING && has_string(n)) {
+  if (n->type.kind != TY_STRING && lower_has_string(n)) {
     if (liftable(L->pk->prog, n, &field)) return lower_lift(L, n, field);
     bool native = n->kind == AST_CMP || n->kind == AST_IN || n->kind == AST_NOT_IN || n->kind == AST_BETWEEN ||
                   n->kind == AST_IS_NULL || n->kind == AST_IS_NOT_NULL;
@@ -610,13 +577,13 @@ static lv lower_node(lower *L, ast *n) {
   case AST_CMP:
     a = lower_node(L, n->a);
     b = lower_node(L, n->b);
-    r.v = compare(L, n->op, n->a->type, n->b->type, a.v, b.v);
+    r.v = lower_compare(L, n->op, n->a->type, n->b->type, a.v, b.v);
     r.null = or_null(L, a.null, b.null);
     return r;
   case AST_BETWEEN: {
     lv x = lower_node(L, n->a), lo = lower_node(L, n->b), hi = lower_node(L, n->c);
-    lv ge = {compare(L, CMP_GE, n->a->type, n->b->type, x.v, lo.v), or_null(L, x.null, lo.null)};
-    lv le = {compare(L, CMP_LE, n->a->type, n->c->type, x.v, hi.v), or_null(L, x.null, hi.null)};
+    lv ge = {lower_compare(L, CMP_GE, n->a->type, n->b->type, x.v, lo.v), or_null(L, x.null, lo.null)};
+    lv le = {lower_compare(L, CMP_LE, n->a->type, n->c->type, x.v, hi.v), or_null(L, x.null, hi.null)};
     return and3(L, ge, le);
   }
   case AST_IN:
@@ -651,6 +618,8 @@ static lv lower_node(lower *L, ast *n) {
     }
     return r;
   case AST_CAST: return lower_cast(L, n);
+  case AST_AGG: return lower_agg(L, n);
+  case AST_EVFIELD: return lower_evfield(L, n);
   case AST_HAS:
   case AST_HAS_ANY:
   case AST_HAS_ALL: {
@@ -690,8 +659,11 @@ LLVMModuleRef lower_pack(seg_pack *pk, LLVMContextRef C) {
   LLVMTypeRef p8 = ptr_to(&L, L.i8);
   LLVMTypeRef slow_args[] = {p8, L.i64, L.i64, p8};
   L.slow_t = LLVMFunctionType(L.i64, slow_args, 4, 0);
-  LLVMTypeRef ctx_fields[] = {L.i64, ptr_to(&L, L.i64), ptr_to(&L, p8), ptr_to(&L, p8), L.i64, p8, ptr_to(&L, L.slow_t), L.i64};
-  L.ctx_t = LLVMStructTypeInContext(C, ctx_fields, 8, 0);
+  LLVMTypeRef stream_fields[] = {L.i64, ptr_to(&L, L.i64), ptr_to(&L, p8), ptr_to(&L, p8)};
+  L.stream_t = LLVMStructTypeInContext(C, stream_fields, 4, 0);
+  LLVMTypeRef ctx_fields[] = {L.i64, ptr_to(&L, L.i64), ptr_to(&L, p8), ptr_to(&L, p8), L.i64, p8, ptr_to(&L, L.slow_t), L.i64,
+                              ptr_to(&L, L.stream_t)};
+  L.ctx_t = LLVMStructTypeInContext(C, ctx_fields, 9, 0);
   LLVMTypeRef params[] = {p8, L.i64, ptr_to(&L, L.ctx_t), p8, L.i64};
   LLVMValueRef fn = LLVMAddFunction(L.M, "pack_eval", LLVMFunctionType(LLVMVoidTypeInContext(C), params, 5, 0));
   unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
@@ -710,17 +682,26 @@ LLVMModuleRef lower_pack(seg_pack *pk, LLVMContextRef C) {
   L.stride = LLVMGetParam(fn, 4);
 
   LLVMBasicBlockRef b_entry = LLVMAppendBasicBlockInContext(C, fn, "entry");
+  LLVMBasicBlockRef b_pre = LLVMAppendBasicBlockInContext(C, fn, "aggregates");
   LLVMBasicBlockRef b_loop = LLVMAppendBasicBlockInContext(C, fn, "loop");
   LLVMBasicBlockRef b_done = LLVMAppendBasicBlockInContext(C, fn, "done");
   L.entry = b_entry;
   LLVMPositionBuilderAtEnd(L.B, b_entry);
-  LLVMBuildCondBr(L.B, LLVMBuildICmp(L.B, LLVMIntSGT, n, c64(&L, 0), ""), b_loop, b_done);
-
-  LLVMPositionBuilderAtEnd(L.B, b_loop);
-  L.i = LLVMBuildPhi(L.B, L.i64, "i");
+  LLVMBuildCondBr(L.B, LLVMBuildICmp(L.B, LLVMIntSGT, n, c64(&L, 0), ""), b_pre, b_done);
   int nseg = pk->prog->segments.n;
   L.seg_cache = calloc((size_t)nseg + 1, sizeof(lv));
   L.seg_done = calloc((size_t)nseg + 1, sizeof(bool));
+
+  /* the aggregates first, in their own loop (it has inner loops), so the
+     main loop stays free of them and vectorises */
+  LLVMPositionBuilderAtEnd(L.B, b_pre);
+  lower_agg_plan(&L);
+  lower_agg_phase(&L, n);
+  LLVMBasicBlockRef b_before = LLVMGetInsertBlock(L.B);
+  LLVMBuildBr(L.B, b_loop);
+
+  LLVMPositionBuilderAtEnd(L.B, b_loop);
+  L.i = LLVMBuildPhi(L.B, L.i64, "i");
   for (int k = 0; k < pk->noutputs; k++) {
     const pack_output *o = &pk->outputs[k];
     lv v = o->is_segment ? lower_segment(&L, ((seg_segment *)pk->prog->segments.items[k])->index) : lower_node(&L, o->expr);
@@ -736,13 +717,14 @@ LLVMModuleRef lower_pack(seg_pack *pk, LLVMContextRef C) {
   LLVMBasicBlockRef b_body_end = LLVMGetInsertBlock(L.B);
   LLVMBuildCondBr(L.B, LLVMBuildICmp(L.B, LLVMIntSLT, next, n, ""), b_loop, b_done);
   LLVMValueRef zero = c64(&L, 0);
-  LLVMAddIncoming(L.i, &zero, &b_entry, 1);
+  LLVMAddIncoming(L.i, &zero, &b_before, 1);
   LLVMAddIncoming(L.i, &next, &b_body_end, 1);
   LLVMPositionBuilderAtEnd(L.B, b_done);
   LLVMBuildRetVoid(L.B);
 
   free(L.seg_cache);
   free(L.seg_done);
+  free(L.aggs);
   LLVMDisposeBuilder(L.B);
   return L.M;
 }

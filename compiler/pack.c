@@ -174,3 +174,10 @@ bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errl
   p->seconds_jit = now_seconds() - t2;
   return true;
 }
+
+size_t pack_scratch_offset(const seg_pack *p) { return ((size_t)p->noutputs * RT_BLOCK + 63) / 64 * 64; }
+
+size_t pack_out_bytes(const seg_pack *p) {
+  size_t n = pack_scratch_offset(p) + (size_t)p->naggs * RT_BLOCK * 9;
+  return n ? n : RT_BLOCK;
+}

@@ -26,9 +26,11 @@ typedef struct pack_ctx {
   void *slow_user;
   int64_t (*slow_eval)(void *user, int64_t expr, int64_t row, uint8_t *isnull);
   int64_t first_row;               /* global number of the block's first record */
+  const rt_stream *streams;        /* the table's streams (events) */
 } pack_ctx;
 
-/* out holds RT_BLOCK bytes per output: out[k * RT_BLOCK + i]; n <= RT_BLOCK. */
+/* out holds RT_BLOCK bytes per output: out[k * RT_BLOCK + i]; n <= RT_BLOCK;
+ * after them, the function's scratch space (pack_out_bytes in all). */
 typedef void (*pack_eval_fn)(const uint8_t *block, int64_t n, const pack_ctx *ctx, uint8_t *out,
                              int64_t stride);
 
@@ -53,11 +55,17 @@ typedef struct seg_pack {
   int nlifts;
   ast **slow;
   int nslow;
+  int naggs;        /* aggregates computed before the main loop, into scratch */
   /* the JIT */
   void *jit;
   pack_eval_fn eval;
   double seconds_lower, seconds_optimise, seconds_jit;
 } seg_pack;
+
+/* Bytes the `out` buffer of pack_eval needs: the outputs, then per
+ * precomputed aggregate RT_BLOCK int64 values and RT_BLOCK null bytes. */
+size_t pack_out_bytes(const seg_pack *p);
+size_t pack_scratch_offset(const seg_pack *p);
 
 /* Plans the outputs of a checked program plus `nextra` expressions. */
 seg_pack *pack_new(seg_program *prog, ast **extra, const char **extra_names, int nextra);

@@ -89,6 +89,20 @@ ast *ast_agg(seg_parse *p, const char *name, ast *source, ast *where, seg_span s
   return n;
 }
 
+const char *const agg_names[AGG__COUNT] = {"count", "exists", "sum", "min", "max", "avg", "first", "last"};
+
+/* A test's given event `{ name: value, ... }` grows by one field. */
+ast *ast_record_field(seg_parse *p, ast *record, const char *name, seg_span sp, ast *value) {
+  ast *fv = ast_unary(p, AST_FIELDVAL, value, span_join(sp, value->span));
+  fv->name = name;
+  if (!record) {
+    record = ast_list(p, NULL, fv);
+    record->kind = AST_RECORD;
+    return record;
+  }
+  return ast_list(p, record, fv);
+}
+
 /* A LIST node grows by one item; its storage is abandoned in the arena. */
 ast *ast_list(seg_parse *p, ast *list, ast *item) {
   if (!list) list = ast_new(p, AST_LIST, item ? item->span : (seg_span){p->file, p->pos, p->pos});
@@ -412,8 +426,9 @@ void ast_schema_field(seg_parse *p, const char *name, seg_span sp, ast *type, bo
   f->span_end = sp.end;
   f->file = sp.file;
   if (!field_type(p, type, &f->type)) f->type.kind = TY_ERROR;
-  if (key && nullable) diag_error(D(p), sp, "the key field %s cannot be nullable", name);
-  if (key && (f->type.kind == TY_FLOAT64 || f->type.kind == TY_SET || f->type.kind == TY_BOOL))
+  bool in_stream = p->stream_start >= 0; /* there, `key` marks the order: checked by ast_stream_end */
+  if (key && nullable && !in_stream) diag_error(D(p), sp, "the key field %s cannot be nullable", name);
+  if (key && !in_stream && (f->type.kind == TY_FLOAT64 || f->type.kind == TY_SET || f->type.kind == TY_BOOL))
     diag_error(D(p), sp, "a %s field cannot be the key", f->type.kind == TY_FLOAT64 ? "float64" : f->type.kind == TY_SET ? "set" : "bool");
   for (int i = 0; i < p->fields.n; i++) {
     seg_field *o = p->fields.items[i];
@@ -431,10 +446,26 @@ void ast_stream_end(seg_parse *p, const char *name, seg_span sp) {
   s->name = name;
   s->nfields = p->fields.n - p->stream_start;
   s->fields = arena_alloc(p->prog->a, sizeof(seg_field) * (size_t)(s->nfields + 1));
+  s->order = -1;
   for (int i = 0; i < s->nfields; i++) {
-    s->fields[i] = *(seg_field *)p->fields.items[p->stream_start + i];
-    s->fields[i].index = i;
-    if (s->fields[i].key) diag_error(D(p), sp, "stream fields cannot be keys");
+    seg_field *f = &s->fields[i];
+    *f = *(seg_field *)p->fields.items[p->stream_start + i];
+    f->index = i;
+    bool is_time = f->type.kind == TY_TIMESTAMP || f->type.kind == TY_DATE;
+    seg_span fs = {f->file, f->span_start, f->span_end};
+    if (f->key && !is_time) {
+      diag_error(D(p), fs, "`key` in a stream marks the time that orders its events: %s is not a timestamp or date", f->name);
+    } else if (f->key && s->order >= 0 && s->fields[s->order].key) {
+      diag_error(D(p), fs, "stream %s has two order fields: %s and %s", name, s->fields[s->order].name, f->name);
+    } else if (is_time && (f->key || s->order < 0)) {
+      s->order = i;
+    }
+  }
+  if (s->order >= 0 && s->fields[s->order].nullable) {
+    seg_field *f = &s->fields[s->order];
+    seg_diag *g = diag_error(D(p), (seg_span){f->file, f->span_start, f->span_end},
+                             "%s orders the events of stream %s, so it cannot be nullable", f->name, name);
+    diag_set_hint(D(p), g, "drop the `?`, or mark another timestamp with `key`");
   }
   p->fields.n = p->stream_start;
   p->stream_start = -1;

@@ -49,7 +49,13 @@ struct ast {
   seg_type type;
   bool nullable;
   int id;              /* dense number of the node in its program */
+  int scope;           /* AGG: nesting depth (0 = outermost); EVFIELD: its aggregate's depth */
 };
+
+/* Stream aggregates (AGG nodes' op after checking). */
+typedef enum { AGG_COUNT, AGG_EXISTS, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG, AGG_FIRST, AGG_LAST, AGG__COUNT } agg_kind;
+extern const char *const agg_names[AGG__COUNT];
+#define AGG_MAX_DEPTH 8
 
 typedef struct seg_const {
   const char *name;
@@ -75,7 +81,8 @@ struct seg_segment {
 typedef struct seg_given {
   const char *field;
   seg_span span;
-  ast *value;
+  ast *value;              /* a constant; for a stream, a LIST of RECORDs of FIELDVALs (index = stream field) */
+  int stream;              /* the stream given, or -1 for a customer field */
 } seg_given;
 
 typedef struct seg_test {
@@ -141,6 +148,7 @@ ast *ast_member(seg_parse *p, ast *a, const char *name, seg_span sp);
 ast *ast_call(seg_parse *p, const char *name, ast *list, seg_span sp);
 ast *ast_agg(seg_parse *p, const char *name, ast *source, ast *where, seg_span sp);
 ast *ast_list(seg_parse *p, ast *list, ast *item);
+ast *ast_record_field(seg_parse *p, ast *record, const char *name, seg_span sp, ast *value);
 ast *ast_lit_int(seg_parse *p, const char *text, seg_span sp);
 ast *ast_lit_dec(seg_parse *p, const char *text, seg_span sp);
 ast *ast_lit_str(seg_parse *p, const char *text, seg_span sp);

@@ -16,31 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "load.h"
+#include "check_internal.h"
 #include "stdlib/builtins.h"
 #include "stdlib/calendar.h"
 
-typedef struct checker {
-  seg_program *prog;
-  seg_diags *d;
-  bool in_const;   /* const values may not read records */
-  seg_parse p;     /* to build nodes */
-} checker;
-
-static seg_type ty(seg_tykind k) {
-  seg_type t = {0};
-  t.kind = k;
-  return t;
-}
-
-static seg_type ty_dec(int scale) {
-  seg_type t = ty(TY_DECIMAL);
-  t.prec = 18;
-  t.scale = (uint8_t)scale;
-  return t;
-}
-
-static const char *tyname(checker *c, seg_type t) {
+const char *check_tyname(checker *c, seg_type t) {
   char buf[512];
   const char *name = ty_name(t, buf, sizeof buf);
   return arena_strndup(c->prog->a, name, strlen(name));
@@ -69,7 +49,7 @@ static bool is_literal(const ast *n) {
 /* ---- casts --------------------------------------------------------------- */
 
 /* Converts n to type `to`, folding literals; reports literal overflow. */
-static ast *cast(checker *c, ast *n, seg_type to) {
+ast *check_cast(checker *c, ast *n, seg_type to) {
   if (is_error(n) || to.kind == TY_ERROR || ty_equal(n->type, to)) return n;
   if (n->kind == AST_LIT_NULL) {
     n->type = to;
@@ -85,7 +65,7 @@ static ast *cast(checker *c, ast *n, seg_type to) {
       int up = to.scale - (from == TY_DECIMAL ? n->type.scale : 0);
       int64_t r;
       if (__builtin_mul_overflow(n->v.i, pow10i(up), &r)) {
-        diag_error(c->d, n->span, "this number does not fit in %s", tyname(c, to));
+        diag_error(c->d, n->span, "this number does not fit in %s", check_tyname(c, to));
         n->type = ty(TY_ERROR);
         return n;
       }
@@ -112,8 +92,8 @@ node:;
  * a huge integer to the other scale would overflow into null. */
 static ast *cast_cmp(checker *c, ast *n, seg_type to) {
   if (to.kind == TY_DECIMAL && (is_int(n->type.kind) || n->type.kind == TY_DECIMAL))
-    return cast(c, n, ty_dec(n->type.kind == TY_DECIMAL ? n->type.scale : 0));
-  return cast(c, n, to);
+    return check_cast(c, n, ty_dec(n->type.kind == TY_DECIMAL ? n->type.scale : 0));
+  return check_cast(c, n, to);
 }
 
 /* The type two operands meet at, or false when they cannot meet. */
@@ -171,7 +151,7 @@ static int find_member(const seg_type *t, const char *name) {
 
 /* A bare name that is no field, const or segment: an enum member, maybe. */
 static bool is_bare_member(checker *c, const ast *n) {
-  if (n->kind != AST_NAME) return false;
+  if (n->kind != AST_NAME || check_in_scope(c, n->name)) return false;
   const seg_schema *s = c->prog->schema;
   return !(s && ty_schema_find(s, n->name) >= 0) && !find_const(c, n->name) && !find_segment(c, n->name);
 }
@@ -208,6 +188,8 @@ static ast *resolve_name(checker *c, ast *n, const seg_type *hint) {
     n->type.kind = TY_ENUM;
     return n;
   }
+  ast *ev = check_stream_name(c, n);
+  if (ev) return ev;
   const seg_schema *s = c->prog->schema;
   int f = s ? ty_schema_find(s, n->name) : -1;
   if (f >= 0) {
@@ -258,12 +240,11 @@ static const char *dotted(checker *c, ast *n) {
 
 /* ---- expressions --------------------------------------------------------- */
 
-static ast *check(checker *c, ast *n, const seg_type *hint);
 
-static ast *expect_bool(checker *c, ast *n, const char *what) {
-  n = check(c, n, NULL);
+ast *check_bool(checker *c, ast *n, const char *what) {
+  n = check_expr(c, n, NULL);
   if (!is_error(n) && n->type.kind != TY_BOOL && n->type.kind != TY_NULL)
-    diag_error(c->d, n->span, "%s needs a bool, but this is %s", what, tyname(c, n->type));
+    diag_error(c->d, n->span, "%s needs a bool, but this is %s", what, check_tyname(c, n->type));
   if (n->type.kind == TY_NULL) n->type = ty(TY_BOOL);
   return n;
 }
@@ -271,11 +252,15 @@ static ast *expect_bool(checker *c, ast *n, const char *what) {
 /* Checks two operands that must meet; a bare enum member takes the other's type. */
 static bool check_pair(checker *c, ast **a, ast **b) {
   if (is_bare_member(c, *a) && !is_bare_member(c, *b)) {
-    *b = check(c, *b, NULL);
-    *a = check(c, *a, &(*b)->type);
+    *b = check_expr(c, *b, NULL);
+    *a = check_expr(c, *a, &(*b)->type);
   } else {
-    *a = check(c, *a, NULL);
-    *b = check(c, *b, &(*a)->type);
+    *a = check_expr(c, *a, NULL);
+    if (is_error(*a) && is_bare_member(c, *b)) { /* its member would only draw a follow-on error */
+      (*b)->type = ty(TY_ERROR);
+      return false;
+    }
+    *b = check_expr(c, *b, &(*a)->type);
   }
   return !is_error(*a) && !is_error(*b);
 }
@@ -283,12 +268,12 @@ static bool check_pair(checker *c, ast **a, ast **b) {
 static bool meet(checker *c, ast *n, ast **a, ast **b, seg_type *out, bool compare) {
   if (!common_type((*a)->type, (*b)->type, out)) {
     diag_error(c->d, n->span, "cannot use %s with %s and %s", ast_kind_names[n->kind] ? (n->kind == AST_CMP ? cmp_op_text[n->op] : ast_kind_names[n->kind]) : "?",
-               tyname(c, (*a)->type), tyname(c, (*b)->type));
+               check_tyname(c, (*a)->type), check_tyname(c, (*b)->type));
     return false;
   }
   if (out->kind == TY_NULL) *out = ty(TY_BOOL); /* null op null */
-  *a = compare ? cast_cmp(c, *a, *out) : cast(c, *a, *out);
-  *b = compare ? cast_cmp(c, *b, *out) : cast(c, *b, *out);
+  *a = compare ? cast_cmp(c, *a, *out) : check_cast(c, *a, *out);
+  *b = compare ? cast_cmp(c, *b, *out) : check_cast(c, *b, *out);
   return true;
 }
 
@@ -321,16 +306,16 @@ static ast *check_cmp(checker *c, ast *n) {
 
 /* x between lo and hi */
 static ast *check_between(checker *c, ast *n) {
-  n->a = check(c, n->a, NULL);
-  n->b = check(c, n->b, &n->a->type);
-  n->c = check(c, n->c, &n->a->type);
+  n->a = check_expr(c, n->a, NULL);
+  n->b = check_expr(c, n->b, &n->a->type);
+  n->c = check_expr(c, n->c, &n->a->type);
   seg_type t1, t;
   n->type = ty(TY_BOOL);
   if (is_error(n->a) || is_error(n->b) || is_error(n->c)) return n;
   if (!common_type(n->a->type, n->b->type, &t1) || !common_type(t1, n->c->type, &t) || t.kind == TY_SET ||
       t.kind == TY_BOOL) {
-    diag_error(c->d, n->span, "cannot use between with %s, %s and %s", tyname(c, n->a->type),
-               tyname(c, n->b->type), tyname(c, n->c->type));
+    diag_error(c->d, n->span, "cannot use between with %s, %s and %s", check_tyname(c, n->a->type),
+               check_tyname(c, n->b->type), check_tyname(c, n->c->type));
     n->type = ty(TY_ERROR);
     return n;
   }
@@ -350,16 +335,16 @@ static ast *check_in(checker *c, ast *n) {
     n->type = ty(TY_ERROR);
     return n;
   }
-  n->a = check(c, n->a, NULL);
+  n->a = check_expr(c, n->a, NULL);
   if (is_error(n->a)) return n;
   seg_type t = n->a->type;
   bool ok = true;
   for (int i = 0; i < n->b->nargs; i++) {
-    ast *it = n->b->args[i] = check(c, n->b->args[i], &n->a->type);
+    ast *it = n->b->args[i] = check_expr(c, n->b->args[i], &n->a->type);
     seg_type u;
     if (is_error(it)) ok = false;
     else if (!common_type(t, it->type, &u)) {
-      diag_error(c->d, it->span, "this %s cannot be in a list of %s", tyname(c, it->type), tyname(c, n->a->type));
+      diag_error(c->d, it->span, "this %s cannot be in a list of %s", check_tyname(c, it->type), check_tyname(c, n->a->type));
       ok = false;
     } else t = u;
   }
@@ -368,7 +353,7 @@ static ast *check_in(checker *c, ast *n) {
     return n;
   }
   if (t.kind == TY_SET || t.kind == TY_NULL) {
-    diag_error(c->d, n->span, "`in` cannot test %s values", tyname(c, t));
+    diag_error(c->d, n->span, "`in` cannot test %s values", check_tyname(c, t));
     n->type = ty(TY_ERROR);
     return n;
   }
@@ -384,7 +369,7 @@ static ast *check_in(checker *c, ast *n) {
 static bool need_set(checker *c, ast *n, const char *what) {
   if (is_error(n)) return false;
   if (n->type.kind != TY_SET) {
-    diag_error(c->d, n->span, "%s needs a set, but this is %s", what, tyname(c, n->type));
+    diag_error(c->d, n->span, "%s needs a set, but this is %s", what, check_tyname(c, n->type));
     return false;
   }
   return true;
@@ -393,7 +378,7 @@ static bool need_set(checker *c, ast *n, const char *what) {
 /* s has m, s has any(m, ...), s has all(m, ...) */
 static ast *check_has(checker *c, ast *n) {
   n->type = ty(TY_BOOL);
-  n->a = check(c, n->a, NULL);
+  n->a = check_expr(c, n->a, NULL);
   if (!need_set(c, n->a, "has")) {
     n->type = ty(TY_ERROR);
     return n;
@@ -406,12 +391,12 @@ static ast *check_has(checker *c, ast *n) {
     ast *m = items[i];
     if (m->kind != AST_NAME || find_member(&set, m->name) < 0) {
       if (m->kind == AST_NAME) unknown_name(c, m, &set);
-      else diag_error(c->d, m->span, "has needs member names of %s", tyname(c, set));
+      else diag_error(c->d, m->span, "has needs member names of %s", check_tyname(c, set));
       n->type = ty(TY_ERROR);
       continue;
     }
     mask |= INT64_C(1) << find_member(&set, m->name);
-    items[i] = check(c, m, &set);
+    items[i] = check_expr(c, m, &set);
   }
   n->v.i = mask; /* the members tested, as a mask */
   n->nullable = n->a->nullable;
@@ -432,20 +417,20 @@ static ast *check_additive(checker *c, ast *n) {
   } else if (ty_is_numeric(ka) && ty_is_numeric(kb)) {
     meet(c, n, &n->a, &n->b, &n->type, false);
   } else if (is_time(ka) && kb == TY_DURATION) {
-    n->a = cast(c, n->a, ty(TY_TIMESTAMP));
+    n->a = check_cast(c, n->a, ty(TY_TIMESTAMP));
     n->type = ty(TY_TIMESTAMP);
   } else if (ka == TY_DURATION && is_time(kb) && n->kind == AST_ADD) {
-    n->b = cast(c, n->b, ty(TY_TIMESTAMP));
+    n->b = check_cast(c, n->b, ty(TY_TIMESTAMP));
     n->type = ty(TY_TIMESTAMP);
   } else if (ka == TY_DURATION && kb == TY_DURATION) {
     n->type = ty(TY_DURATION);
   } else if (is_time(ka) && is_time(kb) && n->kind == AST_SUB) {
-    n->a = cast(c, n->a, ty(TY_TIMESTAMP));
-    n->b = cast(c, n->b, ty(TY_TIMESTAMP));
+    n->a = check_cast(c, n->a, ty(TY_TIMESTAMP));
+    n->b = check_cast(c, n->b, ty(TY_TIMESTAMP));
     n->type = ty(TY_DURATION);
   } else {
     seg_diag *g = diag_error(c->d, n->span, "cannot %s %s and %s", n->kind == AST_ADD ? "add" : "subtract",
-                             tyname(c, n->a->type), tyname(c, n->b->type));
+                             check_tyname(c, n->a->type), check_tyname(c, n->b->type));
     if ((is_time(ka) && is_int(kb)) || (is_int(ka) && is_time(kb)))
       diag_set_hint(c->d, g, "write a duration such as 30d, 12h or 2w");
     n->type = ty(TY_ERROR);
@@ -462,11 +447,11 @@ static ast *check_multiplicative(checker *c, ast *n) {
   seg_type ta = n->a->type, tb = n->b->type;
   n->nullable = true;
   if (!ty_is_numeric(ta.kind) || !ty_is_numeric(tb.kind)) {
-    diag_error(c->d, n->span, "%s needs numbers, not %s and %s", ast_kind_names[n->kind], tyname(c, ta), tyname(c, tb));
+    diag_error(c->d, n->span, "%s needs numbers, not %s and %s", ast_kind_names[n->kind], check_tyname(c, ta), check_tyname(c, tb));
     n->type = ty(TY_ERROR);
   } else if (n->kind == AST_DIV) {
-    n->a = cast(c, n->a, ty(TY_FLOAT64));
-    n->b = cast(c, n->b, ty(TY_FLOAT64));
+    n->a = check_cast(c, n->a, ty(TY_FLOAT64));
+    n->b = check_cast(c, n->b, ty(TY_FLOAT64));
     n->type = ty(TY_FLOAT64);
   } else if (n->kind == AST_MUL && ta.kind != TY_FLOAT64 && tb.kind != TY_FLOAT64 &&
              (ta.kind == TY_DECIMAL || tb.kind == TY_DECIMAL)) {
@@ -477,8 +462,8 @@ static ast *check_multiplicative(checker *c, ast *n) {
       n->type = ty(TY_ERROR);
       return n;
     }
-    n->a = cast(c, n->a, ty_dec(sa));
-    n->b = cast(c, n->b, ty_dec(sb));
+    n->a = check_cast(c, n->a, ty_dec(sa));
+    n->b = check_cast(c, n->b, ty_dec(sb));
     n->type = ty_dec(sa + sb);
   } else {
     meet(c, n, &n->a, &n->b, &n->type, false);
@@ -487,15 +472,18 @@ static ast *check_multiplicative(checker *c, ast *n) {
 }
 
 static ast *check_call(checker *c, ast *n) {
+  for (int i = 0; i < AGG__COUNT; i++)
+    if (strcmp(n->name, agg_names[i]) == 0 && n->nargs == 1) { /* count(events), min(events.amount) */
+      n->kind = AST_AGG;
+      n->a = n->args[0];
+      n->b = NULL;
+      n->args = NULL;
+      n->nargs = 0;
+      return check_agg(c, n);
+    }
   int id = builtin_find(n->name);
   n->type = ty(TY_ERROR);
   if (id < 0) {
-    static const char *aggs[] = {"count", "exists", "sum", "avg", "first", "last"};
-    for (int i = 0; i < 6; i++)
-      if (strcmp(n->name, aggs[i]) == 0) {
-        diag_error(c->d, n->span, "stream aggregates such as %s are not available yet", n->name);
-        return n;
-      }
     const char *names[BI__COUNT];
     for (int i = 0; i < BI__COUNT; i++) names[i] = builtins[i].name;
     seg_diag *g = diag_error(c->d, n->span, "unknown function %s", n->name);
@@ -515,7 +503,7 @@ static ast *check_call(checker *c, ast *n) {
   bool ok = true;
   n->nullable = b->may_null;
   for (int i = 0; i < n->nargs; i++) {
-    n->args[i] = check(c, n->args[i], NULL);
+    n->args[i] = check_expr(c, n->args[i], NULL);
     ok &= !is_error(n->args[i]);
     n->nullable |= n->args[i]->nullable;
   }
@@ -532,8 +520,8 @@ static ast *check_call(checker *c, ast *n) {
       want = "two numbers";
       break;
     }
-    n->args[0] = cast(c, n->args[0], t);
-    n->args[1] = cast(c, n->args[1], t);
+    n->args[0] = check_cast(c, n->args[0], t);
+    n->args[1] = check_cast(c, n->args[1], t);
     t0 = t;
     break;
   }
@@ -561,7 +549,7 @@ static ast *check_call(checker *c, ast *n) {
     char buf[1024] = "";
     size_t k = 0;
     for (int i = 0; i < n->nargs; i++)
-      k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", i ? ", " : "", tyname(c, n->args[i]->type));
+      k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%s", i ? ", " : "", check_tyname(c, n->args[i]->type));
     diag_error(c->d, n->span, "%s takes %s, not (%s)", b->name, want, buf);
     return n;
   }
@@ -589,7 +577,7 @@ static ast *check_call(checker *c, ast *n) {
 }
 
 /* Checks one node; `hint` is the type a bare enum member should take. */
-static ast *check(checker *c, ast *n, const seg_type *hint) {
+ast *check_expr(checker *c, ast *n, const seg_type *hint) {
   switch (n->kind) {
   case AST_LIT_NULL: n->type = ty(TY_NULL); n->nullable = true; break;
   case AST_LIT_BOOL: n->type = ty(TY_BOOL); break;
@@ -609,6 +597,8 @@ static ast *check(checker *c, ast *n, const seg_type *hint) {
   case AST_TODAY: n->type = ty(TY_DATE); break;
   case AST_NAME: return resolve_name(c, n, hint);
   case AST_MEMBER: {
+    ast *ev = check_stream_member(c, n);
+    if (ev) return ev;
     const char *full = dotted(c, n);
     seg_segment *s = full ? find_segment(c, full) : NULL;
     if (!s) {
@@ -625,19 +615,16 @@ static ast *check(checker *c, ast *n, const seg_type *hint) {
     break;
   }
   case AST_CALL: return check_call(c, n);
-  case AST_AGG:
-    diag_error(c->d, n->span, "stream aggregates such as %s are not available yet", n->name);
-    n->type = ty(TY_ERROR);
-    break;
+  case AST_AGG: return check_agg(c, n);
   case AST_AND:
   case AST_OR:
-    n->a = expect_bool(c, n->a, n->kind == AST_AND ? "and" : "or");
-    n->b = expect_bool(c, n->b, n->kind == AST_AND ? "and" : "or");
+    n->a = check_bool(c, n->a, n->kind == AST_AND ? "and" : "or");
+    n->b = check_bool(c, n->b, n->kind == AST_AND ? "and" : "or");
     n->type = ty(TY_BOOL);
     n->nullable = n->a->nullable || n->b->nullable;
     break;
   case AST_NOT:
-    n->a = expect_bool(c, n->a, "not");
+    n->a = check_bool(c, n->a, "not");
     n->type = ty(TY_BOOL);
     n->nullable = n->a->nullable;
     break;
@@ -647,7 +634,7 @@ static ast *check(checker *c, ast *n, const seg_type *hint) {
   case AST_NOT_IN: return check_in(c, n);
   case AST_IS_NULL:
   case AST_IS_NOT_NULL:
-    n->a = check(c, n->a, NULL);
+    n->a = check_expr(c, n->a, NULL);
     n->type = ty(TY_BOOL);
     if (!is_error(n->a) && !n->a->nullable && n->a->kind != AST_LIT_NULL)
       diag_warning(c->d, n->span, "this can never be null, so `%s` is always %s", ast_kind_names[n->kind],
@@ -673,13 +660,13 @@ static ast *check(checker *c, ast *n, const seg_type *hint) {
       n->a->type = ty(TY_INT64);
       return n->a;
     }
-    n->a = check(c, n->a, NULL);
+    n->a = check_expr(c, n->a, NULL);
     if (is_error(n->a)) {
       n->type = n->a->type;
       return n;
     }
     if (!ty_is_numeric(n->a->type.kind) && n->a->type.kind != TY_DURATION) {
-      diag_error(c->d, n->span, "cannot negate %s", tyname(c, n->a->type));
+      diag_error(c->d, n->span, "cannot negate %s", check_tyname(c, n->a->type));
       n->type = ty(TY_ERROR);
       return n;
     }
@@ -702,12 +689,16 @@ static ast *check(checker *c, ast *n, const seg_type *hint) {
   case AST_HAS_ANY:
   case AST_HAS_ALL: return check_has(c, n);
   case AST_IS_EMPTY:
-    n->a = check(c, n->a, NULL);
+    n->a = check_expr(c, n->a, NULL);
     n->type = need_set(c, n->a, "is empty") ? ty(TY_BOOL) : ty(TY_ERROR);
     n->nullable = n->a->nullable;
     break;
   case AST_FIELD: case AST_CONSTREF: case AST_SEGREF: case AST_ENUMLIT: case AST_CAST: case AST_LIST:
-  case AST__COUNT:
+  case AST_EVFIELD: case AST__COUNT:
+    break;
+  case AST_RECORD: case AST_FIELDVAL: /* only in a test's given events (check_given_events) */
+    diag_error(c->d, n->span, "an event { ... } can only be given in a test");
+    n->type = ty(TY_ERROR);
     break;
   }
   return n;
@@ -717,7 +708,9 @@ static ast *check(checker *c, ast *n, const seg_type *hint) {
 
 static bool is_constant(const ast *n) {
   if (!n) return true;
-  if (n->kind == AST_FIELD || n->kind == AST_SEGREF || n->kind == AST_NOW || n->kind == AST_TODAY) return false;
+  if (n->kind == AST_FIELD || n->kind == AST_SEGREF || n->kind == AST_NOW || n->kind == AST_TODAY ||
+      n->kind == AST_AGG || n->kind == AST_EVFIELD)
+    return false;
   if (!is_constant(n->a) || !is_constant(n->b) || !is_constant(n->c)) return false;
   for (int i = 0; i < n->nargs; i++)
     if (!is_constant(n->args[i])) return false;
@@ -739,7 +732,7 @@ static void check_consts(checker *c) {
     /* a const may use the consts declared before it */
     int nconsts = c->prog->consts.n;
     c->prog->consts.n = i;
-    k->value = check(c, k->value, NULL);
+    k->value = check_expr(c, k->value, NULL);
     c->prog->consts.n = nconsts;
     c->in_const = false;
     k->type = k->value->type;
@@ -805,7 +798,7 @@ static void check_segments(checker *c) {
   }
   for (int i = 0; i < segs->n; i++) {
     seg_segment *s = segs->items[i];
-    s->rule = expect_bool(c, s->rule, "a segment rule");
+    s->rule = check_bool(c, s->rule, "a segment rule");
     if (s->parent) {
       ast *ref = ast_new(&c->p, AST_SEGREF, s->span);
       ref->index = s->parent->index;
@@ -821,16 +814,52 @@ static void check_segments(checker *c) {
   free(stack);
 }
 
+ast *check_given_value(checker *c, const seg_field *f, ast *value) {
+  seg_type ft = f->type;
+  if (ft.kind == TY_INT32) ft.kind = TY_INT64;
+  c->in_const = true;
+  if (ft.kind == TY_SET && value->kind == AST_LIST) {
+    int64_t mask = 0;
+    for (int k = 0; k < value->nargs; k++) {
+      ast *m = value->args[k];
+      int idx = m->kind == AST_NAME ? find_member(&ft, m->name) : -1;
+      if (idx < 0) {
+        if (m->kind == AST_NAME) unknown_name(c, m, &ft);
+        else diag_error(c->d, m->span, "a set is given as a list of member names");
+      }
+      else mask |= INT64_C(1) << idx;
+    }
+    ast *lit = ast_new(&c->p, AST_LIT_INT, value->span);
+    lit->v.i = mask;
+    lit->type = ft;
+    value = lit;
+  } else {
+    value = check_expr(c, value, &ft);
+    seg_type u;
+    if (is_error(value)) {
+    } else if (!common_type(ft, value->type, &u) || !ty_equal(u, ft)) {
+      diag_error(c->d, value->span, "%s is %s, but this is %s", f->name, check_tyname(c, ft), check_tyname(c, value->type));
+    } else if (value->kind == AST_LIT_NULL && !f->nullable) {
+      diag_error(c->d, value->span, "%s is not nullable", f->name);
+    } else {
+      value = check_cast(c, value, ft);
+      if (!is_constant(value)) diag_error(c->d, value->span, "given values are constants");
+    }
+  }
+  c->in_const = false;
+  return value;
+}
+
 static void check_tests(checker *c) {
   const seg_schema *s = c->prog->schema;
   for (int i = 0; i < c->prog->tests.n; i++) {
     seg_test *t = c->prog->tests.items[i];
     if (t->as_of) {
-      t->as_of = check(c, t->as_of, NULL);
+      t->as_of = check_expr(c, t->as_of, NULL);
       if (!is_error(t->as_of)) {
         if (!is_time(t->as_of->type.kind) || !is_literal(t->as_of))
           diag_error(c->d, t->as_of->span, "as_of takes a timestamp or date literal");
-        else t->as_of = cast(c, t->as_of, ty(TY_TIMESTAMP));
+        else t->as_of = check_cast(c, t->as_of, ty(TY_TIMESTAMP));
       }
     }
     for (int g = 0; g < t->ngiven; g++) {
@@ -838,6 +867,11 @@ static void check_tests(checker *c) {
       int f = s ? ty_schema_find(s, gv->field) : -1;
       for (int h = 0; h < g; h++)
         if (t->given[h].field == gv->field) diag_error(c->d, gv->span, "%s is given twice", gv->field);
+      gv->stream = check_find_stream(s, gv->field);
+      if (gv->stream >= 0) {
+        gv->value = check_given_events(c, gv->stream, gv->value);
+        continue;
+      }
       if (f < 0) {
         const char **names = malloc(sizeof(char *) * (size_t)(s ? s->nfields + 1 : 1));
         for (int j = 0; s && j < s->nfields; j++) names[j] = s->fields[j].name;
@@ -847,40 +881,9 @@ static void check_tests(checker *c) {
         free(names);
         continue;
       }
-      seg_type ft = s->fields[f].type;
-      if (ft.kind == TY_INT32) ft.kind = TY_INT64;
-      c->in_const = true;
-      if (ft.kind == TY_SET && gv->value->kind == AST_LIST) {
-        int64_t mask = 0;
-        for (int k = 0; k < gv->value->nargs; k++) {
-          ast *m = gv->value->args[k];
-          int idx = m->kind == AST_NAME ? find_member(&ft, m->name) : -1;
-          if (idx < 0) {
-            if (m->kind == AST_NAME) unknown_name(c, m, &ft);
-            else diag_error(c->d, m->span, "a set is given as a list of member names");
-          }
-          else mask |= INT64_C(1) << idx;
-        }
-        ast *lit = ast_new(&c->p, AST_LIT_INT, gv->value->span);
-        lit->v.i = mask;
-        lit->type = ft;
-        gv->value = lit;
-      } else {
-        gv->value = check(c, gv->value, &ft);
-        seg_type u;
-        if (is_error(gv->value)) {
-        } else if (!common_type(ft, gv->value->type, &u) || !ty_equal(u, ft)) {
-          diag_error(c->d, gv->value->span, "%s is %s, but this is %s", gv->field, tyname(c, ft), tyname(c, gv->value->type));
-        } else if (gv->value->kind == AST_LIT_NULL && !s->fields[f].nullable) {
-          diag_error(c->d, gv->value->span, "%s is not nullable", gv->field);
-        } else {
-          gv->value = cast(c, gv->value, ft);
-          if (!is_constant(gv->value)) diag_error(c->d, gv->value->span, "given values are constants");
-        }
-      }
-      c->in_const = false;
+      gv->value = check_given_value(c, &s->fields[f], gv->value);
     }
-    for (int e = 0; e < t->nexpects; e++) t->expects[e] = expect_bool(c, t->expects[e], "expect");
+    for (int e = 0; e < t->nexpects; e++) t->expects[e] = check_bool(c, t->expects[e], "expect");
   }
 }
 

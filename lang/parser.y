@@ -52,7 +52,7 @@ void segyyerror(SEGYYLTYPE *lloc, seg_parse *p, const char *msg);
 %token <str> T_DURATION_LIT "duration"
 %token T_UNTERMINATED "unterminated string" T_BADCHAR "invalid character"
 
-%type <node> expr pred cmp arith postfix primary args arglist list items type type_args type_arg
+%type <node> expr pred cmp arith postfix primary args arglist list items type type_args type_arg events event_fields
 %type <op> cmpop
 %type <flag> opt_null opt_key
 
@@ -158,6 +158,18 @@ given_list
 given
   : T_IDENT ':' expr                                  { ast_test_given(p, $1, @1, $3); }
   | T_IDENT ':' list                                  { ast_test_given(p, $1, @1, $3); }
+  | T_IDENT ':' '[' events ']'                        { ast_test_given(p, $1, @1, $4); }
+  ;
+
+events
+  : '{' event_fields '}'                              { $$ = ast_list(p, NULL, $2); }
+  | events ',' '{' event_fields '}'                   { $$ = ast_list(p, $1, $4); }
+  | events ','
+  ;
+
+event_fields
+  : T_IDENT ':' expr                                  { $$ = ast_record_field(p, NULL, $1, @1, $3); }
+  | event_fields ',' T_IDENT ':' expr                 { $$ = ast_record_field(p, $1, $3, @3, $5); }
   ;
 
 expects

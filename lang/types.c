@@ -81,6 +81,7 @@ uint64_t ty_schema_fingerprint(const seg_schema *s) {
       h = fnv(h, f->name);
       h = fnv(h, ty_name(f->type, buf, sizeof buf));
       h = fnv(h, f->nullable ? "?" : "");
+      h = fnv(h, f->key ? "key" : "");
     }
   }
   return h;

@@ -53,10 +53,14 @@ typedef struct seg_field {
   int index;
 } seg_field;
 
+/* A stream: an ordered list of events per customer.  `order` is the field
+ * the events are sorted by (the one marked `key`, else the first timestamp
+ * or date field; ties keep file order), or -1 to keep file order. */
 typedef struct seg_stream {
   const char *name;
   seg_field *fields;
   int nfields;
+  int order;
 } seg_stream;
 
 typedef struct seg_schema {

@@ -16,28 +16,11 @@
  * A nullable key (refused by the checker) orders as its stored zero value.
  * Allocation failure never crashes: the builder stops accepting records and
  * finish returns UINT64_MAX with an empty table. */
-#include "table.h"
+#include "builder.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct rt_builder {
-  const seg_schema *schema;
-  int nfields;
-  uint64_t n, cap;
-  uint8_t **col;    /* [nfields] values at storage width, NULL for streams */
-  uint8_t **nulls;  /* [nfields] null bytes, NULL when not nullable */
-  uint64_t *lines;  /* [cap] source line of each record */
-  /* interned strings */
-  char *arena;
-  size_t arena_len, arena_cap;
-  uint64_t *str_off;
-  uint32_t *str_len, *str_hash;
-  uint32_t nstr, str_cap;
-  uint32_t *ht; /* string id + 1, 0 = empty */
-  uint32_t ht_mask;
-  bool failed;
-};
 
 static uint32_t builder_hash(const char *s, size_t n) {
   uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ n;
@@ -107,7 +90,7 @@ static bool builder_grow_ht(rt_builder *b) {
 }
 
 /* Returns the provisional code of a string, adding it when new. */
-static bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *code) {
+bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *code) {
   if (n > UINT32_MAX) return false;
   uint32_t h = builder_hash(s, n);
   uint32_t i = h & b->ht_mask;
@@ -153,6 +136,39 @@ static bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *cod
   return true;
 }
 
+bool builder_store(rt_builder *b, const seg_field *fd, const rt_cell *c, uint8_t *p, uint8_t *nulls, uint64_t r) {
+  bool null = c->null && fd->nullable;
+  if (fd->nullable) nulls[r] = null;
+  switch (fd->type.kind) {
+  case TY_BOOL: p[r] = !null && c->i != 0; break;
+  case TY_ENUM: p[r] = null ? 0 : (uint8_t)c->i; break;
+  case TY_INT32:
+  case TY_DATE: {
+    int32_t v = null || c->null ? 0 : (int32_t)c->i;
+    memcpy(p + r * 4, &v, 4);
+    break;
+  }
+  case TY_STRING: {
+    uint32_t code = 0;
+    if (!null && !builder_intern(b, c->null ? "" : c->s ? c->s : "", c->null || !c->s ? 0 : c->len, &code))
+      return false;
+    memcpy(p + r * 4, &code, 4);
+    break;
+  }
+  case TY_FLOAT64: {
+    double v = null || c->null ? 0.0 : c->f;
+    memcpy(p + r * 8, &v, 8);
+    break;
+  }
+  default: {
+    int64_t v = null || c->null ? 0 : c->i;
+    memcpy(p + r * 8, &v, 8);
+    break;
+  }
+  }
+  return true;
+}
+
 void rt_builder_add(rt_builder *b, const rt_cell *cells, uint64_t line) {
   if (!b || b->failed) return;
   if (b->n == b->cap && !builder_grow_rows(b)) {
@@ -162,40 +178,10 @@ void rt_builder_add(rt_builder *b, const rt_cell *cells, uint64_t line) {
   uint64_t r = b->n;
   for (int f = 0; f < b->nfields; f++) {
     const seg_field *fd = &b->schema->fields[f];
-    seg_tykind k = fd->type.kind;
-    if (k == TY_STREAM) continue;
-    const rt_cell *c = &cells[f];
-    bool null = c->null && fd->nullable;
-    if (fd->nullable) b->nulls[f][r] = null;
-    uint8_t *p = b->col[f];
-    switch (k) {
-    case TY_BOOL: p[r] = !null && c->i != 0; break;
-    case TY_ENUM: p[r] = null ? 0 : (uint8_t)c->i; break;
-    case TY_INT32:
-    case TY_DATE: {
-      int32_t v = null || c->null ? 0 : (int32_t)c->i;
-      memcpy(p + r * 4, &v, 4);
-      break;
-    }
-    case TY_STRING: {
-      uint32_t code = 0;
-      if (!null && !builder_intern(b, c->null ? "" : c->s ? c->s : "", c->null || !c->s ? 0 : c->len, &code)) {
-        b->failed = true;
-        return;
-      }
-      memcpy(p + r * 4, &code, 4);
-      break;
-    }
-    case TY_FLOAT64: {
-      double v = null || c->null ? 0.0 : c->f;
-      memcpy(p + r * 8, &v, 8);
-      break;
-    }
-    default: {
-      int64_t v = null || c->null ? 0 : c->i;
-      memcpy(p + r * 8, &v, 8);
-      break;
-    }
+    if (fd->type.kind == TY_STREAM) continue;
+    if (!builder_store(b, fd, &cells[f], b->col[f], b->nulls[f], r)) {
+      b->failed = true;
+      return;
     }
   }
   b->lines[r] = line;
@@ -204,6 +190,7 @@ void rt_builder_add(rt_builder *b, const rt_cell *cells, uint64_t line) {
 
 void rt_builder_free(rt_builder *b) {
   if (!b) return;
+  builder_events_free(b);
   for (int f = 0; f < b->nfields; f++) {
     if (b->col) free(b->col[f]);
     if (b->nulls) free(b->nulls[f]);
@@ -281,6 +268,7 @@ static bool builder_dictionary(rt_builder *b, rt_table *out) {
       memcpy(p + r * 4, &c, 4);
     }
   }
+  builder_events_remap(b, remap);
   free(keys);
   free(remap);
   out->ndict = n;
@@ -293,38 +281,43 @@ static bool builder_dictionary(rt_builder *b, rt_table *out) {
 
 typedef struct { uint64_t key, idx; } builder_kv;
 
-/* An unsigned image of record r's key that orders like the key itself. */
-static uint64_t builder_key_image(const rt_builder *b, int f, uint64_t r) {
-  const uint8_t *p = b->col[f];
+/* An unsigned image of a key value (its storage bits, widened as
+ * rt_get_i64 does) that orders like the key itself. */
+uint64_t builder_image(seg_tykind k, int64_t v) {
   const uint64_t sign = UINT64_C(1) << 63;
-  switch (b->schema->fields[f].type.kind) {
+  switch (k) {
   case TY_BOOL:
-  case TY_ENUM: return p[r];
-  case TY_STRING: {
-    uint32_t v;
-    memcpy(&v, p + r * 4, 4);
-    return v;
+  case TY_ENUM:
+  case TY_STRING:
+  case TY_SET: return (uint64_t)v;
+  case TY_FLOAT64: {
+    uint64_t u = (uint64_t)v;
+    return (u & sign) ? ~u : u ^ sign;
   }
-  case TY_INT32:
-  case TY_DATE: {
+  default: return (uint64_t)v ^ sign;
+  }
+}
+
+/* The image of record r's key. */
+uint64_t builder_key_image(const rt_builder *b, int f, uint64_t r) {
+  const uint8_t *p = b->col[f];
+  seg_tykind k = b->schema->fields[f].type.kind;
+  switch (ty_storage_width(k)) {
+  case 1: return builder_image(k, p[r]);
+  case 4: {
+    if (k == TY_STRING) {
+      uint32_t v;
+      memcpy(&v, p + r * 4, 4);
+      return builder_image(k, v);
+    }
     int32_t v;
     memcpy(&v, p + r * 4, 4);
-    return (uint64_t)(int64_t)v ^ sign;
-  }
-  case TY_SET: {
-    uint64_t v;
-    memcpy(&v, p + r * 8, 8);
-    return v;
-  }
-  case TY_FLOAT64: {
-    uint64_t v;
-    memcpy(&v, p + r * 8, 8);
-    return (v & sign) ? ~v : v ^ sign;
+    return builder_image(k, v);
   }
   default: {
-    uint64_t v;
+    int64_t v;
     memcpy(&v, p + r * 8, 8);
-    return v ^ sign;
+    return builder_image(k, v);
   }
   }
 }
@@ -458,7 +451,7 @@ uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void 
   if (!builder_dictionary(b, out)) goto done;
   kept = builder_order(b, &perm, on_dup, user);
   if (kept == UINT64_MAX) goto done;
-  if (!builder_blocks(b, out, perm, kept)) kept = UINT64_MAX;
+  if (!builder_blocks(b, out, perm, kept) || !builder_events_finish(b, out, perm, kept, user)) kept = UINT64_MAX;
 done:
   free(perm);
   rt_builder_free(b);

@@ -80,7 +80,7 @@ static void *work(void *arg) {
   worker *w = arg;
   shared *sh = w->sh;
   const seg_pack *pk = sh->pk;
-  uint8_t *bytes = aligned_alloc(64, (size_t)(pk->noutputs ? pk->noutputs : 1) * RT_BLOCK);
+  uint8_t *bytes = aligned_alloc(64, pack_out_bytes(pk));
   if (!bytes) {
     w->failed = true;
     return NULL;
@@ -192,6 +192,10 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
     snprintf(err, errlen, "the pack is not compiled");
     return false;
   }
+  if (t->schema && t->schema->nstreams && (t->nstreams != t->schema->nstreams || !t->streams)) {
+    snprintf(err, errlen, "the data has no events for the schema's streams");
+    return false;
+  }
   res->noutputs = pk->noutputs;
   res->nrecords = t->nrecords;
   uint64_t words = t->nblocks * (RT_BLOCK / 64);
@@ -219,7 +223,8 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   }
   shared sh = {.pk = pk, .t = t, .opt = opt, .res = res};
   sh.base = (pack_ctx){.now = opt->now, .consts = consts, .lift_vals = (const void *const *)lift_vals,
-                       .lift_nulls = (const uint8_t *const *)lift_nulls, .ndict = t->ndict, .slow_eval = slow_eval};
+                       .lift_nulls = (const uint8_t *const *)lift_nulls, .ndict = t->ndict, .slow_eval = slow_eval,
+                       .streams = t->streams};
   atomic_init(&sh.next_block, 0);
   int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
   if ((uint64_t)nthreads > t->nblocks) nthreads = t->nblocks ? (int)t->nblocks : 1;

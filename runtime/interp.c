@@ -266,6 +266,72 @@ static ival builtin_call(interp *it, const ast *n) {
   return NULLV;
 }
 
+static ival ev_field(interp *it, const ast *n) {
+  uint64_t k = it->ev[n->scope];
+  int s = n->op, f = n->index;
+  if (!it->t || rt_ev_is_null(it->t, s, f, k)) return NULLV;
+  ival v = {0};
+  if (n->type.kind == TY_FLOAT64) {
+    v.f = rt_ev_get_f64(it->t, s, f, k);
+  } else {
+    v.i = rt_ev_get_i64(it->t, s, f, k);
+    if (n->type.kind == TY_STRING) {
+      size_t len;
+      v.s = rt_dict_str(it->t, (uint32_t)v.i, &len);
+      v.len = (uint32_t)len;
+    }
+  }
+  return v;
+}
+
+/* An aggregate over the current record's events: the selected events are
+ * those whose `where` is TRUE; null values are skipped. */
+static ival aggregate(interp *it, const ast *n) {
+  uint64_t a = 0, b = 0;
+  if (it->t && it->t->streams && it->row < it->t->nrecords) {
+    const rt_stream *st = &it->t->streams[n->index];
+    a = st->start[it->row], b = st->start[it->row + 1];
+  }
+  seg_type vt = n->a ? n->a->type : n->type;
+  int64_t count = 0, isum = 0;
+  double fsum = 0;
+  bool overflow = false;
+  ival acc = NULLV;
+  uint64_t saved = it->ev[n->scope]; /* a segment's aggregate may run inside another's loop */
+  for (uint64_t k = a; k < b; k++) {
+    it->ev[n->scope] = k;
+    if (n->b && interp_truth(interp_eval(it, n->b)) != TRUTH_TRUE) continue;
+    ival v = {0};
+    if (n->a && (v = interp_eval(it, n->a)).null) continue;
+    count++;
+    switch ((agg_kind)n->op) {
+    case AGG_SUM:
+    case AGG_AVG:
+      if (vt.kind == TY_FLOAT64) fsum += v.f;
+      else overflow |= __builtin_add_overflow(isum, v.i, &isum);
+      break;
+    case AGG_MIN: if (acc.null || compare(vt, vt, v, acc) < 0) acc = v; break;
+    case AGG_MAX: if (acc.null || compare(vt, vt, v, acc) > 0) acc = v; break;
+    case AGG_FIRST: if (acc.null) acc = v; break;
+    case AGG_LAST: acc = v; break;
+    default: break;
+    }
+  }
+  it->ev[n->scope] = saved;
+  switch ((agg_kind)n->op) {
+  case AGG_COUNT: return I(count);
+  case AGG_EXISTS: return B(count > 0);
+  case AGG_SUM:
+    if (vt.kind == TY_FLOAT64) return F(fsum);
+    return overflow ? NULLV : I(isum);
+  case AGG_AVG:
+    if (count == 0 || overflow) return NULLV;
+    if (vt.kind == TY_FLOAT64) return F(fsum / (double)count);
+    return F((vt.kind == TY_DECIMAL ? (double)isum / (double)pow10i(vt.scale) : (double)isum) / (double)count);
+  default: return acc;
+  }
+}
+
 /* x in [items]: true on a match, else unknown if x or an item is null, else false */
 static ival in_list(interp *it, const ast *n) {
   ival x = interp_eval(it, n->a);
@@ -329,6 +395,8 @@ ival interp_eval(interp *it, const ast *n) {
     if (n->type.kind == TY_FLOAT64) return F(-a.f);
     return a.i == INT64_MIN ? NULLV : I(-a.i);
   case AST_CAST: return cast(n, interp_eval(it, n->a));
+  case AST_AGG: return aggregate(it, n);
+  case AST_EVFIELD: return ev_field(it, n);
   case AST_HAS:
   case AST_HAS_ANY:
     a = interp_eval(it, n->a);
@@ -340,7 +408,7 @@ ival interp_eval(interp *it, const ast *n) {
     a = interp_eval(it, n->a);
     return a.null ? NULLV : B(a.i == 0);
   case AST_CALL: return builtin_call(it, n);
-  case AST_NAME: case AST_MEMBER: case AST_LIST: case AST_AGG: case AST__COUNT:
+  case AST_NAME: case AST_MEMBER: case AST_LIST: case AST_RECORD: case AST_FIELDVAL: case AST__COUNT:
     break;
   }
   return NULLV;

@@ -25,6 +25,7 @@ typedef struct interp {
   uint64_t row;
   int64_t now;         /* the as-of instant, microseconds */
   const ival *consts;  /* [prog->consts.n] */
+  uint64_t ev[AGG_MAX_DEPTH]; /* the current event of each enclosing aggregate */
   int bind_field;      /* -1, or a field whose value is `bind` instead of the record's */
   ival bind;
   void **scratch;      /* strings made by lower(), freed by interp_reset */

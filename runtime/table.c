@@ -4,7 +4,7 @@
  * (generated code addresses blocks directly).  Values are widened exactly as
  * expressions see them: bool/enum from uint8, int32/date sign-extended,
  * string codes as uint32, every 8-byte kind as int64.  Out-of-range field or
- * row numbers read as null / zero rather than crash. */
+ * row numbers read as null / zero rather than crash.  The same for events. */
 #include "table.h"
 
 #include <stdlib.h>
@@ -17,6 +17,13 @@ void rt_table_free(rt_table *t) {
   free(t->owned_blocks);
   free(t->owned_dict_off);
   free(t->owned_dict_bytes);
+  for (int i = 0; i < t->nowned_stream_mem; i++) free(t->owned_stream_mem[i]);
+  free(t->owned_stream_mem);
+  for (int i = 0; t->streams && i < t->nstreams; i++) {
+    free(t->streams[i].vals);
+    free(t->streams[i].nulls);
+  }
+  free(t->streams);
   rt_layout_free(&t->layout);
   memset(t, 0, sizeof *t);
 }
@@ -82,4 +89,55 @@ const char *rt_dict_str(const rt_table *t, uint32_t code, size_t *len) {
   }
   if (len) *len = (size_t)(t->dict_off[code + 1] - t->dict_off[code]);
   return t->dict_bytes + t->dict_off[code];
+}
+
+/* ---- events ---- */
+
+static const seg_field *table_ev_field(const rt_table *t, int stream, int field, uint64_t k) {
+  if (!t || !t->schema || stream < 0 || stream >= t->nstreams || !t->streams) return NULL;
+  const seg_stream *st = &t->schema->streams[stream];
+  if (field < 0 || field >= st->nfields || k >= t->streams[stream].nevents) return NULL;
+  return &st->fields[field];
+}
+
+bool rt_ev_is_null(const rt_table *t, int stream, int field, uint64_t k) {
+  if (!table_ev_field(t, stream, field, k)) return true;
+  const uint8_t *n = t->streams[stream].nulls[field];
+  return n && n[k];
+}
+
+int64_t rt_ev_get_i64(const rt_table *t, int stream, int field, uint64_t k) {
+  const seg_field *f = table_ev_field(t, stream, field, k);
+  if (!f) return 0;
+  int w = ty_storage_width(f->type.kind);
+  const uint8_t *p = t->streams[stream].vals[field] + k * (uint64_t)w;
+  switch (f->type.kind) {
+  case TY_BOOL:
+  case TY_ENUM: return *p;
+  case TY_INT32:
+  case TY_DATE: {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+  }
+  case TY_STRING: {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+  }
+  default: {
+    int64_t v;
+    memcpy(&v, p, 8);
+    return v;
+  }
+  }
+}
+
+double rt_ev_get_f64(const rt_table *t, int stream, int field, uint64_t k) {
+  const seg_field *f = table_ev_field(t, stream, field, k);
+  if (!f) return 0;
+  if (f->type.kind != TY_FLOAT64) return (double)rt_ev_get_i64(t, stream, field, k);
+  double d;
+  memcpy(&d, t->streams[stream].vals[field] + k * 8, 8);
+  return d;
 }

@@ -38,6 +38,17 @@ typedef struct rt_layout {
 void rt_layout_init(rt_layout *l, const seg_schema *s);
 void rt_layout_free(rt_layout *l);
 
+/* The events of one stream: customer r's events are [start[r], start[r+1]),
+ * in the stream's order (seg_stream.order; ties in the order they were
+ * added).  Each field's values are contiguous over all events (storage
+ * width of its type), with one null byte per event for nullable fields. */
+typedef struct rt_stream {
+  uint64_t nevents;
+  const uint64_t *start;      /* [nrecords + 1] */
+  const uint8_t **vals;       /* [nfields] */
+  const uint8_t **nulls;      /* [nfields], NULL entries for fields that are not nullable */
+} rt_stream;
+
 typedef struct rt_table {
   const seg_schema *schema;   /* the schema the table was checked against */
   rt_layout layout;
@@ -47,10 +58,14 @@ typedef struct rt_table {
   uint32_t ndict;             /* dictionary: string i is dict_bytes[dict_off[i] .. dict_off[i+1]) */
   const uint64_t *dict_off;   /* [ndict + 1] */
   const char *dict_bytes;
+  int nstreams;               /* = schema->nstreams */
+  rt_stream *streams;
   /* ownership (private) */
   void *map;
   size_t map_len;
   void *owned_blocks, *owned_dict_off, *owned_dict_bytes;
+  void **owned_stream_mem;    /* malloc'd stream arrays, when built in memory */
+  int nowned_stream_mem;
 } rt_table;
 
 void rt_table_free(rt_table *t);
@@ -67,6 +82,10 @@ bool rt_is_null(const rt_table *t, int field, uint64_t row);
 int64_t rt_get_i64(const rt_table *t, int field, uint64_t row);   /* every integer-like kind, widened */
 double rt_get_f64(const rt_table *t, int field, uint64_t row);
 const char *rt_dict_str(const rt_table *t, uint32_t code, size_t *len);
+/* Accessors for one event (k = event number in its stream), widened as above. */
+bool rt_ev_is_null(const rt_table *t, int stream, int field, uint64_t k);
+int64_t rt_ev_get_i64(const rt_table *t, int stream, int field, uint64_t k);
+double rt_ev_get_f64(const rt_table *t, int stream, int field, uint64_t k);
 
 /* One value of a record being added: `i` for integer-like kinds (bool 0/1,
  * int, decimal raw scaled value, enum index, set mask, date days, timestamp
@@ -84,6 +103,13 @@ typedef struct rt_builder rt_builder;
 rt_builder *rt_builder_new(const seg_schema *s);
 /* Adds a record; `line` is where it came from (reported for duplicate keys). */
 void rt_builder_add(rt_builder *b, const rt_cell *cells, uint64_t line);
+/* Adds an event of stream `stream` for the customer whose key is `key`
+ * (cells: one per stream field); `line` is where it came from. */
+void rt_builder_add_event(rt_builder *b, int stream, const rt_cell *key, const rt_cell *cells, uint64_t line);
+/* Called once per event whose key matches no customer; the event is dropped
+ * from the table.  Set before rt_builder_finish; its user is finish's. */
+typedef void (*rt_orphan_fn)(void *user, int stream, uint64_t line);
+void rt_builder_on_orphan(rt_builder *b, rt_orphan_fn fn);
 /* Called once per record whose key repeats an earlier one; that record is dropped from the table. */
 typedef void (*rt_dup_fn)(void *user, uint64_t line, uint64_t first_line);
 /* Sorts by key, drops duplicate keys (reporting each, in key order), builds

@@ -56,6 +56,25 @@ static void explain(interp *it, const ast *n, int depth, FILE *out) {
     if (kids[i]) explain(it, kids[i], depth + 1, out);
 }
 
+/* The events a test gives to one stream (event fields left out are null,
+ * or zero / empty when not nullable). */
+static void add_events(rt_builder *b, interp *it, int stream, const ast *list, const rt_cell *key) {
+  const seg_stream *st = &it->prog->schema->streams[stream];
+  rt_cell *cells = calloc((size_t)st->nfields + 1, sizeof(rt_cell));
+  for (int e = 0; e < list->nargs; e++) {
+    const ast *ev = list->args[e];
+    for (int f = 0; f < st->nfields; f++) cells[f] = (rt_cell){.null = st->fields[f].nullable};
+    for (int j = 0; j < ev->nargs; j++) {
+      const ast *fv = ev->args[j];
+      if (fv->index < 0) continue;
+      ival v = interp_eval(it, fv->a);
+      cells[fv->index] = (rt_cell){.null = v.null, .i = v.i, .f = v.f, .s = v.s, .len = v.len};
+    }
+    rt_builder_add_event(b, stream, key, cells, (uint64_t)e + 1);
+  }
+  free(cells);
+}
+
 static bool build_record(const seg_program *prog, const seg_test *t, const ival *consts, rt_table *out) {
   const seg_schema *s = prog->schema;
   rt_cell *cells = calloc((size_t)s->nfields + 1, sizeof(rt_cell));
@@ -64,12 +83,14 @@ static bool build_record(const seg_program *prog, const seg_test *t, const ival 
   interp_init(&it, prog, NULL, 0, consts);
   for (int g = 0; g < t->ngiven; g++) {
     int f = ty_schema_find(s, t->given[g].field);
-    if (f < 0) continue;
+    if (f < 0 || t->given[g].stream >= 0) continue;
     ival v = interp_eval(&it, t->given[g].value);
     cells[f] = (rt_cell){.null = v.null, .i = v.i, .f = v.f, .s = v.s, .len = v.len};
   }
   rt_builder *b = rt_builder_new(s);
   rt_builder_add(b, cells, 1);
+  for (int g = 0; g < t->ngiven; g++)
+    if (t->given[g].stream >= 0) add_events(b, &it, t->given[g].stream, t->given[g].value, &cells[s->key]);
   rt_builder_finish(b, out, NULL, NULL);
   interp_reset(&it);
   free(cells);

@@ -1,0 +1,74 @@
+/* compiler/lower_internal.h — what the lowering's files share: lower.c
+ * (records, operators, the pack function) and lower_agg.c (stream
+ * aggregates). */
+#ifndef SEGC_LOWER_INTERNAL_H
+#define SEGC_LOWER_INTERNAL_H
+
+#include "llvm_compat.h"
+#include "lower.h"
+
+/* pack_ctx and rt_stream, field by field (their layout is asserted in lower.c) */
+enum { CTX_NOW, CTX_CONSTS, CTX_LIFT_VALS, CTX_LIFT_NULLS, CTX_NDICT, CTX_SLOW_USER, CTX_SLOW_EVAL, CTX_FIRST_ROW, CTX_STREAMS };
+enum { STREAM_NEVENTS, STREAM_START, STREAM_VALS, STREAM_NULLS };
+
+typedef struct lv {
+  LLVMValueRef v, null;
+} lv;
+
+typedef struct lower {
+  seg_pack *pk;
+  LLVMContextRef C;
+  LLVMModuleRef M;
+  LLVMBuilderRef B;
+  LLVMTypeRef i1, i8, i32, i64, i128, f64, ctx_t, slow_t, stream_t;
+  LLVMValueRef block, ctx, out, stride, i;
+  LLVMBasicBlockRef entry;
+  lv *seg_cache;
+  bool *seg_done;
+  /* stream aggregates (lower_agg.c) */
+  LLVMValueRef ev[AGG_MAX_DEPTH]; /* the current event of each enclosing aggregate loop */
+  int in_loop;                    /* > 0 inside an event loop: segment values are not cached */
+  ast **aggs;                     /* the top-level aggregates computed before the main loop */
+  int naggs;
+} lower;
+
+static inline LLVMValueRef c64(lower *L, int64_t v) { return LLVMConstInt(L->i64, (unsigned long long)v, 1); }
+static inline LLVMValueRef cbool(lower *L, bool v) { return LLVMConstInt(L->i1, v, 0); }
+
+/* null OR null, where NULL means never null */
+static inline LLVMValueRef or_null(lower *L, LLVMValueRef a, LLVMValueRef b) {
+  if (!a) return b;
+  if (!b) return a;
+  return LLVMBuildOr(L->B, a, b, "");
+}
+
+static inline LLVMValueRef null_of(lower *L, LLVMValueRef n) { return n ? n : cbool(L, false); }
+
+static inline LLVMValueRef load_ctx(lower *L, int field, LLVMTypeRef t) {
+  LLVMValueRef p = LLVMBuildStructGEP2(L->B, L->ctx_t, L->ctx, (unsigned)field, "");
+  return LLVMBuildLoad2(L->B, t, p, "");
+}
+
+static inline LLVMTypeRef ptr_to(lower *L, LLVMTypeRef elem) { return compat_ptr_type(L->C, elem); }
+
+/* lower.c */
+lv lower_node(lower *L, ast *n);
+lv lower_from_slot(lower *L, LLVMValueRef raw, seg_type t);
+LLVMValueRef lower_compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValueRef a, LLVMValueRef b);
+/* a float result: null when not finite (or when `null`) */
+lv lower_float_result(lower *L, LLVMValueRef v, LLVMValueRef null);
+bool lower_has_string(const ast *n);
+
+/* lower_agg.c */
+/* Collects the pack's top-level aggregates that compile to loops (those
+ * reading no strings) into L->aggs. */
+void lower_agg_plan(lower *L);
+/* Emits, at the builder's position, the loop over the block's records that
+ * computes L->aggs into the scratch area after the outputs. */
+void lower_agg_phase(lower *L, LLVMValueRef n);
+/* An aggregate: its precomputed slot in the main loop, its own event loop
+ * when nested. */
+lv lower_agg(lower *L, ast *n);
+lv lower_evfield(lower *L, const ast *n);
+
+#endif

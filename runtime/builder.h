@@ -1,0 +1,50 @@
+/* runtime/builder.h — the in-memory table builder's state, shared by
+ * builder.c (customer records, dictionary, key order, blocks) and
+ * builder_events.c (stream events).  Private to those two files. */
+#ifndef SEGC_BUILDER_H
+#define SEGC_BUILDER_H
+
+#include "table.h"
+
+/* The events added to one stream, in the order they were added. */
+typedef struct builder_stream {
+  uint64_t n, cap;
+  int64_t *key;     /* the customer key: its value, or a provisional string code */
+  uint64_t *lines;
+  uint8_t **col;    /* [nfields] values at storage width */
+  uint8_t **nulls;  /* [nfields] null bytes, NULL when not nullable */
+} builder_stream;
+
+struct rt_builder {
+  const seg_schema *schema;
+  int nfields;
+  uint64_t n, cap;
+  uint8_t **col;    /* [nfields] values at storage width, NULL for streams */
+  uint8_t **nulls;  /* [nfields] null bytes, NULL when not nullable */
+  uint64_t *lines;  /* [cap] source line of each record */
+  /* interned strings */
+  char *arena;
+  size_t arena_len, arena_cap;
+  uint64_t *str_off;
+  uint32_t *str_len, *str_hash;
+  uint32_t nstr, str_cap;
+  uint32_t *ht; /* string id + 1, 0 = empty */
+  uint32_t ht_mask;
+  bool failed;
+  builder_stream *streams; /* [schema->nstreams] */
+  rt_orphan_fn on_orphan;
+};
+
+/* builder.c */
+bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *code);
+/* Stores cell c of field fd as row r of column p (and its null byte). */
+bool builder_store(rt_builder *b, const seg_field *fd, const rt_cell *c, uint8_t *p, uint8_t *nulls, uint64_t r);
+uint64_t builder_image(seg_tykind k, int64_t v);
+uint64_t builder_key_image(const rt_builder *b, int f, uint64_t r);
+
+/* builder_events.c */
+void builder_events_remap(rt_builder *b, const uint32_t *remap);
+bool builder_events_finish(rt_builder *b, rt_table *out, const uint64_t *perm, uint64_t kept, void *user);
+void builder_events_free(rt_builder *b);
+
+#endif

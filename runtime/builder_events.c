@@ -1,0 +1,276 @@
+/* runtime/builder_events.c — the events of a table's streams, from the
+ * order they arrive in to per-customer ranges in time order.
+ *
+ * Events are appended per stream, column by column like records, with their
+ * customer's key (a string key is interned like any string).  At finish,
+ * after the records are sorted by key:
+ *   1. each event's key is found among the kept records' keys (binary search
+ *      over their order-preserving images); an event that matches no
+ *      customer is reported to on_orphan and dropped;
+ *   2. events are grouped by customer with a counting sort (stable: among a
+ *      customer's events, the order they were added), then each customer's
+ *      events are sorted by the stream's order field, ties kept stable;
+ *   3. the columns are gathered into the table's rt_stream arrays. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "builder.h"
+
+void rt_builder_on_orphan(rt_builder *b, rt_orphan_fn fn) {
+  if (b) b->on_orphan = fn;
+}
+
+static bool events_grow(const seg_stream *st, builder_stream *e) {
+  uint64_t cap = e->cap ? e->cap * 2 : 1024;
+  int64_t *k = realloc(e->key, cap * sizeof *k);
+  if (!k) return false;
+  e->key = k;
+  uint64_t *l = realloc(e->lines, cap * sizeof *l);
+  if (!l) return false;
+  e->lines = l;
+  if (!e->col) {
+    e->col = calloc((size_t)st->nfields + 1, sizeof *e->col);
+    e->nulls = calloc((size_t)st->nfields + 1, sizeof *e->nulls);
+    if (!e->col || !e->nulls) return false;
+  }
+  for (int f = 0; f < st->nfields; f++) {
+    uint8_t *c = realloc(e->col[f], cap * (size_t)ty_storage_width(st->fields[f].type.kind));
+    if (!c) return false;
+    e->col[f] = c;
+    if (st->fields[f].nullable) {
+      uint8_t *nb = realloc(e->nulls[f], cap);
+      if (!nb) return false;
+      e->nulls[f] = nb;
+    }
+  }
+  e->cap = cap;
+  return true;
+}
+
+void rt_builder_add_event(rt_builder *b, int stream, const rt_cell *key, const rt_cell *cells, uint64_t line) {
+  if (!b || b->failed || !b->schema || stream < 0 || stream >= b->schema->nstreams || b->schema->key < 0) return;
+  if (!b->streams && !(b->streams = calloc((size_t)b->schema->nstreams, sizeof *b->streams))) {
+    b->failed = true;
+    return;
+  }
+  const seg_stream *st = &b->schema->streams[stream];
+  builder_stream *e = &b->streams[stream];
+  if (e->n == e->cap && !events_grow(st, e)) {
+    b->failed = true;
+    return;
+  }
+  uint64_t r = e->n;
+  const seg_field *kf = &b->schema->fields[b->schema->key];
+  int64_t k = key->i;
+  if (kf->type.kind == TY_STRING) {
+    uint32_t code;
+    if (!builder_intern(b, key->s ? key->s : "", key->s ? key->len : 0, &code)) {
+      b->failed = true;
+      return;
+    }
+    k = code;
+  }
+  e->key[r] = k;
+  for (int f = 0; f < st->nfields; f++)
+    if (!builder_store(b, &st->fields[f], &cells[f], e->col[f], e->nulls[f], r)) {
+      b->failed = true;
+      return;
+    }
+  e->lines[r] = line;
+  e->n++;
+}
+
+void builder_events_remap(rt_builder *b, const uint32_t *remap) {
+  if (!b->streams) return;
+  bool string_key = b->schema->key >= 0 && b->schema->fields[b->schema->key].type.kind == TY_STRING;
+  for (int s = 0; s < b->schema->nstreams; s++) {
+    const seg_stream *st = &b->schema->streams[s];
+    builder_stream *e = &b->streams[s];
+    if (string_key)
+      for (uint64_t i = 0; i < e->n; i++) e->key[i] = remap[e->key[i]];
+    for (int f = 0; f < st->nfields; f++) {
+      if (st->fields[f].type.kind != TY_STRING) continue;
+      uint8_t *p = e->col[f];
+      const uint8_t *nb = e->nulls[f];
+      for (uint64_t i = 0; i < e->n; i++) {
+        if (nb && nb[i]) continue;
+        uint32_t c;
+        memcpy(&c, p + i * 4, 4);
+        c = remap[c];
+        memcpy(p + i * 4, &c, 4);
+      }
+    }
+  }
+}
+
+void builder_events_free(rt_builder *b) {
+  if (!b->streams) return;
+  for (int s = 0; s < b->schema->nstreams; s++) {
+    builder_stream *e = &b->streams[s];
+    for (int f = 0; e->col && f < b->schema->streams[s].nfields; f++) {
+      free(e->col[f]);
+      free(e->nulls[f]);
+    }
+    free(e->col);
+    free(e->nulls);
+    free(e->key);
+    free(e->lines);
+  }
+  free(b->streams);
+  b->streams = NULL;
+}
+
+/* The stored value of event i in column f, widened to int64 (float64 as its bits). */
+static int64_t events_value(const seg_field *fd, const uint8_t *p, uint64_t i) {
+  switch (ty_storage_width(fd->type.kind)) {
+  case 1: return p[i];
+  case 4: {
+    int32_t v;
+    memcpy(&v, p + i * 4, 4);
+    return v;
+  }
+  default: {
+    int64_t v;
+    memcpy(&v, p + i * 8, 8);
+    return v;
+  }
+  }
+}
+
+typedef struct { int64_t t; uint64_t i; } events_tkey;
+
+static int events_cmp_time(const void *pa, const void *pb) {
+  const events_tkey *a = pa, *b = pb;
+  if (a->t != b->t) return a->t < b->t ? -1 : 1;
+  return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static bool events_keep(rt_table *out, void *p) {
+  void **v = realloc(out->owned_stream_mem, sizeof *v * (size_t)(out->nowned_stream_mem + 1));
+  if (!v) {
+    free(p);
+    return false;
+  }
+  out->owned_stream_mem = v;
+  v[out->nowned_stream_mem++] = p;
+  return true;
+}
+
+/* Steps 1-2 for one stream: order[j] = the added event that is the table's
+ * event j; start[] the customer ranges.  Returns the events kept. */
+static uint64_t events_order(rt_builder *b, int s, const uint64_t *keys, uint64_t kept, uint64_t *start,
+                             uint64_t *order, void *user) {
+  const seg_stream *st = &b->schema->streams[s];
+  builder_stream *e = &b->streams[s];
+  seg_tykind kk = b->schema->fields[b->schema->key].type.kind;
+  uint64_t *owner = malloc((e->n + 1) * sizeof *owner);
+  if (!owner) return UINT64_MAX;
+  memset(start, 0, (kept + 1) * sizeof *start);
+  for (uint64_t i = 0; i < e->n; i++) {
+    uint64_t img = builder_image(kk, e->key[i]), lo = 0, hi = kept;
+    while (lo < hi) {
+      uint64_t mid = lo + (hi - lo) / 2;
+      if (keys[mid] < img) lo = mid + 1;
+      else hi = mid;
+    }
+    owner[i] = lo < kept && keys[lo] == img ? lo : UINT64_MAX;
+    if (owner[i] == UINT64_MAX) {
+      if (b->on_orphan) b->on_orphan(user, s, e->lines[i]);
+    } else {
+      start[lo + 1]++;
+    }
+  }
+  for (uint64_t r = 0; r < kept; r++) start[r + 1] += start[r];
+  uint64_t n = start[kept];
+  uint64_t *next = malloc((kept + 1) * sizeof *next);
+  if (!next) {
+    free(owner);
+    return UINT64_MAX;
+  }
+  memcpy(next, start, (kept + 1) * sizeof *next);
+  for (uint64_t i = 0; i < e->n; i++)
+    if (owner[i] != UINT64_MAX) order[next[owner[i]]++] = i;
+  free(next);
+  free(owner);
+  if (st->order < 0) return n;
+  const seg_field *of = &st->fields[st->order];
+  events_tkey *tk = NULL;
+  size_t tk_cap = 0;
+  for (uint64_t r = 0; r < kept; r++) {
+    uint64_t a = start[r], len = start[r + 1] - a;
+    bool sorted = true;
+    for (uint64_t j = 1; j < len && sorted; j++)
+      sorted = events_value(of, e->col[st->order], order[a + j - 1]) <= events_value(of, e->col[st->order], order[a + j]);
+    if (sorted) continue;
+    if (len > tk_cap) {
+      events_tkey *t = realloc(tk, len * sizeof *t);
+      if (!t) {
+        free(tk);
+        return UINT64_MAX;
+      }
+      tk = t, tk_cap = len;
+    }
+    for (uint64_t j = 0; j < len; j++) tk[j] = (events_tkey){events_value(of, e->col[st->order], order[a + j]), order[a + j]};
+    qsort(tk, len, sizeof *tk, events_cmp_time);
+    for (uint64_t j = 0; j < len; j++) order[a + j] = tk[j].i;
+  }
+  free(tk);
+  return n;
+}
+
+bool builder_events_finish(rt_builder *b, rt_table *out, const uint64_t *perm, uint64_t kept, void *user) {
+  const seg_schema *sc = b->schema;
+  out->nstreams = sc->nstreams;
+  if (sc->nstreams == 0) return true;
+  out->streams = calloc((size_t)sc->nstreams, sizeof *out->streams);
+  if (!out->streams) return false;
+  uint64_t *keys = NULL;
+  if (sc->key >= 0 && kept) {
+    keys = malloc(kept * sizeof *keys);
+    if (!keys) return false;
+    for (uint64_t r = 0; r < kept; r++) keys[r] = builder_key_image(b, sc->key, perm ? perm[r] : r);
+  }
+  bool ok = true;
+  for (int s = 0; ok && s < sc->nstreams; s++) {
+    const seg_stream *st = &sc->streams[s];
+    builder_stream *e = b->streams ? &b->streams[s] : NULL;
+    uint64_t added = e ? e->n : 0;
+    rt_stream *o = &out->streams[s];
+    uint64_t *start = malloc((kept + 1) * sizeof *start);
+    uint64_t *order = malloc((added + 1) * sizeof *order);
+    o->vals = calloc((size_t)st->nfields + 1, sizeof *o->vals);
+    o->nulls = calloc((size_t)st->nfields + 1, sizeof *o->nulls);
+    ok = start && order && o->vals && o->nulls;
+    if (ok) ok = events_keep(out, start); /* which frees it on failure */
+    else free(start);
+    if (!ok) {
+      free(order);
+      break;
+    }
+    uint64_t n = added ? events_order(b, s, keys, kept, start, order, user) : (memset(start, 0, (kept + 1) * sizeof *start), 0);
+    if (n == UINT64_MAX) {
+      free(order);
+      ok = false;
+      break;
+    }
+    o->start = start;
+    o->nevents = n;
+    for (int f = 0; ok && f < st->nfields; f++) {
+      size_t w = (size_t)ty_storage_width(st->fields[f].type.kind);
+      uint8_t *v = malloc(n * w + 1), *nb = st->fields[f].nullable ? malloc(n + 1) : NULL;
+      ok = v && events_keep(out, v) && (!st->fields[f].nullable || (nb && events_keep(out, nb)));
+      if (!ok) {
+        if (!v) free(nb);
+        break;
+      }
+      for (uint64_t j = 0; j < n; j++) memcpy(v + j * w, e->col[f] + order[j] * w, w);
+      if (nb)
+        for (uint64_t j = 0; j < n; j++) nb[j] = e->nulls[f][order[j]];
+      o->vals[f] = v;
+      o->nulls[f] = nb;
+    }
+    free(order);
+  }
+  free(keys);
+  return ok;
+}
