@@ -15,7 +15,7 @@ static const char *usage_text =
     "\n"
     "  check FILES...                               parse and type-check rules\n"
     "  test [FILES|DIRS]...                         run the test blocks\n"
-    "  ingest --schema S.seg CSV -o DATA.segd [--bad-rows FILE]\n"
+    "  ingest --schema S.seg CSV [--stream NAME=EVENTS.csv]... -o DATA.segd [--bad-rows FILE]\n"
     "                                               pack customer records\n"
     "  run RULES... DATA.segd [--as-of T] [--threads N] [--set NAME=VALUE]\n"
     "      [--out DIR] [--interpreter]              evaluate every segment\n"
@@ -132,8 +132,8 @@ static int cmd_test(int argc, char **argv) {
   return total_failed || status ? 1 : 0;
 }
 
-static void on_reject(void *user, uint64_t line, int column, const char *name, const char *reason) {
-  const char *csv = user;
+static void on_reject(void *user, const char *csv, uint64_t line, int column, const char *name, const char *reason) {
+  (void)user;
   if (column > 0) fprintf(stderr, "%s:%llu: column %d (%s): %s\n", csv, (unsigned long long)line, column, name ? name : "?", reason);
   else fprintf(stderr, "%s:%llu: %s\n", csv, (unsigned long long)line, reason);
 }
@@ -142,8 +142,17 @@ static void on_warning(void *user, const char *message) { fprintf(stderr, "%s: w
 
 static int cmd_ingest(int argc, char **argv) {
   const char *schema = NULL, *out = NULL, *bad = NULL, *csv = NULL;
+  const char *names[32], *paths[32];
+  int nstreams = 0;
   for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--schema") == 0 && i + 1 < argc) schema = argv[++i];
+    if (strcmp(argv[i], "--stream") == 0 && i + 1 < argc) {
+      char *eq = strchr(argv[++i], '=');
+      if (!eq || eq == argv[i] || !eq[1]) return usage("ingest: --stream takes NAME=FILE.csv");
+      if (nstreams == 32) return usage("ingest: at most 32 --stream files");
+      *eq = 0;
+      names[nstreams] = argv[i];
+      paths[nstreams++] = eq + 1;
+    } else if (strcmp(argv[i], "--schema") == 0 && i + 1 < argc) schema = argv[++i];
     else if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--out") == 0) && i + 1 < argc) out = argv[++i];
     else if (strcmp(argv[i], "--bad-rows") == 0 && i + 1 < argc) bad = argv[++i];
     else if (argv[i][0] == '-') return usage("ingest: unknown option");
@@ -153,7 +162,7 @@ static int cmd_ingest(int argc, char **argv) {
   if (!schema || !out || !csv) return usage("ingest needs --schema, a CSV file and -o");
   segc_program *p = load(&schema, 1);
   if (!p) return 1;
-  segc_ingest_options o = {csv, out, bad, on_reject, on_warning, (void *)csv};
+  segc_ingest_options o = {csv, out, bad, nstreams, names, paths, on_reject, on_warning, (void *)csv};
   segc_ingest_report r;
   char err[1024];
   bool ok = segc_ingest(p, &o, &r, err, sizeof err);
@@ -162,10 +171,16 @@ static int cmd_ingest(int argc, char **argv) {
     fprintf(stderr, "segc: %s\n", err);
     return 1;
   }
-  printf("%llu rows read, %llu kept, %llu rejected; %.1f MB in %.2f s (%.0f MB/s)\n", (unsigned long long)r.rows_read,
-         (unsigned long long)r.rows_kept, (unsigned long long)r.rows_rejected, (double)r.bytes_read / 1e6, r.seconds,
-         r.seconds > 0 ? (double)r.bytes_read / 1e6 / r.seconds : 0.0);
-  return r.rows_rejected ? 1 : 0;
+  uint64_t bytes = r.bytes_read + r.event_bytes_read;
+  printf("%llu rows read, %llu kept, %llu rejected", (unsigned long long)r.rows_read, (unsigned long long)r.rows_kept,
+         (unsigned long long)r.rows_rejected);
+  if (nstreams)
+    printf("; %llu events read, %llu kept, %llu rejected (events: %.1f MB in %.2f s)", (unsigned long long)r.events_read,
+           (unsigned long long)r.events_kept, (unsigned long long)r.events_rejected, (double)r.event_bytes_read / 1e6,
+           r.event_seconds);
+  printf("; %.1f MB in %.2f s (%.0f MB/s)\n", (double)bytes / 1e6, r.seconds,
+         r.seconds > 0 ? (double)bytes / 1e6 / r.seconds : 0.0);
+  return r.rows_rejected || r.events_rejected ? 1 : 0;
 }
 
 static int cmd_run(int argc, char **argv) {

@@ -32,15 +32,22 @@ bool segc_emit(segc_program *p, bool assembly, FILE *out, char *err, size_t errl
 typedef struct segc_ingest_options {
   const char *csv_path;
   const char *out_path;
-  const char *bad_rows_path;   /* optional */
-  void (*on_reject)(void *user, uint64_t line, int column, const char *column_name, const char *reason);
+  const char *bad_rows_path;   /* optional; a stream's bad rows go to "bad.<stream>.csv" next to it */
+  /* Events: nstreams CSV files, stream_names[i] (a stream of the schema) from stream_paths[i]. */
+  int nstreams;
+  const char *const *stream_names;
+  const char *const *stream_paths;
+  void (*on_reject)(void *user, const char *file, uint64_t line, int column, const char *column_name,
+                    const char *reason);
   void (*on_warning)(void *user, const char *message);
   void *user;
 } segc_ingest_options;
 
 typedef struct segc_ingest_report {
   uint64_t rows_read, rows_kept, rows_rejected, bytes_read;
-  double seconds;
+  uint64_t events_read, events_kept, events_rejected, event_bytes_read; /* over every stream */
+  double event_seconds;        /* reading the event files */
+  double seconds;              /* the whole ingest */
 } segc_ingest_report;
 
 bool segc_ingest(const segc_program *p, const segc_ingest_options *opt, segc_ingest_report *rep, char *err,

@@ -1,7 +1,9 @@
 /* runtime/ingest.h — CSV to .segd.
  *
  * A header row names the columns; every schema field must be present; extra
- * columns are ignored and reported once through on_warning.  Values follow the schema's types; a row that cannot be
+ * columns are ignored and reported once through on_warning.  A stream's
+ * events come from their own CSV: the schema's key column (which customer),
+ * then the stream's fields, rows in any order.  Values follow the schema's types; a row that cannot be
  * read is rejected with its line, column and reason, counted, and (with a
  * bad-rows path) copied verbatim to that file.  Nothing is dropped silently. */
 #ifndef SEGC_INGEST_H
@@ -18,17 +20,23 @@ typedef struct ingest_report {
   uint64_t rows_kept;
   uint64_t rows_rejected;  /* bad values, wrong column count, duplicate keys */
   uint64_t bytes_read;
-  double seconds;
+  uint64_t events_read, events_kept, events_rejected; /* over every stream; rejected includes orphans */
+  uint64_t event_bytes_read;
+  double event_seconds;    /* reading and parsing the event files */
+  double seconds;          /* the whole ingest */
 } ingest_report;
 
 typedef struct ingest_options {
   const char *csv_path;
   const char *out_path;       /* the .segd to write (atomically) */
-  const char *bad_rows_path;  /* NULL: rejected rows are only reported */
-  /* Called for every rejected row: line (1-based, the header is line 1),
-   * column (1-based field position, 0 when the whole row is wrong), the
-   * column's name (or NULL) and the reason. */
-  void (*on_reject)(void *user, uint64_t line, int column, const char *column_name,
+  const char *bad_rows_path;  /* NULL: rejected rows are only reported; a stream's go next to
+                                 it, "bad.csv" -> "bad.events.csv" */
+  const char *const *stream_paths; /* [schema->nstreams] each stream's events CSV, or NULL */
+  /* Called for every rejected row: its file, line (1-based, the header is
+   * line 1), column (1-based field position, 0 when the whole row is
+   * wrong), the column's name (or NULL) and the reason.  An event whose key
+   * matches no customer is a rejected row of its file. */
+  void (*on_reject)(void *user, const char *file, uint64_t line, int column, const char *column_name,
                     const char *reason);
   /* Called for warnings that are not about one row (ignored columns). */
   void (*on_warning)(void *user, const char *message);

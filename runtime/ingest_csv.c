@@ -400,39 +400,60 @@ static void csv_reader_free(csv_reader *r) {
 
 /* ---- 3. the driver ---- */
 
+/* One CSV file: the customers, or the events of one stream (their columns:
+ * the customer key, then the stream's fields). */
+typedef struct ingest_source {
+  const char *path;
+  const char *bad_path;         /* where its rejected rows go, or NULL */
+  int stream;                   /* -1: the customers */
+  const seg_field **fields;
+  int nfields;
+  int *field_col;               /* [nfields] CSV column of each field */
+  uint64_t *bad_lines;          /* lines of rejected rows, when writing bad rows */
+  size_t nbad, capbad;
+  uint64_t rejected;
+} ingest_source;
+
 typedef struct ingest_state {
   const seg_schema *schema;
   const ingest_options *opt;
   ingest_report *rep;
-  int *field_col;        /* [nfields] CSV column of each field */
-  uint64_t *bad_lines;   /* lines of rejected rows, when writing bad rows */
-  size_t nbad, capbad;
+  ingest_source *src;           /* [1 + nstreams]: the customers, then each stream */
   bool oom;
 } ingest_state;
 
-static void ingest_reject(ingest_state *st, uint64_t line, int column, const char *name, const char *reason) {
-  st->rep->rows_rejected++;
-  if (st->opt->on_reject) st->opt->on_reject(st->opt->user, line, column, name, reason);
-  if (!st->opt->bad_rows_path) return;
-  if (st->nbad == st->capbad) {
-    size_t cap = st->capbad ? st->capbad * 2 : 256;
-    uint64_t *nb = realloc(st->bad_lines, cap * sizeof *nb);
+static void ingest_reject(ingest_state *st, ingest_source *src, uint64_t line, int column, const char *name,
+                          const char *reason) {
+  src->rejected++;
+  if (st->opt->on_reject) st->opt->on_reject(st->opt->user, src->path, line, column, name, reason);
+  if (!src->bad_path) return;
+  if (src->nbad == src->capbad) {
+    size_t cap = src->capbad ? src->capbad * 2 : 256;
+    uint64_t *nb = realloc(src->bad_lines, cap * sizeof *nb);
     if (!nb) {
       st->oom = true;
       return;
     }
-    st->bad_lines = nb;
-    st->capbad = cap;
+    src->bad_lines = nb;
+    src->capbad = cap;
   }
-  st->bad_lines[st->nbad++] = line;
+  src->bad_lines[src->nbad++] = line;
 }
 
 static void ingest_on_dup(void *user, uint64_t line, uint64_t first_line) {
   ingest_state *st = user;
-  int k = st->schema->key;
   char why[96];
   snprintf(why, sizeof why, "duplicate key, first seen on line %llu", (unsigned long long)first_line);
-  ingest_reject(st, line, st->field_col[k] + 1, st->schema->fields[k].name, why);
+  int k = st->schema->key;
+  ingest_reject(st, &st->src[0], line, st->src[0].field_col[k] + 1, st->schema->fields[k].name, why);
+}
+
+static void ingest_on_orphan(void *user, int stream, uint64_t line) {
+  ingest_state *st = user;
+  ingest_source *src = &st->src[1 + stream];
+  char why[160];
+  snprintf(why, sizeof why, "no customer in %s has this %s", st->src[0].path, src->fields[0]->name);
+  ingest_reject(st, src, line, src->field_col[0] + 1, src->fields[0]->name, why);
 }
 
 static bool ingest_fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -511,10 +532,10 @@ static void ingest_input_free(ingest_input *in) {
   free(in->owned);
 }
 
-/* Maps header columns to schema fields; fails on a missing or repeated column. */
-static bool ingest_header(ingest_state *st, const csv_reader *r, const char *path, char *err, size_t errlen) {
-  const seg_schema *s = st->schema;
-  for (int f = 0; f < s->nfields; f++) st->field_col[f] = -1;
+/* Maps header columns to the source's fields; fails on a missing or repeated column. */
+static bool ingest_header(ingest_state *st, ingest_source *src, const csv_reader *r, char *err, size_t errlen) {
+  const char *path = src->path;
+  for (int f = 0; f < src->nfields; f++) src->field_col[f] = -1;
   char extra[512];
   size_t nextra = 0;
   int extras = 0;
@@ -526,10 +547,10 @@ static bool ingest_header(ingest_state *st, const csv_reader *r, const char *pat
         return ingest_fail(err, errlen, "%s:1: column \"%.*s\" appears twice in the header (columns %d and %d)", path,
                            (int)(h->len > 200 ? 200 : h->len), h->p, d + 1, c + 1);
     int f = -1;
-    for (int i = 0; i < s->nfields && f < 0; i++)
-      if (strlen(s->fields[i].name) == h->len && memcmp(s->fields[i].name, h->p, h->len) == 0) f = i;
-    if (f >= 0 && s->fields[f].type.kind != TY_STREAM) {
-      st->field_col[f] = c;
+    for (int i = 0; i < src->nfields && f < 0; i++)
+      if (strlen(src->fields[i]->name) == h->len && memcmp(src->fields[i]->name, h->p, h->len) == 0) f = i;
+    if (f >= 0) {
+      src->field_col[f] = c;
     } else if (nextra < sizeof extra) {
       nextra += (size_t)snprintf(extra + nextra, sizeof extra - nextra, "%s\"%.*s\"", extras ? ", " : "",
                                  (int)(h->len > 64 ? 64 : h->len), h->p);
@@ -539,36 +560,37 @@ static bool ingest_header(ingest_state *st, const csv_reader *r, const char *pat
   char missing[1024];
   size_t nm = 0;
   int nmissing = 0;
-  for (int f = 0; f < s->nfields; f++) {
-    if (st->field_col[f] >= 0 || s->fields[f].type.kind == TY_STREAM) continue;
+  for (int f = 0; f < src->nfields; f++) {
+    if (src->field_col[f] >= 0) continue;
     if (nm < sizeof missing)
-      nm += (size_t)snprintf(missing + nm, sizeof missing - nm, "%s\"%s\"", nmissing ? ", " : "", s->fields[f].name);
+      nm += (size_t)snprintf(missing + nm, sizeof missing - nm, "%s\"%s\"", nmissing ? ", " : "", src->fields[f]->name);
     nmissing++;
   }
   if (nmissing)
-    return ingest_fail(err, errlen, "%s:1: the header has no column%s %s for the schema's field%s", path,
-                       nmissing > 1 ? "s" : "", missing, nmissing > 1 ? "s" : "");
+    return ingest_fail(err, errlen, "%s:1: the header has no column%s %s for the %s's field%s", path,
+                       nmissing > 1 ? "s" : "", missing,
+                       src->stream < 0 ? "schema" : st->schema->streams[src->stream].name, nmissing > 1 ? "s" : "");
   if (extras && st->opt->on_warning) {
     char msg[700];
-    snprintf(msg, sizeof msg, "%s: ignoring %d column%s not in the schema: %s", path, extras, extras > 1 ? "s" : "",
-             extra);
+    snprintf(msg, sizeof msg, "%s: ignoring %d column%s not in the %s: %s", path, extras, extras > 1 ? "s" : "",
+             src->stream < 0 ? "schema" : "stream", extra);
     st->opt->on_warning(st->opt->user, msg);
   }
   return true;
 }
 
 /* Writes the header and every rejected row's raw text, in file order, to a
- * temporary file next to the bad-rows path; *tmp receives its name. */
-static bool ingest_write_bad_rows(ingest_state *st, const ingest_input *in, size_t start, char **tmp, char *err,
+ * temporary file next to the source's bad-rows path; *tmp receives its name. */
+static bool ingest_write_bad_rows(ingest_source *src, const ingest_input *in, size_t start, char **tmp, char *err,
                                   size_t errlen) {
-  const char *path = st->opt->bad_rows_path;
+  const char *path = src->bad_path;
   size_t tl = strlen(path) + 32;
   *tmp = malloc(tl);
   if (!*tmp) return ingest_fail(err, errlen, "%s: out of memory", path);
   snprintf(*tmp, tl, "%s.tmp.%ld", path, (long)getpid());
   FILE *fp = fopen(*tmp, "wb");
   if (!fp) return ingest_fail(err, errlen, "cannot create %s: %s", *tmp, strerror(errno));
-  if (st->nbad) qsort(st->bad_lines, st->nbad, sizeof *st->bad_lines, ingest_cmp_u64);
+  if (src->nbad) qsort(src->bad_lines, src->nbad, sizeof *src->bad_lines, ingest_cmp_u64);
   csv_reader r = {.buf = in->buf, .len = in->len, .pos = start, .line = 1};
   size_t k = 0;
   bool ok = true, first = true;
@@ -576,10 +598,10 @@ static bool ingest_write_bad_rows(ingest_state *st, const ingest_input *in, size
   while (ok && (got = csv_next(&r)) == 1) {
     bool want = first;
     first = false;
-    while (k < st->nbad && st->bad_lines[k] < r.rec_line) k++;
-    if (k < st->nbad && st->bad_lines[k] == r.rec_line) want = true;
+    while (k < src->nbad && src->bad_lines[k] < r.rec_line) k++;
+    if (k < src->nbad && src->bad_lines[k] == r.rec_line) want = true;
     if (!want) {
-      if (k >= st->nbad) break;
+      if (k >= src->nbad) break;
       continue;
     }
     size_t n = r.rec_end - r.rec_start;
@@ -605,122 +627,194 @@ static double ingest_now(void) {
   return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Parses every data row into the builder. */
-static bool ingest_rows(ingest_state *st, csv_reader *r, int ncols, rt_builder *b, rt_cell *cells) {
-  const seg_schema *s = st->schema;
+/* Parses every data row of a source into the builder; returns the rows read. */
+static uint64_t ingest_rows(ingest_state *st, ingest_source *src, csv_reader *r, int ncols, rt_builder *b,
+                            rt_cell *cells, bool *ok_out) {
   char why[64];
   int got;
+  uint64_t rows = 0;
   while ((got = csv_next(r)) == 1) {
     if (ncols > 1 && r->nfields == 1 && r->fields[0].len == 0 && !r->fields[0].quoted) continue; /* blank line */
-    st->rep->rows_read++;
+    rows++;
     if (r->err) {
       const char *name = NULL;
-      for (int f = 0; f < s->nfields && !name; f++)
-        if (st->field_col[f] == r->err_col - 1) name = s->fields[f].name;
-      ingest_reject(st, r->rec_line, r->err_col, name, r->err);
+      for (int f = 0; f < src->nfields && !name; f++)
+        if (src->field_col[f] == r->err_col - 1) name = src->fields[f]->name;
+      ingest_reject(st, src, r->rec_line, r->err_col, name, r->err);
       continue;
     }
     if (r->nfields != ncols) {
       snprintf(why, sizeof why, "expected %d columns, found %d", ncols, r->nfields);
-      ingest_reject(st, r->rec_line, 0, NULL, why);
+      ingest_reject(st, src, r->rec_line, 0, NULL, why);
       continue;
     }
     bool ok = true;
-    for (int f = 0; f < s->nfields && ok; f++) {
-      const seg_field *fd = &s->fields[f];
-      if (fd->type.kind == TY_STREAM) continue;
-      const csv_field *c = &r->fields[st->field_col[f]];
+    for (int f = 0; f < src->nfields && ok; f++) {
+      const seg_field *fd = src->fields[f];
+      const csv_field *c = &r->fields[src->field_col[f]];
       const char *reason = NULL;
       if (c->len == 0 && c->quoted && fd->type.kind == TY_STRING) {
         cells[f] = (rt_cell){.s = "", .len = 0};
       } else if (!ingest_parse_cell(fd, c->p, c->len, &cells[f], &reason)) {
-        ingest_reject(st, r->rec_line, st->field_col[f] + 1, fd->name, reason);
+        ingest_reject(st, src, r->rec_line, src->field_col[f] + 1, fd->name, reason);
         ok = false;
       }
     }
-    if (ok) rt_builder_add(b, cells, r->rec_line);
+    if (!ok) continue;
+    if (src->stream < 0) rt_builder_add(b, cells, r->rec_line);
+    else rt_builder_add_event(b, src->stream, &cells[0], cells + 1, r->rec_line);
   }
-  return got == 0;
+  *ok_out = got == 0;
+  return rows;
+}
+
+/* Reads one source file into the builder: header, then rows. */
+static bool ingest_source_read(ingest_state *st, ingest_source *src, ingest_input *in, size_t *data_start,
+                               rt_builder *b, uint64_t *rows, char *err, size_t errlen) {
+  if (!ingest_read_input(src->path, in, err, errlen)) return false;
+  csv_reader r = {.buf = in->buf, .len = in->len, .line = 1};
+  if (in->len >= 3 && memcmp(in->buf, "\xEF\xBB\xBF", 3) == 0) r.pos = 3;
+  *data_start = r.pos;
+  rt_cell *cells = calloc((size_t)src->nfields + 1, sizeof *cells);
+  src->field_col = malloc(((size_t)src->nfields + 1) * sizeof *src->field_col);
+  bool ok = false;
+  int got = cells && src->field_col ? csv_next(&r) : -1;
+  if (got < 0) ingest_fail(err, errlen, "%s: out of memory", src->path);
+  else if (got == 0 || (r.nfields == 1 && r.fields[0].len == 0))
+    ingest_fail(err, errlen, "%s:1: no header row (the first line must name the columns)", src->path);
+  else if (r.err) ingest_fail(err, errlen, "%s:1: bad header row: %s", src->path, r.err);
+  else if (ingest_header(st, src, &r, err, errlen)) {
+    *rows = ingest_rows(st, src, &r, r.nfields, b, cells, &ok);
+    if (!ok) ingest_fail(err, errlen, "%s: out of memory", src->path);
+  }
+  csv_reader_free(&r);
+  free(cells);
+  return ok;
+}
+
+/* "bad.csv" -> "bad.events.csv": where a stream's rejected rows go. */
+static char *ingest_stream_bad_path(const char *bad, const char *stream) {
+  size_t n = strlen(bad) + strlen(stream) + 2;
+  char *p = malloc(n);
+  if (!p) return NULL;
+  const char *dot = strrchr(bad, '.'), *slash = strrchr(bad, '/');
+  if (dot && (!slash || dot > slash + 1)) snprintf(p, n, "%.*s.%s%s", (int)(dot - bad), bad, stream, dot);
+  else snprintf(p, n, "%s.%s", bad, stream);
+  return p;
+}
+
+static bool ingest_sources(ingest_state *st, const seg_schema *schema, const ingest_options *opt) {
+  int ns = 1 + schema->nstreams;
+  st->src = calloc((size_t)ns, sizeof *st->src);
+  if (!st->src) return false;
+  ingest_source *c = &st->src[0];
+  c->path = opt->csv_path;
+  c->bad_path = opt->bad_rows_path;
+  c->stream = -1;
+  c->nfields = schema->nfields;
+  c->fields = malloc(((size_t)schema->nfields + 1) * sizeof *c->fields);
+  if (!c->fields) return false;
+  for (int f = 0; f < schema->nfields; f++) c->fields[f] = &schema->fields[f];
+  for (int s = 0; s < schema->nstreams; s++) {
+    ingest_source *e = &st->src[1 + s];
+    const seg_stream *stm = &schema->streams[s];
+    e->stream = s;
+    e->path = opt->stream_paths ? opt->stream_paths[s] : NULL;
+    if (e->path && opt->bad_rows_path && !(e->bad_path = ingest_stream_bad_path(opt->bad_rows_path, stm->name)))
+      return false;
+    e->nfields = 1 + stm->nfields;
+    e->fields = malloc(((size_t)e->nfields + 1) * sizeof *e->fields);
+    if (!e->fields) return false;
+    e->fields[0] = &schema->fields[schema->key];
+    for (int f = 0; f < stm->nfields; f++) e->fields[1 + f] = &stm->fields[f];
+  }
+  return true;
+}
+
+static void ingest_sources_free(ingest_state *st, int n) {
+  for (int i = 0; st->src && i < n; i++) {
+    ingest_source *src = &st->src[i];
+    if (i > 0) free((char *)src->bad_path);
+    free(src->fields);
+    free(src->field_col);
+    free(src->bad_lines);
+  }
+  free(st->src);
 }
 
 bool ingest_csv(const seg_schema *schema, const ingest_options *opt, ingest_report *rep, char *err, size_t errlen) {
   double t0 = ingest_now();
   memset(rep, 0, sizeof *rep);
   if (!schema || !opt || !opt->csv_path) return ingest_fail(err, errlen, "ingest: no schema or input file given");
-  const char *path = opt->csv_path;
-  ingest_input in;
-  if (!ingest_read_input(path, &in, err, errlen)) return false;
-  rep->bytes_read = in.len;
-
+  bool any_stream = false;
+  for (int s = 0; opt->stream_paths && s < schema->nstreams; s++) any_stream |= opt->stream_paths[s] != NULL;
+  if (any_stream && schema->key < 0) return ingest_fail(err, errlen, "ingest: events need a key field in the schema");
+  int ns = 1 + schema->nstreams;
   ingest_state st = {.schema = schema, .opt = opt, .rep = rep};
-  csv_reader r = {.buf = in.buf, .len = in.len, .line = 1};
-  if (in.len >= 3 && memcmp(in.buf, "\xEF\xBB\xBF", 3) == 0) r.pos = 3;
-  size_t data_start = r.pos;
-  rt_builder *b = NULL;
-  rt_cell *cells = NULL;
-  char *bad_tmp = NULL;
+  ingest_input *in = calloc((size_t)ns, sizeof *in);
+  size_t *data_start = calloc((size_t)ns, sizeof *data_start);
+  char **bad_tmp = calloc((size_t)ns, sizeof *bad_tmp);
+  rt_builder *b = rt_builder_new(schema);
   rt_table table;
   memset(&table, 0, sizeof table);
   bool ok = false;
-
-  st.field_col = malloc(((size_t)schema->nfields + 1) * sizeof *st.field_col);
-  cells = calloc((size_t)schema->nfields + 1, sizeof *cells);
-  b = rt_builder_new(schema);
-  if (!st.field_col || !cells || !b) {
-    ingest_fail(err, errlen, "%s: out of memory", path);
+  if (!in || !data_start || !bad_tmp || !b || !ingest_sources(&st, schema, opt)) {
+    ingest_fail(err, errlen, "%s: out of memory", opt->csv_path);
     goto done;
   }
-  int got = csv_next(&r);
-  if (got < 0) {
-    ingest_fail(err, errlen, "%s: out of memory", path);
-    goto done;
+  for (int i = 0; i < ns; i++) {
+    ingest_source *src = &st.src[i];
+    if (!src->path) continue;
+    double ts = ingest_now();
+    uint64_t rows = 0;
+    if (!ingest_source_read(&st, src, &in[i], &data_start[i], b, &rows, err, errlen)) goto done;
+    if (i == 0) {
+      rep->rows_read = rows;
+      rep->bytes_read = in[i].len;
+    } else {
+      rep->events_read += rows;
+      rep->event_bytes_read += in[i].len;
+      rep->event_seconds += ingest_now() - ts;
+    }
   }
-  if (got == 0 || (r.nfields == 1 && r.fields[0].len == 0)) {
-    ingest_fail(err, errlen, "%s:1: no header row (the first line must name the columns)", path);
-    goto done;
-  }
-  if (r.err) {
-    ingest_fail(err, errlen, "%s:1: bad header row: %s", path, r.err);
-    goto done;
-  }
-  if (!ingest_header(&st, &r, path, err, errlen)) goto done;
-  int ncols = r.nfields;
-  if (!ingest_rows(&st, &r, ncols, b, cells)) {
-    ingest_fail(err, errlen, "%s: out of memory", path);
-    goto done;
-  }
+  rt_builder_on_orphan(b, ingest_on_orphan);
   uint64_t kept = rt_builder_finish(b, &table, schema->key >= 0 ? ingest_on_dup : NULL, &st);
   b = NULL;
   if (kept == UINT64_MAX || st.oom) {
-    ingest_fail(err, errlen, "%s: out of memory while building the table", path);
+    ingest_fail(err, errlen, "%s: out of memory while building the table", opt->csv_path);
     goto done;
   }
   rep->rows_kept = kept;
-  if (opt->bad_rows_path && !ingest_write_bad_rows(&st, &in, data_start, &bad_tmp, err, errlen)) {
-    free(bad_tmp);
-    bad_tmp = NULL;
-    goto done;
+  rep->rows_rejected = st.src[0].rejected;
+  for (int s = 0; s < schema->nstreams; s++) {
+    rep->events_rejected += st.src[1 + s].rejected;
+    rep->events_kept += table.streams[s].nevents;
   }
+  for (int i = 0; i < ns; i++)
+    if (st.src[i].path && st.src[i].bad_path &&
+        !ingest_write_bad_rows(&st.src[i], &in[i], data_start[i], &bad_tmp[i], err, errlen)) {
+      free(bad_tmp[i]);
+      bad_tmp[i] = NULL;
+      goto done;
+    }
   if (opt->out_path && !rt_table_write(&table, opt->out_path, err, errlen)) goto done;
-  if (bad_tmp && rename(bad_tmp, opt->bad_rows_path) != 0) {
-    ingest_fail(err, errlen, "cannot write %s: %s", opt->bad_rows_path, strerror(errno));
-    goto done;
-  }
-  free(bad_tmp);
-  bad_tmp = NULL;
   ok = true;
+  for (int i = 0; ok && i < ns; i++)
+    if (bad_tmp[i] && rename(bad_tmp[i], st.src[i].bad_path) != 0)
+      ok = ingest_fail(err, errlen, "cannot write %s: %s", st.src[i].bad_path, strerror(errno));
 done:
-  if (bad_tmp) {
-    unlink(bad_tmp);
-    free(bad_tmp);
-  }
+  for (int i = 0; bad_tmp && i < ns; i++)
+    if (bad_tmp[i]) {
+      unlink(bad_tmp[i]);
+      free(bad_tmp[i]);
+    }
+  free(bad_tmp);
   rt_builder_free(b);
   rt_table_free(&table);
-  csv_reader_free(&r);
-  free(cells);
-  free(st.field_col);
-  free(st.bad_lines);
-  ingest_input_free(&in);
+  for (int i = 0; in && i < ns; i++) ingest_input_free(&in[i]);
+  free(in);
+  free(data_start);
+  ingest_sources_free(&st, ns);
   rep->seconds = ingest_now() - t0;
   return ok;
 }

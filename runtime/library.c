@@ -65,10 +65,31 @@ bool segc_ingest(const segc_program *p, const segc_ingest_options *o, segc_inges
     snprintf(err, errlen, "the schema has errors");
     return false;
   }
-  ingest_options io = {o->csv_path, o->out_path, o->bad_rows_path, o->on_reject, o->on_warning, o->user};
+  const seg_schema *s = p->prog->schema;
+  const char **paths = calloc((size_t)s->nstreams + 1, sizeof *paths);
+  if (!paths) {
+    snprintf(err, errlen, "out of memory");
+    return false;
+  }
+  for (int i = 0; i < o->nstreams; i++) {
+    int k = -1;
+    for (int j = 0; j < s->nstreams; j++)
+      if (strcmp(s->streams[j].name, o->stream_names[i]) == 0) k = j;
+    if (k < 0 || paths[k]) {
+      snprintf(err, errlen, k < 0 ? "the schema has no stream %s" : "stream %s is given twice", o->stream_names[i]);
+      free(paths);
+      return false;
+    }
+    paths[k] = o->stream_paths[i];
+  }
+  ingest_options io = {.csv_path = o->csv_path, .out_path = o->out_path, .bad_rows_path = o->bad_rows_path,
+                       .stream_paths = paths, .on_reject = o->on_reject, .on_warning = o->on_warning, .user = o->user};
   ingest_report r = {0};
-  bool ok = ingest_csv(p->prog->schema, &io, &r, err, errlen);
-  *rep = (segc_ingest_report){r.rows_read, r.rows_kept, r.rows_rejected, r.bytes_read, r.seconds};
+  bool ok = ingest_csv(s, &io, &r, err, errlen);
+  free(paths);
+  *rep = (segc_ingest_report){r.rows_read,   r.rows_kept,       r.rows_rejected,    r.bytes_read,
+                              r.events_read, r.events_kept,     r.events_rejected,  r.event_bytes_read,
+                              r.event_seconds, r.seconds};
   return ok;
 }
 

@@ -10,7 +10,7 @@
  * sit at a 4096-aligned offset of a read-only mapping) without further checks.
  * Integers are little-endian; the blocks are used in place, so a big-endian
  * host refuses the file. */
-#include "table.h"
+#include "segd_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #define SEGD_MAGIC "SEGD"
-#define SEGD_VERSION 1u
+#define SEGD_VERSION 2u
 #define SEGD_HEADER_BYTES 128u
 #define SEGD_FIELD_FIXED 20u
 #define SEGD_BLOCK_ALIGN 4096u
@@ -33,25 +33,8 @@ enum {
   H_MAGIC = 0, H_VERSION = 4, H_FINGERPRINT = 8, H_NRECORDS = 16, H_BLOCK_RECORDS = 24,
   H_BLOCK_BYTES = 28, H_NBLOCKS = 32, H_NFIELDS = 40, H_HEADER_BYTES = 44, H_FIELDS_OFF = 48,
   H_FIELDS_LEN = 56, H_BLOCKS_OFF = 64, H_BLOCKS_LEN = 72, H_NDICT = 80, H_DICT_OFF_OFF = 88,
-  H_DICT_BYTES_OFF = 96, H_DICT_BYTES_LEN = 104, H_FILE_LEN = 112,
+  H_DICT_BYTES_OFF = 96, H_DICT_BYTES_LEN = 104, H_FILE_LEN = 112, H_STREAMS_OFF = 120,
 };
-
-static void segd_put32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void segd_put64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint32_t segd_get32(const uint8_t *p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
-static uint64_t segd_get64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-  return v;
-}
 
 static bool segd_little_endian(void) {
   const uint16_t one = 1;
@@ -60,7 +43,7 @@ static bool segd_little_endian(void) {
   return b == 1;
 }
 
-static bool segd_fail(char *err, size_t errlen, const char *fmt, ...) {
+bool segd_fail(char *err, size_t errlen, const char *fmt, ...) {
   if (err && errlen) {
     va_list ap;
     va_start(ap, fmt);
@@ -68,6 +51,16 @@ static bool segd_fail(char *err, size_t errlen, const char *fmt, ...) {
     va_end(ap);
   }
   return false;
+}
+
+bool segd_write_zeros(FILE *fp, uint64_t n) {
+  static const uint8_t zeros[4096];
+  while (n) {
+    size_t k = n < sizeof zeros ? (size_t)n : sizeof zeros;
+    if (fwrite(zeros, 1, k, fp) != k) return false;
+    n -= k;
+  }
+  return true;
 }
 
 /* "int32?" / "int64 key": how a field is described in the file and in errors. */
@@ -79,20 +72,6 @@ static const char *segd_describe(const seg_field *f, char *buf, size_t size) {
 }
 
 /* ---- writing ---- */
-
-static uint64_t segd_align(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
-
-static bool segd_write_all(FILE *fp, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, fp) == n; }
-
-static bool segd_write_zeros(FILE *fp, uint64_t n) {
-  static const uint8_t zeros[4096];
-  while (n) {
-    size_t k = n < sizeof zeros ? (size_t)n : sizeof zeros;
-    if (fwrite(zeros, 1, k, fp) != k) return false;
-    n -= k;
-  }
-  return true;
-}
 
 /* The field descriptions section, malloc'd. */
 static uint8_t *segd_fields_section(const rt_table *t, uint64_t *len) {
@@ -156,7 +135,8 @@ bool rt_table_write(const rt_table *t, const char *path, char *err, size_t errle
   uint64_t ndict = t->dict_off ? t->ndict : 0;
   uint64_t dict_bytes_off = dict_off_off + (ndict + 1) * 8;
   uint64_t dict_bytes_len = ndict ? t->dict_off[ndict] : 0;
-  uint64_t file_len = dict_bytes_off + dict_bytes_len;
+  uint64_t streams_off = t->schema->nstreams ? segd_align(dict_bytes_off + dict_bytes_len, 8) : 0;
+  uint64_t file_len = streams_off ? segd_streams_end(t, streams_off) : dict_bytes_off + dict_bytes_len;
 
   uint8_t h[SEGD_HEADER_BYTES] = {0};
   memcpy(h + H_MAGIC, SEGD_MAGIC, 4);
@@ -177,6 +157,7 @@ bool rt_table_write(const rt_table *t, const char *path, char *err, size_t errle
   segd_put64(h + H_DICT_BYTES_OFF, dict_bytes_off);
   segd_put64(h + H_DICT_BYTES_LEN, dict_bytes_len);
   segd_put64(h + H_FILE_LEN, file_len);
+  segd_put64(h + H_STREAMS_OFF, streams_off);
 
   size_t tl = strlen(path) + 32;
   char *tmp = malloc(tl);
@@ -201,6 +182,8 @@ bool rt_table_write(const rt_table *t, const char *path, char *err, size_t errle
   /* the dictionary offsets are already little-endian u64 in memory */
   if (ok) ok = ndict ? segd_write_all(fp, t->dict_off, (ndict + 1) * 8) : segd_write_all(fp, &zero_off, 8);
   if (ok) ok = segd_write_all(fp, t->dict_bytes, dict_bytes_len);
+  if (ok && streams_off)
+    ok = segd_write_zeros(fp, streams_off - dict_bytes_off - dict_bytes_len) && segd_streams_write(fp, t, streams_off);
   int saved = errno;
   if (ok && fflush(fp) != 0) ok = false, saved = errno;
   if (ok && fsync(fileno(fp)) != 0) ok = false, saved = errno;
@@ -461,7 +444,16 @@ static bool segd_parse(const char *path, const uint8_t *m, uint64_t size, const 
   out->ndict = (uint32_t)ndict;
   out->dict_off = (const uint64_t *)(const void *)(m + doff);
   out->dict_bytes = (const char *)m + dbytes_off;
-  return segd_check_dict(path, out, dbytes_len, err, errlen);
+  if (!segd_check_dict(path, out, dbytes_len, err, errlen)) return false;
+  uint64_t streams_off = segd_get64(m + H_STREAMS_OFF);
+  if (schema->nstreams == 0) {
+    if (streams_off != 0 || size != dbytes_off + dbytes_len)
+      return segd_fail(err, errlen, "%s is corrupt: data after the dictionary", path);
+    return true;
+  }
+  if (streams_off % 8 != 0 || streams_off < dbytes_off + dbytes_len || streams_off >= size)
+    return segd_fail(err, errlen, "%s is corrupt: the streams section is misplaced or outside the file", path);
+  return segd_streams_read(path, m, size, streams_off, out, err, errlen);
 
 bad_fields:
   free(ff);

@@ -336,8 +336,9 @@ static reject_rec rejects[64];
 static int nrejects, nwarnings;
 static char last_warning[512];
 
-static void on_reject(void *user, uint64_t line, int col, const char *name, const char *reason) {
+static void on_reject(void *user, const char *file, uint64_t line, int col, const char *name, const char *reason) {
   (void)user;
+  (void)file;
   if (nrejects >= 64) return;
   reject_rec *r = &rejects[nrejects++];
   r->line = line;

@@ -1,0 +1,43 @@
+/* runtime/segd_internal.h — what segd.c (header, fields, blocks,
+ * dictionary) and segd_streams.c (the events of streams) share. */
+#ifndef SEGC_SEGD_INTERNAL_H
+#define SEGC_SEGD_INTERNAL_H
+
+#include <stdio.h>
+
+#include "table.h"
+
+static inline void segd_put32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void segd_put64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint32_t segd_get32(const uint8_t *p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+static inline uint64_t segd_get64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+  return v;
+}
+
+static inline uint64_t segd_align(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+static inline bool segd_write_all(FILE *fp, const void *p, size_t n) { return n == 0 || fwrite(p, 1, n, fp) == n; }
+
+bool segd_write_zeros(FILE *fp, uint64_t n);
+bool segd_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* segd_streams.c: the streams section, after the dictionary at `at` (0 and
+ * nothing written when the schema has no streams).  segd_streams_end gives
+ * where the file ends; segd_streams_write writes from `at` on. */
+uint64_t segd_streams_end(const rt_table *t, uint64_t at);
+bool segd_streams_write(FILE *fp, const rt_table *t, uint64_t at);
+/* Parses and checks the section at `off` of the mapped file into out->streams. */
+bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64_t off, rt_table *out, char *err,
+                       size_t errlen);
+
+#endif

@@ -1,0 +1,184 @@
+/* runtime/segd_streams.c — the streams section of a .segd file: each
+ * stream's per-customer event ranges and its event columns, laid out so
+ * they are used in place from the mapping (docs/segd-format.md,
+ * "Streams").  Reading checks every offset against the file, the ranges for
+ * monotonicity, every stored value against its type, and each customer's
+ * events for time order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "segd_internal.h"
+
+/* The section: u32 nstreams, u32 zero; per stream u64 nevents, u64 start
+ * offset, per field u64 values offset and u64 null-bytes offset (all ones
+ * when not nullable); then the arrays, each 64-aligned. */
+static uint64_t descriptors_len(const seg_schema *s) {
+  uint64_t n = 8;
+  for (int i = 0; i < s->nstreams; i++) n += 16 + 16 * (uint64_t)s->streams[i].nfields;
+  return n;
+}
+
+/* Visits every array of the section in file order with its offset and
+ * length; returns the end of the last one. */
+typedef void (*array_fn)(void *user, int stream, int field, bool nulls, uint64_t off, uint64_t len);
+
+static uint64_t layout(const rt_table *t, uint64_t at, array_fn fn, void *user) {
+  const seg_schema *s = t->schema;
+  uint64_t cur = at + descriptors_len(s);
+  for (int i = 0; i < s->nstreams; i++) {
+    uint64_t n = t->streams[i].nevents;
+    cur = segd_align(cur, 64);
+    if (fn) fn(user, i, -1, false, cur, (t->nrecords + 1) * 8);
+    cur += (t->nrecords + 1) * 8;
+    for (int f = 0; f < s->streams[i].nfields; f++) {
+      cur = segd_align(cur, 64);
+      uint64_t len = n * (uint64_t)ty_storage_width(s->streams[i].fields[f].type.kind);
+      if (fn) fn(user, i, f, false, cur, len);
+      cur += len;
+      if (s->streams[i].fields[f].nullable) {
+        cur = segd_align(cur, 64);
+        if (fn) fn(user, i, f, true, cur, n);
+        cur += n;
+      }
+    }
+  }
+  return cur;
+}
+
+uint64_t segd_streams_end(const rt_table *t, uint64_t at) { return layout(t, at, NULL, NULL); }
+
+typedef struct writer {
+  FILE *fp;
+  const rt_table *t;
+  uint64_t pos;
+  uint8_t *desc;  /* the descriptors, filled by the first pass */
+  bool ok;
+} writer;
+
+static uint64_t desc_pos(const seg_schema *s, int stream, int field, bool nulls) {
+  uint64_t p = 8;
+  for (int i = 0; i < stream; i++) p += 16 + 16 * (uint64_t)s->streams[i].nfields;
+  return field < 0 ? p + 8 : p + 16 + 16 * (uint64_t)field + (nulls ? 8 : 0);
+}
+
+static void fill_desc(void *user, int stream, int field, bool nulls, uint64_t off, uint64_t len) {
+  writer *w = user;
+  (void)len;
+  segd_put64(w->desc + desc_pos(w->t->schema, stream, field, nulls), off);
+}
+
+static void write_array(void *user, int stream, int field, bool nulls, uint64_t off, uint64_t len) {
+  writer *w = user;
+  if (!w->ok) return;
+  const rt_stream *st = &w->t->streams[stream];
+  const void *src = field < 0 ? (const void *)st->start : nulls ? (const void *)st->nulls[field] : (const void *)st->vals[field];
+  w->ok = segd_write_zeros(w->fp, off - w->pos) && (len == 0 || fwrite(src, 1, (size_t)len, w->fp) == len);
+  w->pos = off + len;
+}
+
+bool segd_streams_write(FILE *fp, const rt_table *t, uint64_t at) {
+  const seg_schema *s = t->schema;
+  if (t->nstreams != s->nstreams || !t->streams) return false;
+  uint64_t dlen = descriptors_len(s);
+  writer w = {fp, t, at + dlen, calloc(1, (size_t)dlen), true};
+  if (!w.desc) return false;
+  segd_put32(w.desc, (uint32_t)s->nstreams);
+  for (int i = 0; i < s->nstreams; i++) {
+    segd_put64(w.desc + desc_pos(s, i, -1, false) - 8, t->streams[i].nevents);
+    for (int f = 0; f < s->streams[i].nfields; f++) segd_put64(w.desc + desc_pos(s, i, f, true), UINT64_MAX);
+  }
+  layout(t, at, fill_desc, &w);
+  w.ok = fwrite(w.desc, 1, (size_t)dlen, fp) == dlen;
+  free(w.desc);
+  layout(t, at, write_array, &w);
+  return w.ok;
+}
+
+/* ---- reading ---- */
+
+static bool check_values(const char *path, const rt_table *t, int s, char *err, size_t errlen) {
+  const seg_stream *st = &t->schema->streams[s];
+  const rt_stream *r = &t->streams[s];
+  for (int f = 0; f < st->nfields; f++) {
+    const seg_field *fd = &st->fields[f];
+    const uint8_t *nb = r->nulls[f], *v = r->vals[f];
+    for (uint64_t k = 0; k < r->nevents; k++) {
+      if (nb && nb[k] > 1) return segd_fail(err, errlen, "%s is corrupt: bad null flag in %s.%s", path, st->name, fd->name);
+      if (nb && nb[k]) continue;
+      bool bad = false;
+      if (fd->type.kind == TY_BOOL) bad = v[k] > 1;
+      else if (fd->type.kind == TY_ENUM) bad = !fd->type.members || v[k] >= fd->type.members->n;
+      else if (fd->type.kind == TY_STRING) {
+        uint32_t c;
+        memcpy(&c, v + k * 4, 4);
+        bad = c >= t->ndict;
+      }
+      if (bad)
+        return segd_fail(err, errlen, "%s is corrupt: event %llu of %s has an invalid %s", path,
+                         (unsigned long long)k + 1, st->name, fd->name);
+    }
+  }
+  if (st->order < 0) return true;
+  for (uint64_t c = 0; c < t->nrecords; c++)
+    for (uint64_t k = r->start[c] + 1; k < r->start[c + 1]; k++)
+      if (rt_ev_get_i64(t, s, st->order, k - 1) > rt_ev_get_i64(t, s, st->order, k))
+        return segd_fail(err, errlen, "%s is corrupt: the %s of record %llu are not in %s order", path, st->name,
+                         (unsigned long long)c + 1, st->fields[st->order].name);
+  return true;
+}
+
+bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64_t off, rt_table *out, char *err,
+                       size_t errlen) {
+  const seg_schema *s = out->schema;
+  uint64_t dlen = descriptors_len(s);
+  if (dlen > size - off || segd_get32(m + off) != (uint32_t)s->nstreams)
+    return segd_fail(err, errlen, "%s is corrupt: bad stream descriptions", path);
+  out->nstreams = s->nstreams;
+  out->streams = calloc((size_t)s->nstreams, sizeof *out->streams);
+  if (!out->streams) return segd_fail(err, errlen, "%s: out of memory", path);
+  const uint8_t *d = m + off + 8;
+  uint64_t end = off + dlen;
+  for (int i = 0; i < s->nstreams; i++) {
+    const seg_stream *st = &s->streams[i];
+    rt_stream *r = &out->streams[i];
+    r->vals = calloc((size_t)st->nfields + 1, sizeof *r->vals);
+    r->nulls = calloc((size_t)st->nfields + 1, sizeof *r->nulls);
+    if (!r->vals || !r->nulls) return segd_fail(err, errlen, "%s: out of memory", path);
+    uint64_t n = segd_get64(d), a = segd_get64(d + 8);
+    d += 16;
+    if (n > size || a % 64 != 0 || a < end || (out->nrecords + 1) * 8 > size - a)
+      return segd_fail(err, errlen, "%s is corrupt: the event ranges of %s are outside the file", path, st->name);
+    r->nevents = n;
+    r->start = (const uint64_t *)(const void *)(m + a);
+    end = a + (out->nrecords + 1) * 8;
+    if (r->start[0] != 0 || r->start[out->nrecords] != n)
+      return segd_fail(err, errlen, "%s is corrupt: the event ranges of %s do not span its %llu events", path,
+                       st->name, (unsigned long long)n);
+    for (uint64_t c = 0; c < out->nrecords; c++)
+      if (r->start[c + 1] < r->start[c])
+        return segd_fail(err, errlen, "%s is corrupt: the event ranges of %s decrease at record %llu", path, st->name,
+                         (unsigned long long)c + 1);
+    for (int f = 0; f < st->nfields; f++, d += 16) {
+      uint64_t w = (uint64_t)ty_storage_width(st->fields[f].type.kind);
+      uint64_t vo = segd_get64(d), no = segd_get64(d + 8);
+      if (vo % 64 != 0 || vo < end || n * w > size - vo)
+        return segd_fail(err, errlen, "%s is corrupt: %s.%s is outside the file", path, st->name, st->fields[f].name);
+      r->vals[f] = m + vo;
+      end = vo + n * w;
+      if (st->fields[f].nullable) {
+        if (no % 64 != 0 || no < end || n > size - no)
+          return segd_fail(err, errlen, "%s is corrupt: the nulls of %s.%s are outside the file", path, st->name,
+                           st->fields[f].name);
+        r->nulls[f] = m + no;
+        end = no + n;
+      } else if (no != UINT64_MAX) {
+        return segd_fail(err, errlen, "%s is corrupt: %s.%s has nulls but is not nullable", path, st->name,
+                         st->fields[f].name);
+      }
+    }
+  }
+  if (end != size) return segd_fail(err, errlen, "%s is corrupt: data after the last stream", path);
+  for (int i = 0; i < s->nstreams; i++)
+    if (!check_values(path, out, i, err, errlen)) return false;
+  return true;
+}
