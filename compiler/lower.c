@@ -224,15 +224,19 @@ static int64_t pow10i(int n) {
 LLVMValueRef lower_compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValueRef a, LLVMValueRef b) {
   seg_tykind k = ta.kind;
   if (k == TY_DECIMAL && ta.scale != tb.scale) {
-    /* exact across scales, as interp.c: the finer side is q * 10^d + r */
-    bool a_finer = ta.scale > tb.scale;
-    int64_t p = pow10i(a_finer ? ta.scale - tb.scale : tb.scale - ta.scale);
-    LLVMValueRef fine = a_finer ? a : b, coarse = a_finer ? b : a;
-    LLVMValueRef q = LLVMBuildSDiv(L->B, fine, c64(L, p), ""), r = LLVMBuildSRem(L->B, fine, c64(L, p), "");
-    LLVMValueRef zero = c64(L, 0);
-    LLVMValueRef by_q = a_finer ? lower_compare(L, op, tb, tb, q, coarse) : lower_compare(L, op, ta, ta, coarse, q);
-    LLVMValueRef by_r = a_finer ? lower_compare(L, op, tb, tb, r, zero) : lower_compare(L, op, ta, ta, zero, r);
-    return LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntEQ, q, coarse, ""), by_r, by_q, "");
+    /* exact across scales (interp.c): raise the coarser side; where that
+       overflows, it is beyond every value of the finer side */
+    if (ta.scale > tb.scale) {
+      static const int mirror[] = {CMP_EQ, CMP_NE, CMP_GT, CMP_GE, CMP_LT, CMP_LE};
+      return lower_compare(L, mirror[op], tb, ta, b, a);
+    }
+    int64_t m = pow10i(tb.scale - ta.scale);
+    LLVMValueRef hi = LLVMBuildICmp(L->B, LLVMIntSGT, a, c64(L, INT64_MAX / m), "");
+    LLVMValueRef lo = LLVMBuildICmp(L->B, LLVMIntSLT, a, c64(L, INT64_MIN / m), "");
+    LLVMValueRef up = lower_compare(L, op, tb, tb, LLVMBuildMul(L->B, a, c64(L, m), ""), b);
+    bool when_greater = op == CMP_NE || op == CMP_GT || op == CMP_GE;
+    bool when_less = op == CMP_NE || op == CMP_LT || op == CMP_LE;
+    return LLVMBuildSelect(L->B, hi, cbool(L, when_greater), LLVMBuildSelect(L->B, lo, cbool(L, when_less), up, ""), "");
   }
   if (k == TY_FLOAT64) {
     static const LLVMRealPredicate fp[] = {LLVMRealOEQ, LLVMRealONE, LLVMRealOLT, LLVMRealOLE, LLVMRealOGT, LLVMRealOGE};
@@ -289,11 +293,33 @@ static LLVMValueRef call1(lower *L, const char *intrinsic, LLVMValueRef x) {
   return LLVMBuildCall2(L->B, compat_intrinsic_type(L->C, intrinsic, &t, 1), compat_intrinsic(L->M, intrinsic, &t, 1), &x, 1, "");
 }
 
-/* a * b with a flag for int64 overflow */
+/* a * b with a flag for int64 overflow.  No 128-bit product and no
+ * overflow intrinsic (neither vectorises): against a constant, two range
+ * compares; otherwise the wrapped product divided back. */
 static LLVMValueRef mul_ovf(lower *L, LLVMValueRef a, LLVMValueRef b, LLVMValueRef *ovf) {
-  LLVMValueRef w = LLVMBuildMul(L->B, LLVMBuildSExt(L->B, a, L->i128, ""), LLVMBuildSExt(L->B, b, L->i128, ""), "");
-  LLVMValueRef r = LLVMBuildTrunc(L->B, w, L->i64, "");
-  *ovf = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildSExt(L->B, r, L->i128, ""), w, "");
+  if (LLVMIsAConstantInt(a)) {
+    LLVMValueRef t = a;
+    a = b, b = t;
+  }
+  LLVMValueRef r = LLVMBuildMul(L->B, a, b, "");
+  if (LLVMIsAConstantInt(b)) {
+    int64_t c = LLVMConstIntGetSExtValue(b);
+    if (c == 0 || c == 1) *ovf = cbool(L, false);
+    else if (c == -1) *ovf = LLVMBuildICmp(L->B, LLVMIntEQ, a, c64(L, INT64_MIN), "");
+    else {
+      int64_t hi = c > 0 ? INT64_MAX / c : INT64_MIN / c, lo = c > 0 ? INT64_MIN / c : INT64_MAX / c;
+      *ovf = LLVMBuildOr(L->B, LLVMBuildICmp(L->B, LLVMIntSGT, a, c64(L, hi), ""),
+                         LLVMBuildICmp(L->B, LLVMIntSLT, a, c64(L, lo), ""), "");
+    }
+    return r;
+  }
+  /* overflow iff b != 0 and r / b != a, or a == INT64_MIN and b == -1 (the division itself would trap) */
+  LLVMValueRef bz = LLVMBuildICmp(L->B, LLVMIntEQ, b, c64(L, 0), "");
+  LLVMValueRef bm1 = LLVMBuildICmp(L->B, LLVMIntEQ, b, c64(L, -1), "");
+  LLVMValueRef safe = LLVMBuildSelect(L->B, LLVMBuildOr(L->B, bz, bm1, ""), c64(L, 1), b, "");
+  LLVMValueRef back = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildSDiv(L->B, r, safe, ""), a, "");
+  LLVMValueRef min_m1 = LLVMBuildAnd(L->B, bm1, LLVMBuildICmp(L->B, LLVMIntEQ, a, c64(L, INT64_MIN), ""), "");
+  *ovf = LLVMBuildOr(L->B, LLVMBuildAnd(L->B, LLVMBuildNot(L->B, LLVMBuildOr(L->B, bz, bm1, ""), ""), back, ""), min_m1, "");
   return r;
 }
 
@@ -644,6 +670,44 @@ lv lower_node(lower *L, ast *n) {
 
 /* ---- the pack function --------------------------------------------------- */
 
+/* The value a pointer is computed from, through GEPs and casts. */
+static LLVMValueRef pointer_base(LLVMValueRef p) {
+  for (;;) {
+    LLVMOpcode op = LLVMIsAInstruction(p) ? LLVMGetInstructionOpcode(p) : LLVMIsAConstantExpr(p) ? LLVMGetConstOpcode(p) : 0;
+    if (op != LLVMGetElementPtr && op != LLVMBitCast) return p;
+    p = LLVMGetOperand(p, 0);
+  }
+}
+
+/* Tells the optimiser that the records, the lift tables and the events
+ * (every load not from `out`) never alias the outputs (every store to
+ * `out`): without it, the loads through pointers read from ctx would need
+ * runtime overlap checks the vectoriser cannot build. */
+static void mark_noalias(lower *L, LLVMValueRef fn) {
+  LLVMMetadataRef domain_ops[] = {LLVMMDStringInContext2(L->C, "segc", 4)};
+  LLVMMetadataRef domain = LLVMMDNodeInContext2(L->C, domain_ops, 1);
+  LLVMMetadataRef in_ops[] = {LLVMMDStringInContext2(L->C, "segc.inputs", 11), domain};
+  LLVMMetadataRef out_ops[] = {LLVMMDStringInContext2(L->C, "segc.out", 8), domain};
+  LLVMMetadataRef in_scope = LLVMMDNodeInContext2(L->C, in_ops, 2), out_scope = LLVMMDNodeInContext2(L->C, out_ops, 2);
+  LLVMValueRef in_list = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &in_scope, 1));
+  LLVMValueRef out_list = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &out_scope, 1));
+  unsigned scope_kind = LLVMGetMDKindIDInContext(L->C, "alias.scope", 11);
+  unsigned noalias_kind = LLVMGetMDKindIDInContext(L->C, "noalias", 7);
+  for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+    for (LLVMValueRef ins = LLVMGetFirstInstruction(bb); ins; ins = LLVMGetNextInstruction(ins)) {
+      LLVMOpcode op = LLVMGetInstructionOpcode(ins);
+      if (op != LLVMLoad && op != LLVMStore) continue;
+      bool to_out = pointer_base(LLVMGetOperand(ins, op == LLVMLoad ? 0 : 1)) == L->out;
+      if (op == LLVMStore && to_out) {
+        LLVMSetMetadata(ins, scope_kind, out_list);
+        LLVMSetMetadata(ins, noalias_kind, in_list);
+      } else if (op == LLVMLoad && !to_out) {
+        LLVMSetMetadata(ins, scope_kind, in_list);
+        LLVMSetMetadata(ins, noalias_kind, out_list);
+      }
+    }
+}
+
 LLVMModuleRef lower_pack(seg_pack *pk, LLVMContextRef C) {
   lower L = {0};
   L.pk = pk;
@@ -721,6 +785,7 @@ LLVMModuleRef lower_pack(seg_pack *pk, LLVMContextRef C) {
   LLVMAddIncoming(L.i, &next, &b_body_end, 1);
   LLVMPositionBuilderAtEnd(L.B, b_done);
   LLVMBuildRetVoid(L.B);
+  mark_noalias(&L, fn);
 
   free(L.seg_cache);
   free(L.seg_done);
