@@ -86,6 +86,7 @@ void builder_events_remap(rt_builder *b, const uint32_t *remap) {
   for (int s = 0; s < b->schema->nstreams; s++) {
     const seg_stream *st = &b->schema->streams[s];
     builder_stream *e = &b->streams[s];
+    if (!e->n) continue;
     if (string_key)
       for (uint64_t i = 0; i < e->n; i++) e->key[i] = remap[e->key[i]];
     for (int f = 0; f < st->nfields; f++) {
