@@ -6,6 +6,8 @@
  * write the same word. */
 #include "exec.h"
 
+#include "lifts.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -35,15 +37,6 @@ int exec_default_threads(void) {
   return n < 1 ? 1 : n > 256 ? 256 : (int)n;
 }
 
-static int64_t slot_of(ival v, seg_type t) {
-  if (t.kind == TY_FLOAT64) {
-    int64_t bits;
-    memcpy(&bits, &v.f, sizeof bits);
-    return bits;
-  }
-  return v.i;
-}
-
 static int64_t slow_eval(void *user, int64_t expr, int64_t row, uint8_t *isnull) {
   worker *w = user;
   const ast *n = w->sh->pk->slow[expr];
@@ -51,7 +44,7 @@ static int64_t slow_eval(void *user, int64_t expr, int64_t row, uint8_t *isnull)
   ival v = interp_eval(&w->it, n);
   interp_reset(&w->it);
   *isnull = v.null;
-  return slot_of(v, n->type);
+  return interp_slot(v, n->type);
 }
 
 static void emit_block(worker *w, uint64_t b, uint32_t count, const uint8_t *bytes) {
@@ -111,78 +104,6 @@ static void *work(void *arg) {
   return NULL;
 }
 
-/* Marks the dictionary codes a string field uses (one scan of its column). */
-static uint8_t *codes_used(const rt_table *t, int field) {
-  uint8_t *used = calloc((size_t)t->ndict + 1, 1);
-  if (!used) return NULL;
-  for (uint64_t b = 0; b < t->nblocks; b++) {
-    const uint32_t *codes = (const uint32_t *)(rt_block(t, b) + t->layout.val_off[field]);
-    uint32_t count = rt_block_count(t, b);
-    for (uint32_t i = 0; i < count; i++)
-      if (codes[i] < t->ndict) used[codes[i]] = 1;
-  }
-  return used;
-}
-
-/* Tabulates each lifted expression over the dictionary strings its field
- * uses (+ the null slot); the other entries are never read. */
-static bool make_lifts(const seg_pack *pk, const rt_table *t, const exec_options *opt, void ***vals, uint8_t ***nulls) {
-  int n = pk->nlifts;
-  int nfields = t->schema->nfields;
-  uint8_t **used = calloc((size_t)nfields + 1, sizeof(uint8_t *));
-  if (!used) return false;
-  *vals = calloc((size_t)n + 1, sizeof(void *));
-  *nulls = calloc((size_t)n + 1, sizeof(uint8_t *));
-  bool ok = *vals && *nulls;
-  interp it;
-  interp_init(&it, pk->prog, t, opt->now, opt->consts);
-  uint64_t size = (uint64_t)t->ndict + 1;
-  for (int k = 0; ok && k < n; k++) {
-    const pack_lift *l = &pk->lifts[k];
-    bool is_bool = l->node->type.kind == TY_BOOL;
-    uint8_t *nu = calloc(size, 1);
-    void *v = is_bool ? (void *)nu : calloc(size, sizeof(int64_t));
-    (*vals)[k] = v;
-    (*nulls)[k] = is_bool ? NULL : nu;
-    if (l->field >= 0 && !used[l->field]) used[l->field] = codes_used(t, l->field);
-    if (!nu || !v || (l->field >= 0 && !used[l->field])) {
-      ok = false;
-      break;
-    }
-    it.bind_field = l->field;
-    for (uint64_t c = 0; c < (l->field < 0 ? 1 : size); c++) {
-      if (l->field >= 0 && c < t->ndict && !used[l->field][c]) continue;
-      it.bind = (ival){.null = c == t->ndict && l->field >= 0};
-      if (!it.bind.null && l->field >= 0) {
-        size_t len;
-        it.bind.s = rt_dict_str(t, (uint32_t)c, &len);
-        it.bind.len = (uint32_t)len;
-        it.bind.i = (int64_t)c;
-      }
-      ival r = interp_eval(&it, l->node);
-      interp_reset(&it);
-      if (is_bool) nu[c] = (uint8_t)interp_truth(r);
-      else {
-        ((int64_t *)v)[c] = slot_of(r, l->node->type);
-        nu[c] = r.null;
-      }
-    }
-  }
-  for (int f = 0; f < nfields; f++) free(used[f]);
-  free(used);
-  interp_reset(&it);
-  return ok;
-}
-
-static void free_lifts(int n, void **vals, uint8_t **nulls) {
-  for (int k = 0; vals && k < n; k++) {
-    if (nulls && nulls[k]) free(nulls[k]);
-    free(vals[k]);
-  }
-  free(vals);
-  free(nulls);
-}
-
 bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, exec_result *res, char *err,
               size_t errlen) {
   struct timespec t0, t1;
@@ -210,14 +131,14 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   }
   int nconsts = pk->prog->consts.n;
   int64_t *consts = calloc((size_t)nconsts + 1, sizeof(int64_t));
-  for (int i = 0; ok && i < nconsts; i++) consts[i] = slot_of(opt->consts[i], ((seg_const *)pk->prog->consts.items[i])->type);
+  for (int i = 0; ok && i < nconsts; i++) consts[i] = interp_slot(opt->consts[i], ((seg_const *)pk->prog->consts.items[i])->type);
   void **lift_vals = NULL;
   uint8_t **lift_nulls = NULL;
-  if (ok && !opt->interpreter) ok = make_lifts(pk, t, opt, &lift_vals, &lift_nulls);
+  if (ok && !opt->interpreter) ok = lifts_make(pk, t, opt, &lift_vals, &lift_nulls);
   if (!ok || !consts) {
     snprintf(err, errlen, "out of memory for %llu records and %d outputs", (unsigned long long)t->nrecords, pk->noutputs);
     free(consts);
-    free_lifts(pk->nlifts, lift_vals, lift_nulls);
+    lifts_free(pk->nlifts, lift_vals, lift_nulls);
     exec_result_free(res);
     return false;
   }
@@ -253,7 +174,7 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   }
   free(ws);
   free(consts);
-  free_lifts(pk->nlifts, lift_vals, lift_nulls);
+  lifts_free(pk->nlifts, lift_vals, lift_nulls);
   if (failed) {
     snprintf(err, errlen, "out of memory in a worker thread");
     exec_result_free(res);

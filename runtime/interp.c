@@ -37,6 +37,15 @@ void interp_reset(interp *it) {
   it->capscratch = 0;
 }
 
+int64_t interp_slot(ival v, seg_type t) {
+  if (t.kind == TY_FLOAT64) {
+    int64_t bits;
+    memcpy(&bits, &v.f, sizeof bits);
+    return bits;
+  }
+  return v.i;
+}
+
 int interp_truth(ival v) { return v.null ? TRUTH_UNKNOWN : v.i ? TRUTH_TRUE : TRUTH_FALSE; }
 
 static int64_t pow10i(int n) {

@@ -38,6 +38,8 @@ void interp_init(interp *it, const seg_program *prog, const rt_table *t, int64_t
 void interp_reset(interp *it);   /* frees scratch strings */
 ival interp_eval(interp *it, const ast *n);
 int interp_truth(ival v);
+/* A value as the generated code's 64-bit slot: a float64's bits, else i. */
+int64_t interp_slot(ival v, seg_type t);
 /* Evaluates every const in order; false with err set when one fails (a null result). */
 bool interp_consts(const seg_program *prog, int64_t now, ival *out, char *err, size_t errlen);
 
