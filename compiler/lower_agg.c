@@ -100,7 +100,7 @@ static LLVMValueRef entry_alloca(lower *L, LLVMTypeRef t, LLVMValueRef init) {
 }
 
 typedef struct acc {
-  LLVMValueRef count, value, overflow; /* allocas: i64, value type, i1 */
+  LLVMValueRef count, value; /* allocas: i64, the accumulator's type */
   LLVMTypeRef vt;
 } acc;
 
@@ -122,15 +122,8 @@ static void update(lower *L, const ast *n, acc *a) {
   switch ((agg_kind)n->op) {
   case AGG_SUM:
   case AGG_AVG:
-    if (vt.kind == TY_FLOAT64) {
-      next = LLVMBuildSelect(L->B, take, LLVMBuildFAdd(L->B, cur, v.v, ""), cur, "");
-    } else {
-      LLVMValueRef sum = LLVMBuildAdd(L->B, cur, v.v, "");
-      LLVMValueRef ovf = LLVMBuildAnd(L->B, LLVMBuildXor(L->B, cur, sum, ""), LLVMBuildXor(L->B, v.v, sum, ""), "");
-      ovf = LLVMBuildAnd(L->B, take, LLVMBuildICmp(L->B, LLVMIntSLT, ovf, c64(L, 0), ""), "");
-      LLVMBuildStore(L->B, LLVMBuildOr(L->B, LLVMBuildLoad2(L->B, L->i1, a->overflow, ""), ovf, ""), a->overflow);
-      next = LLVMBuildSelect(L->B, take, sum, cur, "");
-    }
+    if (vt.kind == TY_FLOAT64) next = LLVMBuildSelect(L->B, take, LLVMBuildFAdd(L->B, cur, v.v, ""), cur, "");
+    else next = LLVMBuildSelect(L->B, take, LLVMBuildAdd(L->B, cur, LLVMBuildSExt(L->B, v.v, L->i128, ""), ""), cur, "");
     break;
   case AGG_MIN:
   case AGG_MAX: {
@@ -157,13 +150,19 @@ static lv result(lower *L, const ast *n, const acc *a) {
   case AGG_EXISTS: r.v = LLVMBuildNot(L->B, none, ""); break;
   case AGG_SUM:
     if (vt.kind == TY_FLOAT64) return lower_float_result(L, v, NULL);
-    r.v = v;
-    r.null = LLVMBuildLoad2(L->B, L->i1, a->overflow, "");
+    r.v = LLVMBuildTrunc(L->B, v, L->i64, "");
+    r.null = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildSExt(L->B, r.v, L->i128, ""), v, "");
     break;
   case AGG_AVG: {
     LLVMValueRef sum = v;
     if (vt.kind != TY_FLOAT64) {
-      sum = LLVMBuildSIToFP(L->B, v, L->f64, "");
+      /* the exact sum as a double, as interp.c computes it */
+      LLVMValueRef lo = LLVMBuildTrunc(L->B, v, L->i64, "");
+      LLVMValueRef fits = LLVMBuildICmp(L->B, LLVMIntEQ, LLVMBuildSExt(L->B, lo, L->i128, ""), v, "");
+      LLVMValueRef hi = LLVMBuildTrunc(L->B, LLVMBuildAShr(L->B, v, LLVMConstInt(L->i128, 64, 0), ""), L->i64, "");
+      LLVMValueRef wide = LLVMBuildFAdd(L->B, LLVMBuildFMul(L->B, LLVMBuildSIToFP(L->B, hi, L->f64, ""), LLVMConstReal(L->f64, 0x1p64), ""),
+                                        LLVMBuildUIToFP(L->B, lo, L->f64, ""), "");
+      sum = LLVMBuildSelect(L->B, fits, LLVMBuildSIToFP(L->B, lo, L->f64, ""), wide, "");
       if (vt.kind == TY_DECIMAL) {
         int64_t p = 1;
         for (int i = 0; i < vt.scale; i++) p *= 10;
@@ -171,7 +170,6 @@ static lv result(lower *L, const ast *n, const acc *a) {
       }
     }
     LLVMValueRef nullv = none;
-    if (vt.kind != TY_FLOAT64) nullv = LLVMBuildOr(L->B, nullv, LLVMBuildLoad2(L->B, L->i1, a->overflow, ""), "");
     /* count 0 divides by 1 instead; the result is null then anyway */
     LLVMValueRef d = LLVMBuildSIToFP(L->B, LLVMBuildSelect(L->B, none, c64(L, 1), count, ""), L->f64, "");
     return lower_float_result(L, LLVMBuildFDiv(L->B, sum, d, ""), nullv);
@@ -198,10 +196,10 @@ static void event_loop(lower *L, ast **aggs, int naggs, int stream, int depth, l
     const ast *n = aggs[j];
     accs[j].count = entry_alloca(L, L->i64, c64(L, 0));
     if (n->a) {
-      accs[j].vt = value_type(L, n->a->type);
+      bool wide = (n->op == AGG_SUM || n->op == AGG_AVG) && n->a->type.kind != TY_FLOAT64;
+      accs[j].vt = wide ? L->i128 : value_type(L, n->a->type); /* sums are exact in 128 bits */
       accs[j].value = entry_alloca(L, accs[j].vt, LLVMConstNull(accs[j].vt));
     }
-    accs[j].overflow = entry_alloca(L, L->i1, cbool(L, false));
   }
   LLVMBasicBlockRef pre = LLVMGetInsertBlock(L->B);
   LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(L->C, fn, "events");

@@ -91,15 +91,12 @@ ast *ast_agg(seg_parse *p, const char *name, ast *source, ast *where, seg_span s
 
 const char *const agg_names[AGG__COUNT] = {"count", "exists", "sum", "min", "max", "avg", "first", "last"};
 
-/* A test's given event `{ name: value, ... }` grows by one field. */
+/* A test's given event `{ name: value, ... }`, empty at first. */
+ast *ast_record(seg_parse *p, seg_span sp) { return ast_new(p, AST_RECORD, sp); }
+
 ast *ast_record_field(seg_parse *p, ast *record, const char *name, seg_span sp, ast *value) {
   ast *fv = ast_unary(p, AST_FIELDVAL, value, span_join(sp, value->span));
   fv->name = name;
-  if (!record) {
-    record = ast_list(p, NULL, fv);
-    record->kind = AST_RECORD;
-    return record;
-  }
   return ast_list(p, record, fv);
 }
 

@@ -148,6 +148,7 @@ ast *ast_member(seg_parse *p, ast *a, const char *name, seg_span sp);
 ast *ast_call(seg_parse *p, const char *name, ast *list, seg_span sp);
 ast *ast_agg(seg_parse *p, const char *name, ast *source, ast *where, seg_span sp);
 ast *ast_list(seg_parse *p, ast *list, ast *item);
+ast *ast_record(seg_parse *p, seg_span sp);
 ast *ast_record_field(seg_parse *p, ast *record, const char *name, seg_span sp, ast *value);
 ast *ast_lit_int(seg_parse *p, const char *text, seg_span sp);
 ast *ast_lit_dec(seg_parse *p, const char *text, seg_span sp);

@@ -52,7 +52,7 @@ void segyyerror(SEGYYLTYPE *lloc, seg_parse *p, const char *msg);
 %token <str> T_DURATION_LIT "duration"
 %token T_UNTERMINATED "unterminated string" T_BADCHAR "invalid character"
 
-%type <node> expr pred cmp arith postfix primary args arglist list items type type_args type_arg events event_fields
+%type <node> expr pred cmp arith postfix primary args arglist list items type type_args type_arg events event event_fields
 %type <op> cmpop
 %type <flag> opt_null opt_key
 
@@ -162,13 +162,19 @@ given
   ;
 
 events
-  : '{' event_fields '}'                              { $$ = ast_list(p, NULL, $2); }
-  | events ',' '{' event_fields '}'                   { $$ = ast_list(p, $1, $4); }
+  : event                                             { $$ = ast_list(p, NULL, $1); }
+  | events ',' event                                  { $$ = ast_list(p, $1, $3); }
   | events ','
   ;
 
+event
+  : '{' '}'                                           { $$ = ast_record(p, @$); }
+  | '{' event_fields '}'                              { $$ = $2; }
+  | '{' event_fields ',' '}'                          { $$ = $2; }
+  ;
+
 event_fields
-  : T_IDENT ':' expr                                  { $$ = ast_record_field(p, NULL, $1, @1, $3); }
+  : T_IDENT ':' expr                                  { $$ = ast_record_field(p, ast_record(p, @1), $1, @1, $3); }
   | event_fields ',' T_IDENT ':' expr                 { $$ = ast_record_field(p, $1, $3, @3, $5); }
   ;
 

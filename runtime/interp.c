@@ -302,9 +302,9 @@ static ival aggregate(interp *it, const ast *n) {
     a = st->start[it->row], b = st->start[it->row + 1];
   }
   seg_type vt = n->a ? n->a->type : n->type;
-  int64_t count = 0, isum = 0;
+  int64_t count = 0;
+  __int128 isum = 0; /* exact: < 2^64 events of |value| < 2^63 */
   double fsum = 0;
-  bool overflow = false;
   ival acc = NULLV;
   uint64_t saved = it->ev[n->scope]; /* a segment's aggregate may run inside another's loop */
   for (uint64_t k = a; k < b; k++) {
@@ -317,7 +317,7 @@ static ival aggregate(interp *it, const ast *n) {
     case AGG_SUM:
     case AGG_AVG:
       if (vt.kind == TY_FLOAT64) fsum += v.f;
-      else overflow |= __builtin_add_overflow(isum, v.i, &isum);
+      else isum += v.i;
       break;
     case AGG_MIN: if (acc.null || compare(vt, vt, v, acc) < 0) acc = v; break;
     case AGG_MAX: if (acc.null || compare(vt, vt, v, acc) > 0) acc = v; break;
@@ -332,11 +332,17 @@ static ival aggregate(interp *it, const ast *n) {
   case AGG_EXISTS: return B(count > 0);
   case AGG_SUM:
     if (vt.kind == TY_FLOAT64) return F(fsum);
-    return overflow ? NULLV : I(isum);
-  case AGG_AVG:
-    if (count == 0 || overflow) return NULLV;
+    return isum < INT64_MIN || isum > INT64_MAX ? NULLV : I((int64_t)isum);
+  case AGG_AVG: {
+    if (count == 0) return NULLV;
     if (vt.kind == TY_FLOAT64) return F(fsum / (double)count);
-    return F((vt.kind == TY_DECIMAL ? (double)isum / (double)pow10i(vt.scale) : (double)isum) / (double)count);
+    /* the exact sum as a double: exact below 2^53, one rounding up to 2^63,
+       and hi * 2^64 + lo beyond (as lower_agg.c computes it) */
+    double d = isum >= INT64_MIN && isum <= INT64_MAX
+                   ? (double)(int64_t)isum
+                   : (double)(int64_t)(isum >> 64) * 0x1p64 + (double)(uint64_t)isum;
+    return F((vt.kind == TY_DECIMAL ? d / (double)pow10i(vt.scale) : d) / (double)count);
+  }
   default: return acc;
   }
 }
