@@ -441,6 +441,9 @@ void ast_stream_begin(seg_parse *p) { p->stream_start = p->fields.n; }
 void ast_stream_end(seg_parse *p, const char *name, seg_span sp) {
   seg_stream *s = arena_alloc(p->prog->a, sizeof *s);
   s->name = name;
+  s->span_start = sp.start;
+  s->span_end = sp.end;
+  s->file = sp.file;
   s->nfields = p->fields.n - p->stream_start;
   s->fields = arena_alloc(p->prog->a, sizeof(seg_field) * (size_t)(s->nfields + 1));
   s->order = -1;
@@ -469,6 +472,25 @@ void ast_stream_end(seg_parse *p, const char *name, seg_span sp) {
   ptrvec_push(p->prog->a, &p->streams, s);
 }
 
+/* Stream names are unique and no field's; an events CSV names its customer
+ * by the key column, so no stream field may share the key's name. */
+static void schema_check_streams(seg_parse *p, const seg_schema *s) {
+  for (int i = 0; i < s->nstreams; i++) {
+    const seg_stream *st = &s->streams[i];
+    seg_span sp = {st->file, st->span_start, st->span_end};
+    for (int j = 0; j < i; j++)
+      if (s->streams[j].name == st->name) diag_error(D(p), sp, "schema %s has two streams named %s", s->name, st->name);
+    for (int f = 0; f < s->nfields; f++)
+      if (s->fields[f].name == st->name) diag_error(D(p), sp, "stream %s has the name of a field of %s", st->name, s->name);
+    for (int f = 0; s->key >= 0 && f < st->nfields; f++)
+      if (st->fields[f].name == s->fields[s->key].name) {
+        seg_diag *g = diag_error(D(p), (seg_span){st->fields[f].file, st->fields[f].span_start, st->fields[f].span_end},
+                                 "stream field %s has the name of the key field", st->fields[f].name);
+        diag_set_note(D(p), g, "the events CSV names each event's customer in the %s column", st->fields[f].name);
+      }
+  }
+}
+
 void ast_schema_end(seg_parse *p, const char *name, seg_span sp) {
   seg_program *prog = p->prog;
   seg_schema *s = arena_alloc(prog->a, sizeof *s);
@@ -488,6 +510,7 @@ void ast_schema_end(seg_parse *p, const char *name, seg_span sp) {
   s->nstreams = p->streams.n;
   s->streams = arena_alloc(prog->a, sizeof(seg_stream) * (size_t)(s->nstreams + 1));
   for (int i = 0; i < s->nstreams; i++) s->streams[i] = *(seg_stream *)p->streams.items[i];
+  schema_check_streams(p, s);
   p->fields.n = 0;
   p->streams.n = 0;
   if (s->key < 0) {

@@ -61,6 +61,8 @@ typedef struct seg_stream {
   seg_field *fields;
   int nfields;
   int order;
+  uint32_t span_start, span_end; /* its name in the schema's file */
+  int file;
 } seg_stream;
 
 typedef struct seg_schema {

@@ -127,11 +127,14 @@ static bool check_values(const char *path, const rt_table *t, int s, char *err, 
   return true;
 }
 
+/* [off, off + len) lies inside a file of `size` bytes (no wrap-around) */
+static bool inside(uint64_t off, uint64_t len, uint64_t size) { return off <= size && len <= size - off; }
+
 bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64_t off, rt_table *out, char *err,
                        size_t errlen) {
   const seg_schema *s = out->schema;
   uint64_t dlen = descriptors_len(s);
-  if (dlen > size - off || segd_get32(m + off) != (uint32_t)s->nstreams)
+  if (!inside(off, dlen, size) || segd_get32(m + off) != (uint32_t)s->nstreams)
     return segd_fail(err, errlen, "%s is corrupt: bad stream descriptions", path);
   out->nstreams = s->nstreams;
   out->streams = calloc((size_t)s->nstreams, sizeof *out->streams);
@@ -146,7 +149,7 @@ bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64
     if (!r->vals || !r->nulls) return segd_fail(err, errlen, "%s: out of memory", path);
     uint64_t n = segd_get64(d), a = segd_get64(d + 8);
     d += 16;
-    if (n > size || a % 64 != 0 || a < end || (out->nrecords + 1) * 8 > size - a)
+    if (n > size || a % 64 != 0 || a < end || !inside(a, (out->nrecords + 1) * 8, size))
       return segd_fail(err, errlen, "%s is corrupt: the event ranges of %s are outside the file", path, st->name);
     r->nevents = n;
     r->start = (const uint64_t *)(const void *)(m + a);
@@ -161,12 +164,12 @@ bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64
     for (int f = 0; f < st->nfields; f++, d += 16) {
       uint64_t w = (uint64_t)ty_storage_width(st->fields[f].type.kind);
       uint64_t vo = segd_get64(d), no = segd_get64(d + 8);
-      if (vo % 64 != 0 || vo < end || n * w > size - vo)
+      if (vo % 64 != 0 || vo < end || !inside(vo, n * w, size))
         return segd_fail(err, errlen, "%s is corrupt: %s.%s is outside the file", path, st->name, st->fields[f].name);
       r->vals[f] = m + vo;
       end = vo + n * w;
       if (st->fields[f].nullable) {
-        if (no % 64 != 0 || no < end || n > size - no)
+        if (no % 64 != 0 || no < end || !inside(no, n, size))
           return segd_fail(err, errlen, "%s is corrupt: the nulls of %s.%s are outside the file", path, st->name,
                            st->fields[f].name);
         r->nulls[f] = m + no;
