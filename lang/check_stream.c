@@ -119,9 +119,12 @@ ast *check_stream_member(checker *c, ast *n) {
   return error_node(n);
 }
 
-/* The stream a value expression reads as `stream.field`, or -1. */
+static int agg_find(const char *name);
+
+/* The stream a value expression reads as `stream.field` (outside nested
+ * aggregates, which read their own), or -1. */
 static int mentioned_stream(checker *c, const ast *n) {
-  if (!n) return -1;
+  if (!n || n->kind == AST_AGG || (n->kind == AST_CALL && n->nargs == 1 && agg_find(n->name) >= 0)) return -1;
   if (n->kind == AST_MEMBER && n->a && n->a->kind == AST_NAME) {
     bool bound = false;
     for (int d = 0; d < c->nscopes; d++) bound |= c->scopes[d].binder == n->a->name;

@@ -1,7 +1,7 @@
 /* tests/difftest.c — differential test: the JIT against the reference
  * interpreter on generated, well-typed rules over generated data.
  *
- *   difftest [--rules N] [--seed S] [--records R] [--per-pack K] [--depth D] [--verbose]
+ *   difftest [--rules N] [--seed S] [--records R] [--per-pack K] [--depth D] [--agg-pct P] [--verbose]
  *
  * Rules are generated as .seg text (so the parser and checker run too) by a
  * type-directed generator (gen_bool / gen_num / gen_str / gen_time / ...):
@@ -11,11 +11,25 @@
  * every segment's rule is also a pack output of its own ("extra"), whose
  * byte keeps UNKNOWN apart from FALSE.  The data (one table, R records, more
  * than one 4096-record block) covers every type, nulls, and edge values.
+ *
+ * The schema has two streams (events: timestamp order, enum, nullable
+ * decimal/int64/float64/date/bool/string, int32; visits: ordered by a date
+ * marked key, with a nullable timestamp before it, an enum of the
+ * customers' enum type, and two fields that shadow customer fields).  Each
+ * customer has 0..N events of each (skewed: many with 0-3, some with 15+,
+ * a few with 28+), with nulls, ties in time, added out of order and
+ * interleaved across customers, plus a few orphans the builder drops.
+ * About P% (default 33) of the rules have aggregates: count/exists/sum/avg/
+ * min/max/first/last, with and without `where` and binders, over value
+ * expressions, nested (reading outer binders and outer binderless scopes),
+ * inside arithmetic, comparisons, `??`, between, in; `where` conditions that
+ * can be UNKNOWN, read customer fields, consts and segments.  A few rules
+ * read strings inside aggregates (the JIT's interpreter fallback).
  * Every pack runs at two as-of instants, JIT (one pack with 2 threads) and
  * interpreter, and every output byte of every record must be equal.
  *
- * On a mismatch: the seed, pack, rule text, record and both bytes are
- * printed, the whole pack is written to difftest-fail.seg, and the exit
+ * On a mismatch: the seed, pack, rule text, record (with its events) and
+ * both bytes are printed, the whole pack is written to difftest-fail.seg, and the exit
  * status is 1. */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -106,9 +120,58 @@ static const char *SCHEMA =
     "  ts2   : timestamp\n"
     "  b1    : bool?\n"
     "  b2    : bool\n"
+    "  stream events {\n"
+    "    at     : timestamp\n"
+    "    kind   : enum(purchase, friend_added, page_view, email_open, cart_add, redeem)\n"
+    "    amount : decimal(12,2)?\n"
+    "    qty    : int64?\n"
+    "    units  : int32\n"
+    "    rating : float64?\n"
+    "    due    : date?\n"
+    "    flag   : bool?\n"
+    "    note   : string?\n"
+    "  }\n"
+    "  stream visits {\n"
+    "    seen   : timestamp?\n"
+    "    vday   : date key\n"
+    "    tier   : enum(bronze, silver, gold, platinum)?\n"
+    "    secs   : float64\n"
+    "    ok     : bool\n"
+    "    dt     : date?\n"
+    "    d10    : decimal(10,4)\n"
+    "  }\n"
     "}\n";
 enum { F_ID, F_I32, F_I64, F_F64, F_D12, F_D10, F_S1, F_S2, F_E1, F_E2, F_TAGS, F_TAGS2, F_DT, F_DT2, F_TS, F_TS2,
        F_B1, F_B2, NFIELDS };
+
+/* The streams, as the generator sees them (same order as in SCHEMA).  The
+ * events are ordered by `at` (the first time field), the visits by `vday`
+ * (marked key; `seen` comes first and is nullable).  visits.dt and
+ * visits.d10 shadow the customer fields of the same name and type: inside
+ * a binderless scope over visits a bare `dt` is the event's (the checker
+ * warns), and either reading type-checks. */
+enum { SF_TS, SF_DATE, SF_KIND, SF_TIER, SF_DEC, SF_INT, SF_FLT, SF_BOOL, SF_STR };
+typedef struct sfield {
+  const char *name;
+  int ty, scale;
+  bool nullable;
+} sfield;
+static const sfield EV_FIELDS[] = {{"at", SF_TS, 0, false},     {"kind", SF_KIND, 0, false}, {"amount", SF_DEC, 2, true},
+                                   {"qty", SF_INT, 0, true},     {"units", SF_INT, 0, false}, {"rating", SF_FLT, 0, true},
+                                   {"due", SF_DATE, 0, true},    {"flag", SF_BOOL, 0, true},  {"note", SF_STR, 0, true}};
+static const sfield VI_FIELDS[] = {{"seen", SF_TS, 0, true}, {"vday", SF_DATE, 0, false}, {"tier", SF_TIER, 0, true},
+                                   {"secs", SF_FLT, 0, false}, {"ok", SF_BOOL, 0, false}, {"dt", SF_DATE, 0, true},
+                                   {"d10", SF_DEC, 4, false}};
+typedef struct sdef {
+  const char *name;
+  const sfield *f;
+  int nf;
+} sdef;
+#define NSTREAMS 2
+static const sdef STREAMS[NSTREAMS] = {{"events", EV_FIELDS, (int)(sizeof EV_FIELDS / sizeof *EV_FIELDS)},
+                                       {"visits", VI_FIELDS, (int)(sizeof VI_FIELDS / sizeof *VI_FIELDS)}};
+#define MAX_SFIELDS 9
+static const char *KINDS[] = {"purchase", "friend_added", "page_view", "email_open", "cart_add", "redeem"};
 
 static const char *MEMBERS[] = {"bronze", "silver", "gold", "platinum"};
 static const char *FLAGS[] = {"email", "sms", "push", "whatsapp"};
@@ -190,6 +253,112 @@ static double gen_f64_value(void) {
   return (double)rrange(-1000000, 1000000) / (double)(1 + rn(1000));
 }
 
+/* ---- the events ---------------------------------------------------------- */
+
+/* each pack runs at two of these as-of instants (leap days, the day before
+   1 March in a common year for age_years, before 1970, the far past) */
+#define NASOF 6
+static int64_t as_of[NASOF];
+static const char *as_of_text[NASOF] = {"2026-03-01T00:00:00Z", "2024-02-29T13:30:00.25Z",
+                                        "2025-02-28T23:59:59.999999Z", "1969-12-31T23:59:59Z",
+                                        "2000-02-29T00:00:00Z", "1900-03-01T12:00:00Z"};
+
+/* how many events a customer has: skewed, many with none or a few, some 15+ */
+static int nevents_for(void) {
+  int r = rn(1000);
+  if (r < 300) return 0;
+  if (r < 720) return 1 + rn(3);
+  if (r < 940) return 4 + rn(6);
+  if (r < 992) return 15 + rn(10);
+  return 28 + rn(10);
+}
+
+typedef struct evrec {
+  int stream;
+  int64_t key, t;  /* t: the order value (only to sort some customers' events before adding) */
+  rt_cell c[MAX_SFIELDS];
+} evrec;
+typedef struct evlist {
+  evrec *v;
+  size_t n, cap;
+} evlist;
+static evrec *ev_push(evlist *l) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 4096;
+    l->v = realloc(l->v, l->cap * sizeof *l->v);
+    if (!l->v) {
+      fprintf(stderr, "difftest: out of memory\n");
+      exit(2);
+    }
+  }
+  evrec *e = &l->v[l->n++];
+  memset(e, 0, sizeof *e);
+  return e;
+}
+static int ev_cmp_t(const void *pa, const void *pb) {
+  const evrec *a = pa, *b = pb;
+  return a->t < b->t ? -1 : a->t > b->t;
+}
+
+static void gen_events(evlist *l, int64_t key) {
+  /* the customer's events cluster around one of the as-of instants (so
+     `at >= now - 30d` selects some), or anywhere */
+  int64_t center = chance(70) ? as_of[rn(NASOF)] - rrange(-30, 400) * CAL_USEC_PER_DAY : gen_ts_value();
+  size_t first = l->n;
+  int n = nevents_for();
+  for (int i = 0; i < n; i++) {
+    evrec *e = ev_push(l);
+    e->stream = 0;
+    e->key = key;
+    rt_cell *c = e->c;
+    if (i > 0 && chance(20)) c[0].i = l->v[l->n - 2].c[0].i; /* a tie with the previous event */
+    else if (chance(30)) c[0].i = center - rrange(0, 200) * CAL_USEC_PER_DAY; /* midnight-aligned if center is */
+    else c[0].i = center - rrange(-20 * CAL_USEC_PER_DAY, 200 * CAL_USEC_PER_DAY);
+    c[1].i = rn(6);
+    c[2].i = gen_dec_value(INT64_C(999999999999), 2);
+    c[3].i = chance(5) ? (rn(2) ? INT64_MAX - rn(2) : INT64_MIN + rn(2)) : gen_int_value(INT64_MIN / 2, INT64_MAX / 2);
+    c[4].i = gen_int_value(INT32_MIN, INT32_MAX);
+    c[5].f = gen_f64_value();
+    c[6].i = chance(70) ? cal_floordiv(c[0].i, CAL_USEC_PER_DAY) + rrange(-3, 30) : gen_date_value();
+    c[7].i = rn(2);
+    const char *str = STR_POOL[rn(NSTR)];
+    c[8].s = str;
+    c[8].len = strlen(str);
+    for (int f = 0; f < STREAMS[0].nf; f++)
+      if (STREAMS[0].f[f].nullable) c[f].null = chance(20);
+    e->t = c[0].i;
+  }
+  n = nevents_for() / 2 + (chance(10) ? 3 : 0);
+  int64_t cday = cal_floordiv(center, CAL_USEC_PER_DAY);
+  for (int i = 0; i < n; i++) {
+    evrec *e = ev_push(l);
+    e->stream = 1;
+    e->key = key;
+    rt_cell *c = e->c;
+    c[0].i = center - rrange(-20 * CAL_USEC_PER_DAY, 100 * CAL_USEC_PER_DAY);
+    c[1].i = chance(30) ? cday : cday - rrange(-5, 60); /* dates: many ties */
+    c[2].i = rn(4);
+    c[3].f = gen_f64_value();
+    c[4].i = rn(2);
+    c[5].i = chance(60) ? cday - rrange(-10, 100) : gen_date_value();
+    c[6].i = gen_dec_value(INT64_C(9999999999), 4);
+    for (int f = 0; f < STREAMS[1].nf; f++)
+      if (STREAMS[1].f[f].nullable) c[f].null = chance(20);
+    e->t = c[1].i;
+  }
+  if (chance(40)) { /* some customers' events arrive in order (each stream sorted on its own) */
+    size_t mid = first;
+    while (mid < l->n && l->v[mid].stream == 0) mid++;
+    qsort(l->v + first, mid - first, sizeof *l->v, ev_cmp_t);
+    qsort(l->v + mid, l->n - mid, sizeof *l->v, ev_cmp_t);
+  }
+}
+
+static void count_orphan(void *user, int stream, uint64_t line) {
+  (void)stream, (void)line;
+  ++*(uint64_t *)user;
+}
+
 static rt_table build_table(const seg_schema *schema, int nrecords) {
   rt_builder *b = rt_builder_new(schema);
   if (!b) {
@@ -225,13 +394,73 @@ static rt_table build_table(const seg_schema *schema, int nrecords) {
       if (schema->fields[f].nullable) c[f].null = chance(15);
     rt_builder_add(b, c, (uint64_t)r + 1);
   }
+  /* the events: added with the customer's key, mostly customer after
+     customer but with some swapped far apart, plus a few orphans (keys of
+     no customer) that the builder drops */
+  evlist ev = {0};
+  for (int r = 0; r < nrecords; r++) gen_events(&ev, (int64_t)r * 3 - nrecords);
+  for (size_t i = 0; i < ev.n / 10; i++) {
+    size_t x = (size_t)rn((int)ev.n), y = chance(50) ? (size_t)rn((int)ev.n) : (x + 1 < ev.n ? x + 1 : x);
+    evrec tmp = ev.v[x];
+    ev.v[x] = ev.v[y];
+    ev.v[y] = tmp;
+  }
+  uint64_t per_stream[NSTREAMS] = {0}, orphans_added = 0, orphans = 0;
+  for (size_t i = 0; i < ev.n; i++) {
+    rt_cell key = {.i = ev.v[i].key};
+    rt_builder_add_event(b, ev.v[i].stream, &key, ev.v[i].c, (uint64_t)nrecords + i + 1);
+    per_stream[ev.v[i].stream]++;
+    if (chance(1)) { /* an orphan: ids are -nrecords + 3k, so +1 is nobody's */
+      key.i = ev.v[i].key + 1;
+      rt_builder_add_event(b, ev.v[i].stream, &key, ev.v[i].c, 0);
+      orphans_added++;
+    }
+  }
+  free(ev.v);
+  rt_builder_on_orphan(b, count_orphan);
   rt_table t;
-  uint64_t kept = rt_builder_finish(b, &t, NULL, NULL);
+  uint64_t kept = rt_builder_finish(b, &t, NULL, &orphans);
   if (kept != (uint64_t)nrecords) {
     fprintf(stderr, "difftest: the table kept %" PRIu64 " of %d records\n", kept, nrecords);
     exit(2);
   }
+  if (orphans != orphans_added || t.nstreams != NSTREAMS) {
+    fprintf(stderr, "difftest: %" PRIu64 " orphan events reported, %" PRIu64 " added\n", orphans, orphans_added);
+    exit(2);
+  }
+  for (int s = 0; s < NSTREAMS; s++)
+    if (t.streams[s].nevents != per_stream[s] || t.streams[s].start[t.nrecords] != per_stream[s]) {
+      fprintf(stderr, "difftest: stream %s kept %" PRIu64 " of %" PRIu64 " events\n", STREAMS[s].name,
+              t.streams[s].nevents, per_stream[s]);
+      exit(2);
+    }
   return t;
+}
+
+static void print_value(FILE *out, const seg_field *fd, int64_t v, double f, const rt_table *t) {
+  char buf[64];
+  switch (fd->type.kind) {
+  case TY_FLOAT64: fprintf(out, "%.17g", f); break;
+  case TY_DECIMAL: fprintf(out, "%" PRId64 " (raw, scale %d)", v, fd->type.scale); break;
+  case TY_STRING: {
+    size_t n;
+    const char *str = rt_dict_str(t, (uint32_t)v, &n);
+    fprintf(out, "\"%.*s\"", (int)n, str);
+    break;
+  }
+  case TY_ENUM: fprintf(out, "%s", fd->type.members->names[v]); break;
+  case TY_SET: {
+    fprintf(out, "[");
+    for (int i = 0; i < fd->type.members->n; i++)
+      if (v >> i & 1) fprintf(out, " %s", fd->type.members->names[i]);
+    fprintf(out, " ]");
+    break;
+  }
+  case TY_DATE: fprintf(out, "%s", cal_format_date(v, buf, sizeof buf)); break;
+  case TY_TIMESTAMP: fprintf(out, "%s (%" PRId64 ")", cal_format_timestamp(v, buf, sizeof buf), v); break;
+  case TY_BOOL: fprintf(out, "%s", v ? "true" : "false"); break;
+  default: fprintf(out, "%" PRId64, v); break;
+  }
 }
 
 static void print_record(FILE *out, const rt_table *t, uint64_t row) {
@@ -239,33 +468,27 @@ static void print_record(FILE *out, const rt_table *t, uint64_t row) {
   for (int f = 0; f < s->nfields; f++) {
     const seg_field *fd = &s->fields[f];
     fprintf(out, "    %-6s = ", fd->name);
-    if (fd->nullable && rt_is_null(t, f, row)) {
-      fprintf(out, "null\n");
-      continue;
-    }
-    char buf[64];
-    int64_t v = fd->type.kind == TY_FLOAT64 ? 0 : rt_get_i64(t, f, row);
-    switch (fd->type.kind) {
-    case TY_FLOAT64: fprintf(out, "%.17g\n", rt_get_f64(t, f, row)); break;
-    case TY_DECIMAL: fprintf(out, "%" PRId64 " (raw, scale %d)\n", v, fd->type.scale); break;
-    case TY_STRING: {
-      size_t n;
-      const char *str = rt_dict_str(t, (uint32_t)v, &n);
-      fprintf(out, "\"%.*s\"\n", (int)n, str);
-      break;
-    }
-    case TY_ENUM: fprintf(out, "%s\n", fd->type.members->names[v]); break;
-    case TY_SET: {
-      fprintf(out, "[");
-      for (int i = 0; i < fd->type.members->n; i++)
-        if (v >> i & 1) fprintf(out, " %s", fd->type.members->names[i]);
-      fprintf(out, " ]\n");
-      break;
-    }
-    case TY_DATE: fprintf(out, "%s\n", cal_format_date(v, buf, sizeof buf)); break;
-    case TY_TIMESTAMP: fprintf(out, "%s (%" PRId64 ")\n", cal_format_timestamp(v, buf, sizeof buf), v); break;
-    case TY_BOOL: fprintf(out, "%s\n", v ? "true" : "false"); break;
-    default: fprintf(out, "%" PRId64 "\n", v); break;
+    if (fd->nullable && rt_is_null(t, f, row)) fprintf(out, "null");
+    else if (fd->type.kind == TY_FLOAT64) print_value(out, fd, 0, rt_get_f64(t, f, row), t);
+    else print_value(out, fd, rt_get_i64(t, f, row), 0, t);
+    fprintf(out, "\n");
+  }
+  /* its events, in the table's order (the order aggregates see) */
+  for (int st = 0; st < t->nstreams; st++) {
+    const seg_stream *ss = &s->streams[st];
+    uint64_t a = t->streams[st].start[row], b = t->streams[st].start[row + 1];
+    fprintf(out, "    stream %s: %" PRIu64 " event%s (numbers %" PRIu64 "..)\n", ss->name, b - a, b - a == 1 ? "" : "s",
+            a);
+    for (uint64_t k = a; k < b; k++) {
+      fprintf(out, "      [%" PRIu64 "] {", k - a);
+      for (int f = 0; f < ss->nfields; f++) {
+        const seg_field *fd = &ss->fields[f];
+        fprintf(out, "%s %s: ", f ? "," : "", fd->name);
+        if (fd->nullable && rt_ev_is_null(t, st, f, k)) fprintf(out, "null");
+        else if (fd->type.kind == TY_FLOAT64) print_value(out, fd, 0, rt_ev_get_f64(t, st, f, k), t);
+        else print_value(out, fd, rt_ev_get_i64(t, st, f, k), 0, t);
+      }
+      fprintf(out, " }\n");
     }
   }
 }
@@ -295,6 +518,10 @@ typedef struct genctx {
   char **seg_names;
   int *seg_cost;             /* interpreter cost of evaluating it (segment refs are re-evaluated) */
   int cur_cost;              /* cost of the rule being generated */
+  int agg_rate;              /* how often aggregates are generated (0: never, in this rule) */
+  int max_nest;              /* aggregate scopes nest at most this deep in this rule */
+  bool str_ok;               /* strings may be read inside aggregates (the interpreter's slow path) */
+  uint64_t naggs, nnested;   /* statistics: aggregates generated, nested ones */
 } genctx;
 static genctx G;
 
@@ -319,6 +546,17 @@ static char *gen_str(int d);
 static char *gen_time(int d, bool *is_date);
 static char *gen_dur(int d);
 static char *gen_enum(int d);
+static char *gen_agg_num(int d, nt *t);
+static char *gen_agg_time(int d, bool *is_date);
+static char *gen_agg_dur(int d);
+static char *gen_agg_tier(int d);
+static char *gen_agg_str(int d);
+static char *ev_leaf(int cat, nt *t, bool *is_date);
+static bool agg_try(int rate);
+enum { C_NUM, C_TIME, C_BOOL, C_TIER, C_KIND, C_STR }; /* categories of event fields */
+static int nsc; /* aggregate scopes open where the generator is */
+/* strings inside an aggregate send it to the interpreter: only in some rules */
+static bool no_str(void) { return nsc && !G.str_ok; }
 
 static char *str_lit(const char *s) {
   sbuf b = {0};
@@ -377,6 +615,8 @@ static char *dec_lit(nt *t) {
 static const char *member(void) { return MEMBERS[rn(4)]; }
 
 static char *num_leaf(nt *t) {
+  char *ev = nsc && chance(35) ? ev_leaf(C_NUM, t, NULL) : NULL;
+  if (ev) return ev;
   switch (rn(16)) {
   case 0: case 1: *t = (nt){NK_INT, 0}; return xs("i32");
   case 2: case 3: *t = (nt){NK_INT, 0}; return xs("i64");
@@ -400,6 +640,7 @@ static char *num_leaf(nt *t) {
 }
 
 static char *gen_num(int d, nt *t) {
+  if (agg_try(6)) return gen_agg_num(d, t);
   if (d <= 0 || chance(25)) return num_leaf(t);
   nt a, b;
   char *x, *y;
@@ -480,7 +721,11 @@ static char *gen_num(int d, nt *t) {
       return x;
     }
     return take(xs("(%s ?? %s)", x, y), x, y, NULL);
-  case 14: x = gen_str(d - 1); *t = (nt){NK_INT, 0}; return take(xs("length(%s)", x), x, NULL, NULL);
+  case 14:
+    if (no_str()) return num_leaf(t);
+    x = gen_str(d - 1);
+    *t = (nt){NK_INT, 0};
+    return take(xs("length(%s)", x), x, NULL, NULL);
   case 15: case 16: {
     bool isd;
     static const char *fns[] = {"days_since", "year", "month", "day", "weekday", "age_years"};
@@ -500,6 +745,11 @@ static char *gen_num(int d, nt *t) {
 }
 
 static char *gen_str(int d) {
+  if (G.str_ok && agg_try(6)) return gen_agg_str(d);
+  if (G.str_ok && nsc && chance(30)) {
+    char *ev = ev_leaf(C_STR, NULL, NULL);
+    if (ev) return ev;
+  }
   if (d <= 0 || chance(30)) {
     switch (rn(8)) {
     case 0: case 1: case 2: return xs("s1");
@@ -522,6 +772,7 @@ static char *gen_str(int d) {
 
 static char *gen_dur(int d) {
   static const char *lits[] = {"7d", "12h", "30m", "45s", "2w", "1d", "0s", "400d", "86399s", "1000w"};
+  if (agg_try(2)) return gen_agg_dur(d);
   if (d <= 0 || chance(35)) return xs("%s", rn(6) == 0 ? "k_dur" : lits[rn(10)]);
   char *x, *y;
   bool isd;
@@ -543,7 +794,10 @@ static char *gen_dur(int d) {
 }
 
 static char *gen_time(int d, bool *is_date) {
+  if (agg_try(5)) return gen_agg_time(d, is_date);
   if (d <= 0 || chance(30)) {
+    char *ev = nsc && chance(40) ? ev_leaf(C_TIME, NULL, is_date) : NULL;
+    if (ev) return ev;
     *is_date = false;
     switch (rn(11)) {
     case 0: case 1: *is_date = true; return xs("dt");
@@ -584,7 +838,12 @@ static char *gen_time(int d, bool *is_date) {
 
 /* an enum expression that is never a bare member (so the other side can be one) */
 static char *gen_enum(int d) {
-  if (d <= 0 || chance(50)) return xs("%s", rn(3) ? "e1" : "e2");
+  if (agg_try(3)) return gen_agg_tier(d);
+  if (d <= 0 || chance(50)) {
+    char *ev = nsc && chance(35) ? ev_leaf(C_TIER, NULL, NULL) : NULL;
+    if (ev) return ev;
+    return xs("%s", rn(3) ? "e1" : "e2");
+  }
   char *x = gen_enum(d - 1);
   if (chance(60)) return take(xs("(%s ?? %s)", x, member()), x, NULL, NULL);
   char *y = gen_enum(d - 1);
@@ -610,7 +869,7 @@ static char *gen_any(int d) {
   bool isd;
   switch (rn(7)) {
   case 0: return gen_num(d, &t);
-  case 1: return gen_str(d);
+  case 1: return no_str() ? gen_num(d, &t) : gen_str(d);
   case 2: return gen_time(d, &isd);
   case 3: return gen_dur(d);
   case 4: return gen_enum(d);
@@ -646,19 +905,395 @@ static char *list_of(item_fn item, int d) {
 
 static char *segref(void) {
   int cands[256], nc = 0;
+  int mult = 1 << (3 * nsc); /* inside aggregates: evaluated per event */
   for (int i = 0; i < G.nsegs && nc < 256; i++)
-    if (G.seg_cost[i] < 40 && G.cur_cost + G.seg_cost[i] < 120) cands[nc++] = i;
+    if (G.seg_cost[i] * mult < (nsc ? 64 : 40) && G.cur_cost + G.seg_cost[i] * mult < (nsc ? 200 : 120)) cands[nc++] = i;
   if (!nc) return xs("b2");
   int i = cands[rn(nc)];
-  G.cur_cost += G.seg_cost[i];
+  G.cur_cost += G.seg_cost[i] * mult;
   return xs("%s", G.seg_names[i]);
+}
+
+/* ---- stream aggregates --------------------------------------------------- */
+
+/* The aggregate scopes open where the generator is: scope d reads stream
+ * SC[d].stream, bound to `evD` or not (then by bare field name or
+ * `stream.field`).  A reference is only generated in a form that resolves
+ * to the scope meant (check_stream.c's rules): a bare name reads the
+ * innermost binderless scope with that field, `stream.field` the innermost
+ * scope over that stream. */
+typedef struct gscope {
+  int stream;
+  bool binder;
+} gscope;
+static gscope SC[8];
+
+static bool in_cat(const sfield *f, int cat) {
+  switch (cat) {
+  case C_NUM: return f->ty == SF_DEC || f->ty == SF_INT || f->ty == SF_FLT;
+  case C_TIME: return f->ty == SF_TS || f->ty == SF_DATE;
+  case C_BOOL: return f->ty == SF_BOOL;
+  case C_TIER: return f->ty == SF_TIER;
+  case C_KIND: return f->ty == SF_KIND;
+  default: return f->ty == SF_STR;
+  }
+}
+static nt field_nt(const sfield *f) {
+  if (f->ty == SF_FLT) return (nt){NK_FLT, 0};
+  if (f->ty == SF_DEC) return (nt){NK_DEC, f->scale};
+  return (nt){NK_INT, 0};
+}
+static bool stream_has(int s, const char *name) {
+  for (int f = 0; f < STREAMS[s].nf; f++)
+    if (strcmp(STREAMS[s].f[f].name, name) == 0) return true;
+  return false;
+}
+/* how field f of scope d can be written here: 1 bare, 2 stream.field, 4 binder.field */
+static int ev_access(int d, int f) {
+  if (SC[d].binder) return 4;
+  const char *name = STREAMS[SC[d].stream].f[f].name;
+  bool bare = true, qual = true;
+  for (int e = d + 1; e < nsc; e++) {
+    if (SC[e].stream == SC[d].stream) qual = false;
+    if (!SC[e].binder && stream_has(SC[e].stream, name)) bare = false;
+  }
+  return (bare ? 1 : 0) | (qual ? 2 : 0);
+}
+static char *ev_text(int d, int f) {
+  const sdef *S = &STREAMS[SC[d].stream];
+  int acc = ev_access(d, f);
+  if (acc & 4) return xs("ev%d.%s", d, S->f[f].name);
+  if (acc == 3) acc = rn(3) ? 1 : 2;
+  return acc == 1 ? xs("%s", S->f[f].name) : xs("%s.%s", S->name, S->f[f].name);
+}
+/* a reference to an event field of category `cat` of scope `only` (or of
+   any open scope when -1), or NULL */
+static char *ev_pick(int cat, int only, const sfield **out) {
+  int cd[64], cf[64], n = 0;
+  for (int d = 0; d < nsc; d++) {
+    if (only >= 0 && d != only) continue;
+    const sdef *S = &STREAMS[SC[d].stream];
+    for (int f = 0; f < S->nf && n < 64; f++)
+      if (in_cat(&S->f[f], cat) && ev_access(d, f)) cd[n] = d, cf[n] = f, n++;
+  }
+  if (!n) return NULL;
+  int i = rn(n);
+  if (out) *out = &STREAMS[SC[cd[i]].stream].f[cf[i]];
+  return ev_text(cd[i], cf[i]);
+}
+
+/* a reference to an event field of an open scope, of category cat (its
+   numeric type or date-ness in *t / *is_date), or NULL */
+static char *ev_leaf(int cat, nt *t, bool *is_date) {
+  const sfield *f;
+  char *x = ev_pick(cat, chance(60) ? nsc - 1 : -1, &f);
+  if (!x) return NULL;
+  if (t) *t = field_nt(f);
+  if (is_date) *is_date = f->ty == SF_DATE;
+  return x;
+}
+
+/* aggregates are generated in G.agg_rate percent of the places that allow
+   one (0 in rules without aggregates), less often when nested */
+/* the cost of an aggregate at nesting depth nsc: the interpreter evaluates
+   it per event of every enclosing scope (customers with 15+ events) */
+#define AGG_COST(depth) (4 << (3 * (depth)))
+static bool agg_room(void) { return nsc < G.max_nest && G.cur_cost + AGG_COST(nsc) <= 300; }
+static bool agg_try(int rate) {
+  if (!G.agg_rate || !agg_room()) return false;
+  return chance(nsc ? rate * G.agg_rate / 300 : rate * G.agg_rate / 100);
+}
+static int pick_stream(void) { return chance(65) ? 0 : 1; }
+/* opens a scope; returns the source text: `events`, `ev1 in events` */
+static char *open_scope(int s, bool binder) {
+  G.cur_cost += AGG_COST(nsc);
+  G.naggs++;
+  if (nsc) G.nnested++;
+  SC[nsc] = (gscope){s, binder};
+  nsc++;
+  return binder ? xs("ev%d in %s", nsc - 1, STREAMS[s].name) : xs("%s", STREAMS[s].name);
+}
+/* a `stream.field` of the innermost scope (just opened, binderless) */
+static char *val_field(int cat, const sfield **out) {
+  const sdef *S = &STREAMS[SC[nsc - 1].stream];
+  int c[MAX_SFIELDS], n = 0;
+  for (int f = 0; f < S->nf; f++)
+    if (in_cat(&S->f[f], cat)) c[n++] = f;
+  if (!n) return NULL;
+  int f = c[rn(n)];
+  if (out) *out = &S->f[f];
+  return xs("%s.%s", S->name, S->f[f].name);
+}
+
+static char *gen_where(int d);
+#define WHERE_DEPTH 3 /* a where runs per event: kept smaller than a rule */
+/* closes the innermost scope: `fn(src)` or `fn(src where ...)` */
+static char *close_scope(const char *fn, char *src, int d) {
+  char *w = chance(75) ? gen_where(d > WHERE_DEPTH ? WHERE_DEPTH : d - 1) : NULL;
+  nsc--;
+  if (!w) return take(xs("%s(%s)", fn, src), src, NULL, NULL);
+  return take(xs("%s(%s where %s)", fn, src, w), src, w, NULL);
+}
+
+/* a numeric value of each event of the innermost scope.  The checker takes
+ * the stream of a value from its first `stream.field` (nested aggregates
+ * included), so the scope's field always comes first. */
+static char *value_num(int d, nt *t) {
+  const sfield *f;
+  char *v = val_field(C_NUM, &f), *y, *tv;
+  *t = field_nt(f);
+  nt b, r;
+  switch (rn(14)) {
+  case 0: case 1:
+    y = gen_num(d - 1, &b);
+    r = meet_nt(*t, b);
+    if (r.k == NK_DEC && r.scale > MAX_SCALE) return take(v, y, NULL, NULL);
+    *t = r;
+    return take(xs("(%s %c %s)", v, rn(2) ? '+' : '-', y), v, y, NULL);
+  case 2:
+    y = gen_num(d - 1, &b);
+    if (t->k == NK_FLT || b.k == NK_FLT) r = (nt){NK_FLT, 0};
+    else if (t->k == NK_DEC || b.k == NK_DEC)
+      r = (nt){NK_DEC, (t->k == NK_DEC ? t->scale : 0) + (b.k == NK_DEC ? b.scale : 0)};
+    else r = (nt){NK_INT, 0};
+    if (r.k == NK_DEC && r.scale > MAX_SCALE) return take(v, y, NULL, NULL);
+    *t = r;
+    return take(xs("(%s * %s)", v, y), v, y, NULL);
+  case 3: return take(xs("abs(%s)", v), v, NULL, NULL);
+  case 4: return take(xs("(-%s)", v), v, NULL, NULL);
+  case 5:
+    y = gen_num(d - 1, &b);
+    r = meet_nt(*t, b);
+    if (r.k == NK_DEC && r.scale > MAX_SCALE) return take(v, y, NULL, NULL);
+    *t = r;
+    return take(xs("(%s ?? %s)", v, y), v, y, NULL);
+  case 6: return take(xs("round(%s, %d)", v, rn(5) - 2), v, NULL, NULL);
+  case 7: /* an int from a time field */
+    free(v);
+    tv = val_field(C_TIME, NULL);
+    *t = (nt){NK_INT, 0};
+    return take(xs("%s(%s)", (const char *[]){"days_since", "year", "month", "weekday", "day"}[rn(5)], tv), tv, NULL,
+                NULL);
+  case 8: /* a string: this aggregate goes to the interpreter's slow path */
+    if (!G.str_ok || !(tv = val_field(C_STR, NULL))) return v;
+    free(v);
+    *t = (nt){NK_INT, 0};
+    return take(xs("length(%s)", tv), tv, NULL, NULL);
+  case 9:
+    y = gen_num(d - 1, &b);
+    *t = (nt){NK_FLT, 0};
+    return take(xs("(%s / %s)", v, y), v, y, NULL);
+  default: return v;
+  }
+}
+
+/* a time value of each event of the innermost scope */
+static char *value_time(int d, bool *is_date) {
+  const sfield *f;
+  char *v = val_field(C_TIME, &f), *y;
+  *is_date = f->ty == SF_DATE;
+  bool b;
+  switch (rn(8)) {
+  case 0: y = gen_dur(d - 1); *is_date = false; return take(xs("(%s %c %s)", v, rn(2) ? '+' : '-', y), v, y, NULL);
+  case 1: *is_date = true; return take(xs("date(%s)", v), v, NULL, NULL);
+  case 2:
+    y = gen_time(d - 1, &b);
+    *is_date = *is_date && b;
+    return take(xs("(%s ?? %s)", v, y), v, y, NULL);
+  default: return v;
+  }
+}
+
+static const char *agg_fn_num(void) {
+  static const char *fns[] = {"sum", "sum", "sum", "avg", "avg", "min", "max", "first", "last"};
+  return fns[rn(9)];
+}
+
+/* a numeric aggregate */
+static char *gen_agg_num(int d, nt *t) {
+  int s = pick_stream();
+  char *src;
+  if (chance(30)) { /* count: of events, of bound events, of a field's non-null values */
+    *t = (nt){NK_INT, 0};
+    int form = rn(4);
+    src = open_scope(s, form == 0);
+    if (form == 1) {
+      free(src);
+      const sdef *S = &STREAMS[s];
+      int f = rn(S->nf);
+      src = xs("%s.%s", S->name, S->f[f].name);
+    }
+    return close_scope("count", src, d);
+  }
+  const char *fn = agg_fn_num();
+  free(open_scope(s, false));
+  src = value_num(d, t);
+  if (strcmp(fn, "avg") == 0) *t = (nt){NK_FLT, 0};
+  if (strcmp(fn, "sum") == 0 && chance(15)) { /* sum(e.x) - count via ?? */
+    nt b;
+    char *a = close_scope(fn, src, d), *y = gen_num(d - 1, &b);
+    nt r = meet_nt(*t, b);
+    if (r.k == NK_DEC && r.scale > MAX_SCALE) return take(a, y, NULL, NULL);
+    *t = r;
+    return take(xs("(%s ?? %s)", a, y), a, y, NULL);
+  }
+  return close_scope(fn, src, d);
+}
+
+/* a time aggregate: min/max/first/last of a date or timestamp */
+static char *gen_agg_time(int d, bool *is_date) {
+  static const char *fns[] = {"min", "max", "first", "last"};
+  free(open_scope(pick_stream(), false));
+  char *v = value_time(d, is_date);
+  return close_scope(fns[rn(4)], v, d);
+}
+
+/* a duration aggregate: min/max/first/last of event time - something */
+static char *gen_agg_dur(int d) {
+  static const char *fns[] = {"min", "max", "first", "last"};
+  bool isd;
+  free(open_scope(pick_stream(), false));
+  char *v = val_field(C_TIME, NULL), *y = gen_time(d - 1, &isd);
+  char *val = xs("(%s - %s)", v, y);
+  free(v), free(y);
+  return close_scope(fns[rn(4)], val, d);
+}
+
+/* first/last of a string (the interpreter's slow path) */
+static char *gen_agg_str(int d) {
+  free(open_scope(0, false));
+  char *v = chance(70) ? xs("events.note") : xs("lower(events.note)");
+  return close_scope(rn(2) ? "first" : "last", v, d);
+}
+
+/* first/last of the visits' tier (the customers' enum type) */
+static char *gen_agg_tier(int d) {
+  free(open_scope(1, false));
+  char *v = chance(80) ? xs("visits.tier") : xs("(visits.tier ?? %s)", member());
+  return close_scope(rn(2) ? "first" : "last", v, d);
+}
+
+/* an events.kind value: a reference in scope, or first/last of one */
+static char *gen_kind(int d) {
+  char *x = nsc && chance(60) ? ev_pick(C_KIND, -1, NULL) : NULL;
+  if (x) return x;
+  if (agg_room()) {
+    free(open_scope(0, false));
+    x = close_scope(rn(2) ? "first" : "last", xs("events.kind"), d);
+  } else {
+    return xs("%s", KINDS[rn(6)]);
+  }
+  if (chance(25)) return take(xs("(%s ?? %s)", x, KINDS[rn(6)]), x, NULL, NULL);
+  return x;
+}
+/* a condition on a kind expression that is never a bare member */
+static char *kind_cond(char *x) {
+  switch (rn(5)) {
+  case 0: return take(xs("(%s in [%s, %s])", x, KINDS[rn(6)], KINDS[rn(6)]), x, NULL, NULL);
+  case 1: return take(xs("(%s not in [%s, %s%s])", x, KINDS[rn(6)], chance(20) ? "null, " : "", KINDS[rn(6)]), x, NULL, NULL);
+  case 2: return take(xs("(%s %s %s)", x, cmpop(true), KINDS[rn(6)]), x, NULL, NULL);
+  default: return take(xs("(%s %s %s)", x, rn(3) ? "==" : "!=", KINDS[rn(6)]), x, NULL, NULL);
+  }
+}
+
+static char *gen_agg_bool(int d) {
+  char *x, *y;
+  nt a, b;
+  bool isd;
+  int s = pick_stream();
+  switch (rn(12)) {
+  case 0: case 1: case 2: case 3: /* exists, with or without a binder */
+    x = close_scope("exists", open_scope(s, chance(50)), d);
+    if (chance(25)) return take(xs("(not %s)", x), x, NULL, NULL);
+    return x;
+  case 4: case 5: case 6: /* a numeric aggregate compared */
+    x = gen_agg_num(d, &a);
+    if (chance(50)) y = xs("%d", rn(6));
+    else y = gen_num(d - 1, &b);
+    return take(xs("(%s %s %s)", x, cmpop(true), y), x, y, NULL);
+  case 7: /* first/last of a bool */
+    free(open_scope(s, false));
+    x = val_field(C_BOOL, NULL);
+    if (chance(30)) x = take(xs("(%s %s b1)", x, rn(2) ? "and" : "or"), x, NULL, NULL);
+    return close_scope(rn(2) ? "first" : "last", x, d);
+  case 8: case 9: /* a time aggregate compared */
+    x = gen_agg_time(d, &isd);
+    if (chance(40)) y = xs("(now - %s)", (const char *[]){"7d", "30d", "90d", "400d", "1d"}[rn(5)]);
+    else y = gen_time(d - 1, &isd);
+    return take(xs("(%s %s %s)", x, cmpop(true), y), x, y, NULL);
+  case 10: /* the tier of a visit */
+    x = gen_agg_tier(d);
+    if (chance(30)) return take(xs("(%s in [%s, %s])", x, member(), member()), x, NULL, NULL);
+    return take(xs("(%s %s %s)", x, cmpop(true), chance(70) ? member() : "e1"), x, NULL, NULL);
+  default: /* the kind of an event */
+    return kind_cond(gen_kind(d));
+  }
+}
+
+/* a condition on the innermost scope's events (and outer ones, customer
+   fields, consts, segments, nested aggregates) */
+static char *gen_where(int d) {
+  int in = nsc - 1;
+  char *x, *y;
+  const sfield *f;
+  nt b;
+  bool isd;
+  switch (d <= 0 ? rn(8) : rn(16)) {
+  case 0: case 1: /* kind or tier */
+    if (SC[in].stream == 0 && (x = ev_pick(C_KIND, in, NULL))) return kind_cond(x);
+    if ((x = ev_pick(C_TIER, in, NULL))) {
+      if (chance(40)) return take(xs("(%s in [%s, %s%s])", x, member(), chance(20) ? "null, " : "", member()), x, NULL, NULL);
+      if (chance(20)) return take(xs("((%s ?? %s) %s %s)", x, member(), cmpop(true), member()), x, NULL, NULL);
+      return take(xs("(%s %s %s)", x, cmpop(true), chance(80) ? member() : "e2"), x, NULL, NULL);
+    }
+    return gen_bool(d - 1);
+  case 2: case 3: case 4: /* time: a window before now, against an outer event, a customer field */
+    if (!(x = ev_pick(C_TIME, in, NULL))) return gen_bool(d - 1);
+    if (in > 0 && chance(50) && (y = ev_pick(C_TIME, rn(in), NULL)))
+      return take(xs("(%s %s %s)", x, cmpop(true), y), x, y, NULL);
+    switch (rn(4)) {
+    case 0: case 1:
+      return take(xs("(%s %s now - %s)", x, chance(70) ? ">=" : "<", (const char *[]){"7d", "30d", "90d", "1d", "400d", "12h", "k_dur"}[rn(7)]), x, NULL, NULL);
+    case 2: y = gen_time(d - 1, &isd); return take(xs("(%s %s %s)", x, cmpop(true), y), x, y, NULL);
+    default:
+      return take(xs("(%s between %s and now)", x, (const char *[]){"ts", "dt", "dt2", "(now - 60d)", "k_date"}[rn(5)]), x, NULL, NULL);
+    }
+  case 5: case 6: /* a number of the event against a number (maybe an outer event's) */
+    if (!(x = ev_pick(C_NUM, in, &f))) return gen_bool(d - 1);
+    if (in > 0 && chance(30) && (y = ev_pick(C_NUM, rn(in), NULL))) {}
+    else y = gen_num(d - 1, &b);
+    return take(xs("(%s %s %s)", x, cmpop(true), y), x, y, NULL);
+  case 7: /* a bool field */
+    if (!(x = ev_pick(C_BOOL, -1, NULL))) return gen_bool(d - 1);
+    switch (rn(4)) {
+    case 0: return take(xs("(not %s)", x), x, NULL, NULL);
+    case 1: return take(xs("(%s ?? b2)", x), x, NULL, NULL);
+    case 2: return take(xs("(%s == b1)", x), x, NULL, NULL);
+    default: return x;
+    }
+  case 8: case 9:
+    x = gen_where(d - 1);
+    y = gen_where(d - 1);
+    return take(xs("(%s %s %s)", x, rn(2) ? "and" : "or", y), x, y, NULL);
+  case 10: x = gen_where(d - 1); return take(xs("(not %s)", x), x, NULL, NULL);
+  case 11: case 12: /* a nested aggregate */
+    if (agg_room()) return gen_agg_bool(d - 1);
+    return gen_bool(d - 1);
+  case 13: return segref();
+  default: return gen_bool(d - 1);
+  }
 }
 
 static char *gen_bool(int d) {
   char *x, *y, *z;
   nt a, b;
   bool isd;
+  if (agg_try(7)) return gen_agg_bool(d);
   if (d <= 0) {
+    if (nsc && chance(30)) {
+      if (chance(50) && (x = ev_leaf(C_BOOL, NULL, NULL))) return x;
+      if ((x = ev_pick(C_KIND, -1, NULL))) return kind_cond(x);
+    }
     switch (rn(10)) {
     case 0: return xs("b1");
     case 1: return xs("b2");
@@ -674,7 +1309,9 @@ static char *gen_bool(int d) {
     }
     }
   }
-  switch (rn(30)) {
+  int c = rn(30);
+  if (no_str() && (c == 11 || (c >= 21 && c <= 24))) c = 8;
+  switch (c) {
   case 0: case 1: case 2:
     x = gen_bool(d - 1);
     y = gen_bool(d - 1);
@@ -713,7 +1350,7 @@ static char *gen_bool(int d) {
     y = gen_bool(d - 1);
     return take(xs("(%s %s %s)", x, cmpop(false), y), x, y, NULL);
   case 16: /* between */
-    switch (rn(4)) {
+    switch (no_str() ? rn(2) * 2 : rn(4)) {
     case 0: x = gen_num(d - 1, &a); y = gen_num(d - 1, &b); z = gen_num(d - 1, &b); break;
     case 1: x = gen_str(d - 1); y = gen_str(d - 1); z = gen_str(d - 1); break;
     case 2: x = gen_time(d - 1, &isd); y = gen_time(d - 1, &isd); z = gen_time(d - 1, &isd); break;
@@ -722,7 +1359,7 @@ static char *gen_bool(int d) {
     return take(xs("(%s between %s and %s)", x, y, z), x, y, z);
   case 17: case 18: { /* in / not in */
     const char *op = rn(2) ? "in" : "not in";
-    switch (rn(4)) {
+    switch (no_str() ? rn(2) * 2 : rn(4)) {
     case 0: x = gen_num(d - 1, &a); y = list_of(num_item, d - 2); break;
     case 1: x = gen_str(d - 1); y = list_of(gen_str, d - 2); break;
     case 2: x = gen_enum(d - 1); y = list_of(enum_item, d - 2); break;
@@ -779,16 +1416,46 @@ typedef struct rule {
   int seg_index; /* in prog->segments, filled after checking */
 } rule;
 
-/* each pack runs at two of these as-of instants (leap days, the day before
-   1 March in a common year for age_years, before 1970, the far past) */
-#define NASOF 6
-static int64_t as_of[NASOF];
-static const char *as_of_text[NASOF] = {"2026-03-01T00:00:00Z", "2024-02-29T13:30:00.25Z",
-                                        "2025-02-28T23:59:59.999999Z", "1969-12-31T23:59:59Z",
-                                        "2000-02-29T00:00:00Z", "1900-03-01T12:00:00Z"};
+
+/* does a rule's text read a stream (its own aggregates; not those of the
+   segments it references)? */
+static bool has_agg(const char *text) { return strstr(text, "events") || strstr(text, "visits"); }
+static uint64_t nrules_agg, nrules_total;
+static int agg_pct = 33; /* --agg-pct: the share of rules with aggregates */
+
+/* one segment's rule: in about a third of the rules, aggregates */
+static char *gen_rule(int d) {
+  nsc = 0;
+  bool agg = chance(agg_pct);
+  G.agg_rate = agg ? 100 : 0;
+  G.max_nest = chance(12) ? 3 : 2;
+  G.str_ok = chance(10);
+  char *body = gen_bool(d);
+  if (agg && !has_agg(body)) { /* make sure it has one */
+    char *a = gen_agg_bool(d > 1 ? d - 1 : 1);
+    body = take(rn(2) ? xs("(%s %s %s)", body, rn(2) ? "and" : "or", a) : xs("(%s %s %s)", a, rn(2) ? "and" : "or", body),
+                body, a, NULL);
+  }
+  if (nsc) {
+    fprintf(stderr, "difftest: generator bug: %d aggregate scopes left open\n", nsc);
+    exit(2);
+  }
+  nrules_total++;
+  nrules_agg += has_agg(body);
+  G.agg_rate = 0;
+  G.str_ok = false;
+  return body;
+}
+
+static double seconds(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+static double t_compile, t_jit, t_interp;
 
 static void usage(void) {
-  fprintf(stderr, "usage: difftest [--rules N] [--seed S] [--records R] [--per-pack K] [--depth D] [--verbose]\n");
+  fprintf(stderr, "usage: difftest [--rules N] [--seed S] [--records R] [--per-pack K] [--depth D] [--agg-pct P] [--verbose]\n");
   exit(2);
 }
 
@@ -802,6 +1469,7 @@ int main(int argc, char **argv) {
     else if (i + 1 < argc && strcmp(argv[i], "--records") == 0) nrecords = atoi(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--per-pack") == 0) per_pack = atoi(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--depth") == 0) depth = atoi(argv[++i]);
+    else if (i + 1 < argc && strcmp(argv[i], "--agg-pct") == 0) agg_pct = atoi(argv[++i]);
     else if (strcmp(argv[i], "--verbose") == 0) verbose = true;
     else usage();
   }
@@ -822,6 +1490,18 @@ int main(int argc, char **argv) {
     diag_render(&base->diags, stderr);
     return 1;
   }
+  /* the generator's view of the streams must be the schema's */
+  bool same = base->schema->nstreams == NSTREAMS;
+  for (int s = 0; same && s < NSTREAMS; s++) {
+    const seg_stream *st = &base->schema->streams[s];
+    same = strcmp(st->name, STREAMS[s].name) == 0 && st->nfields == STREAMS[s].nf;
+    for (int f = 0; same && f < st->nfields; f++)
+      same = strcmp(st->fields[f].name, STREAMS[s].f[f].name) == 0 && st->fields[f].nullable == STREAMS[s].f[f].nullable;
+  }
+  if (!same || base->schema->streams[0].order != 0 || base->schema->streams[1].order != 1) {
+    fprintf(stderr, "difftest: the streams of SCHEMA and STREAMS differ\n");
+    return 2;
+  }
   rt_table table = build_table(base->schema, nrecords);
 
   uint64_t comparisons = 0, by_value[3] = {0, 0, 0}, nlifts = 0, nslow = 0, always_same = 0, n3 = 0;
@@ -841,7 +1521,7 @@ int main(int argc, char **argv) {
     for (int s = 0; s < nseg; s++) {
       G.cur_cost = 1;
       char *name = xs("g%d_%d", p, s);
-      char *body = gen_bool(1 + rn(depth));
+      char *body = gen_rule(1 + rn(depth));
       char *line = xs("segment %s = %s", name, body);
       sb_add(&text, line);
       rules[nr++] = (rule){name, body, -1};
@@ -851,7 +1531,7 @@ int main(int argc, char **argv) {
       free(line);
       if (chance(15)) { /* a child segment: its rule is `parent and rule` */
         G.cur_cost = 1 + G.seg_cost[parent];
-        char *cbody = gen_bool(1 + rn(depth - 1 > 0 ? depth - 1 : 1));
+        char *cbody = gen_rule(1 + rn(depth - 1 > 0 ? depth - 1 : 1));
         char *cline = xs(" {\n  segment c = %s\n}", cbody);
         sb_add(&text, cline);
         free(cline);
@@ -888,7 +1568,10 @@ int main(int argc, char **argv) {
     }
     seg_pack *pk = pack_new(prog, extra, names, nsegs);
     char err[512];
-    if (!pack_compile(pk, PACK_NATIVE, NULL, err, sizeof err)) {
+    double tc = seconds();
+    bool compiled = pack_compile(pk, PACK_NATIVE, NULL, err, sizeof err);
+    t_compile += seconds() - tc;
+    if (!compiled) {
       fprintf(stderr, "difftest: pack %d does not compile: %s\n", p, err);
       return 1;
     }
@@ -906,7 +1589,14 @@ int main(int argc, char **argv) {
       exec_options oi = oj;
       oi.interpreter = true;
       oi.threads = 1;
-      if (!exec_run(pk, &table, &oj, &rj, err, sizeof err) || !exec_run(pk, &table, &oi, &ri, err, sizeof err)) {
+      double tr = seconds();
+      bool ran = exec_run(pk, &table, &oj, &rj, err, sizeof err);
+      double tr2 = seconds();
+      ran = ran && exec_run(pk, &table, &oi, &ri, err, sizeof err);
+      t_jit += tr2 - tr;
+      t_interp += seconds() - tr2;
+      if (verbose) fprintf(stderr, "pack %d at %s: JIT %.3f s, interpreter %.3f s\n", p, as_of_text[k], tr2 - tr, seconds() - tr2);
+      if (!ran) {
         fprintf(stderr, "difftest: exec: %s\n", err);
         return 1;
       }
@@ -960,6 +1650,8 @@ int main(int argc, char **argv) {
     free(G.seg_names);
     free(G.seg_cost);
   }
+  uint64_t table_events[NSTREAMS];
+  for (int s = 0; s < NSTREAMS; s++) table_events[s] = table.streams[s].nevents;
   rt_table_free(&table);
   seg_program_free(base);
   clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -969,6 +1661,12 @@ int main(int argc, char **argv) {
             "difftest: 3-valued outputs: %" PRIu64 " FALSE, %" PRIu64 " TRUE, %" PRIu64 " UNKNOWN; %" PRIu64
             " of %" PRIu64 " outputs constant over the data; %" PRIu64 " lifted and %" PRIu64 " slow expressions\n",
             by_value[0], by_value[1], by_value[2], always_same, n3, nlifts, nslow);
+  if (verbose)
+    fprintf(stderr,
+            "difftest: %" PRIu64 " of %" PRIu64 " rules read streams; %" PRIu64 " aggregates (%" PRIu64
+            " nested); %" PRIu64 " + %" PRIu64 " events\n"
+            "difftest: %.2f s compiling, %.2f s JIT runs, %.2f s interpreter runs\n",
+            nrules_agg, nrules_total, G.naggs, G.nnested, table_events[0], table_events[1], t_compile, t_jit, t_interp);
   printf("difftest: %d rules, %d records, %" PRIu64 " comparisons, all agree (seed %" PRIu64 ", %.1f s)\n", nrules,
          nrecords, comparisons, seed, secs);
   return 0;
