@@ -17,7 +17,8 @@ static const char *usage_text =
     "  test [FILES|DIRS]...                         run the test blocks\n"
     "  ingest --schema S.seg CSV [--stream NAME=EVENTS.csv]... -o DATA.segd [--bad-rows FILE]\n"
     "                                               pack customer records\n"
-    "  run RULES... DATA.segd [--as-of T] [--threads N] [--set NAME=VALUE]\n"
+    "  build RULES... -o PACK.segpack                compile ahead of time\n"
+    "  run RULES...|PACK.segpack DATA.segd [--as-of T] [--threads N] [--set NAME=VALUE]\n"
     "      [--out DIR] [--interpreter]              evaluate every segment\n"
     "  emit --ir|--asm RULES...                     show the generated code\n";
 
@@ -183,6 +184,28 @@ static int cmd_ingest(int argc, char **argv) {
   return r.rows_rejected || r.events_rejected ? 1 : 0;
 }
 
+static int cmd_build(int argc, char **argv) {
+  const char *out = NULL;
+  int nfiles = 0;
+  for (int i = 0; i < argc; i++) {
+    if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--out") == 0) && i + 1 < argc) out = argv[++i];
+    else if (argv[i][0] == '-') return usage("build: unknown option");
+    else argv[nfiles++] = argv[i];
+  }
+  if (!out || !nfiles) return usage("build needs rule files and -o PACK.segpack");
+  segc_program *p = load((const char **)argv, nfiles);
+  if (!p) return 1;
+  char err[1024];
+  bool ok = segc_build(p, out, err, sizeof err);
+  segc_free(p);
+  if (!ok) {
+    fprintf(stderr, "segc: %s\n", err);
+    return 1;
+  }
+  printf("wrote %s\n", out);
+  return 0;
+}
+
 static int cmd_run(int argc, char **argv) {
   segc_run_options o = {0};
   const char **files = calloc((size_t)argc + 1, sizeof(char *));
@@ -206,7 +229,15 @@ static int cmd_run(int argc, char **argv) {
     free(set);
     return usage("run needs rule files and then a .segd data file");
   }
-  segc_program *p = load(files, nfiles - 1);
+  segc_program *p;
+  if (nfiles == 2 && has_suffix(files[0], ".segpack")) {
+    char note[1024], err[1024];
+    p = segc_load_pack(files[0], note, sizeof note, err, sizeof err);
+    if (!p) fprintf(stderr, "segc: %s\n", err);
+    else if (note[0]) fprintf(stderr, "segc: %s\n", note);
+  } else {
+    p = load(files, nfiles - 1);
+  }
   if (!p) {
     free(files);
     free(set);
@@ -267,6 +298,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "test") == 0) return cmd_test(argc - 2, argv + 2);
   if (strcmp(cmd, "ingest") == 0) return cmd_ingest(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
+  if (strcmp(cmd, "build") == 0) return cmd_build(argc - 2, argv + 2);
   if (strcmp(cmd, "emit") == 0) return cmd_emit(argc - 2, argv + 2);
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
     fputs(usage_text, stdout);

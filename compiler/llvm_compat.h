@@ -16,6 +16,8 @@
 #error "segc supports LLVM 14 to 19"
 #endif
 
+static inline const char *compat_llvm_version(void) { return LLVM_VERSION_STRING; }
+
 /* The pointer type used for element type `elem` in address space 0. */
 static inline LLVMTypeRef compat_ptr_type(LLVMContextRef ctx, LLVMTypeRef elem) {
 #if LLVM_VERSION_MAJOR >= 15

@@ -43,6 +43,7 @@ void pack_free(seg_pack *p) {
   free(p->outputs);
   free(p->lifts);
   free(p->slow);
+  free(p->object);
   free(p);
 }
 
@@ -54,13 +55,17 @@ static bool take_error(LLVMErrorRef e, const char *what, char *err, size_t errle
   return false;
 }
 
-static LLVMTargetMachineRef host_machine(char *err, size_t errlen) {
+static void host_machine_init(void) {
   static bool ready;
   if (!ready) {
     LLVMInitializeNativeTarget();
     LLVMInitializeNativeAsmPrinter();
     ready = true;
   }
+}
+
+static LLVMTargetMachineRef host_machine(char *err, size_t errlen) {
+  host_machine_init();
   char *triple = LLVMGetDefaultTargetTriple();
   LLVMTargetRef target;
   char *msg = NULL;
@@ -77,6 +82,35 @@ static LLVMTargetMachineRef host_machine(char *err, size_t errlen) {
   LLVMDisposeMessage(features);
   LLVMDisposeMessage(triple);
   return tm;
+}
+
+/* An LLJIT for jtmb's machine (consumed) that resolves C library symbols
+ * in the process (frem on doubles becomes a call to fmod). */
+static LLVMOrcLLJITRef start_jit(LLVMOrcJITTargetMachineBuilderRef jtmb, char *err, size_t errlen) {
+  LLVMOrcLLJITBuilderRef jb = LLVMOrcCreateLLJITBuilder();
+  LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(jb, jtmb);
+  LLVMOrcLLJITRef jit;
+  if (!take_error(LLVMOrcCreateLLJIT(&jit, jb), "starting the JIT", err, errlen)) return NULL;
+  LLVMOrcDefinitionGeneratorRef gen;
+  if (!take_error(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(jit), NULL, NULL),
+                  "starting the JIT", err, errlen)) {
+    LLVMOrcDisposeLLJIT(jit);
+    return NULL;
+  }
+  LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(jit), gen);
+  return jit;
+}
+
+/* Looks pack_eval up (which materialises the code) and keeps the JIT. */
+static bool finish_jit(seg_pack *p, LLVMOrcLLJITRef jit, char *err, size_t errlen) {
+  LLVMOrcExecutorAddress addr = 0;
+  if (!take_error(LLVMOrcLLJITLookup(jit, &addr, "pack_eval"), "compiling", err, errlen)) {
+    LLVMOrcDisposeLLJIT(jit);
+    return false;
+  }
+  p->jit = jit;
+  p->eval = (pack_eval_fn)(uintptr_t)addr;
+  return true;
 }
 
 bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errlen) {
@@ -132,6 +166,20 @@ bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errl
       LLVMDisposeMemoryBuffer(buf);
     }
   }
+  if (ok && mode == PACK_OBJECT) {
+    LLVMMemoryBufferRef buf;
+    if (LLVMTargetMachineEmitToMemoryBuffer(tm, M, LLVMObjectFile, &msg, &buf)) {
+      snprintf(err, errlen, "emitting machine code: %s", msg);
+      LLVMDisposeMessage(msg);
+      ok = false;
+    } else {
+      p->object_len = LLVMGetBufferSize(buf);
+      p->object = malloc(p->object_len + 1);
+      if (p->object) memcpy(p->object, LLVMGetBufferStart(buf), p->object_len);
+      else ok = false;
+      LLVMDisposeMemoryBuffer(buf);
+    }
+  }
   if (!ok || mode != PACK_NATIVE) {
     LLVMDisposeTargetMachine(tm);
     LLVMDisposeModule(M);
@@ -139,39 +187,37 @@ bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errl
     return ok;
   }
   /* JIT for the same host machine: the builder takes the target machine */
-  LLVMOrcLLJITBuilderRef jb = LLVMOrcCreateLLJITBuilder();
-  LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(jb, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm));
-  LLVMOrcLLJITRef jit;
-  if (!take_error(LLVMOrcCreateLLJIT(&jit, jb), "starting the JIT", err, errlen)) {
-    LLVMDisposeModule(M);
-    LLVMOrcDisposeThreadSafeContext(tsc);
-    return false;
-  }
-  /* the code may call the C library (frem on doubles becomes a call to fmod):
-     resolve such symbols in the process */
-  LLVMOrcDefinitionGeneratorRef gen;
-  if (!take_error(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(jit), NULL, NULL),
-                  "starting the JIT", err, errlen)) {
-    LLVMOrcDisposeLLJIT(jit);
-    LLVMDisposeModule(M);
-    LLVMOrcDisposeThreadSafeContext(tsc);
-    return false;
-  }
-  LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(jit), gen);
+  LLVMOrcJITTargetMachineBuilderRef jtmb = LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(tm);
   LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(M, tsc);
   LLVMOrcDisposeThreadSafeContext(tsc);
+  LLVMOrcLLJITRef jit = start_jit(jtmb, err, errlen);
+  if (!jit) {
+    LLVMOrcDisposeThreadSafeModule(tsm);
+    return false;
+  }
   if (!take_error(LLVMOrcLLJITAddLLVMIRModule(jit, LLVMOrcLLJITGetMainJITDylib(jit), tsm), "adding the module", err, errlen)) {
     LLVMOrcDisposeLLJIT(jit);
     return false;
   }
-  LLVMOrcExecutorAddress addr = 0;
-  if (!take_error(LLVMOrcLLJITLookup(jit, &addr, "pack_eval"), "compiling", err, errlen)) {
+  if (!finish_jit(p, jit, err, errlen)) return false;
+  p->seconds_jit = now_seconds() - t2;
+  return true;
+}
+
+bool pack_load_object(seg_pack *p, const void *object, size_t len, char *err, size_t errlen) {
+  double t0 = now_seconds();
+  host_machine_init();
+  LLVMOrcJITTargetMachineBuilderRef jtmb;
+  if (!take_error(LLVMOrcJITTargetMachineBuilderDetectHost(&jtmb), "starting the JIT", err, errlen)) return false;
+  LLVMOrcLLJITRef jit = start_jit(jtmb, err, errlen);
+  if (!jit) return false;
+  LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(object, len, "segpack");
+  if (!take_error(LLVMOrcLLJITAddObjectFile(jit, LLVMOrcLLJITGetMainJITDylib(jit), buf), "loading the pack", err, errlen)) {
     LLVMOrcDisposeLLJIT(jit);
     return false;
   }
-  p->jit = jit;
-  p->eval = (pack_eval_fn)(uintptr_t)addr;
-  p->seconds_jit = now_seconds() - t2;
+  if (!finish_jit(p, jit, err, errlen)) return false;
+  p->seconds_jit = now_seconds() - t0;
   return true;
 }
 
@@ -180,4 +226,14 @@ size_t pack_scratch_offset(const seg_pack *p) { return ((size_t)p->noutputs * RT
 size_t pack_out_bytes(const seg_pack *p) {
   size_t n = pack_scratch_offset(p) + (size_t)p->naggs * RT_BLOCK * 9;
   return n ? n : RT_BLOCK;
+}
+
+/* What native code depends on besides the pack's text: LLVM and the CPU. */
+void pack_host_key(char *buf, size_t size) {
+  host_machine_init();
+  char *triple = LLVMGetDefaultTargetTriple(), *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
+  snprintf(buf, size, "llvm %s; %s; %s; %s", compat_llvm_version(), triple, cpu, features);
+  LLVMDisposeMessage(triple);
+  LLVMDisposeMessage(cpu);
+  LLVMDisposeMessage(features);
 }

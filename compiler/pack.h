@@ -59,6 +59,8 @@ typedef struct seg_pack {
   /* the JIT */
   void *jit;
   pack_eval_fn eval;
+  void *object;      /* PACK_OBJECT: the machine code */
+  size_t object_len;
   double seconds_lower, seconds_optimise, seconds_jit;
 } seg_pack;
 
@@ -71,8 +73,14 @@ size_t pack_scratch_offset(const seg_pack *p);
 seg_pack *pack_new(seg_program *prog, ast **extra, const char **extra_names, int nextra);
 void pack_free(seg_pack *p);
 
-typedef enum { PACK_NATIVE, PACK_EMIT_IR, PACK_EMIT_ASM } pack_mode;
-/* Lowers, optimises and JIT-compiles (or writes IR/assembly to `out`). */
+typedef enum { PACK_NATIVE, PACK_EMIT_IR, PACK_EMIT_ASM, PACK_OBJECT } pack_mode;
+/* Lowers, optimises and JIT-compiles (or writes IR/assembly to `out`, or
+ * keeps the machine code as an object file in p->object). */
 bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errlen);
+/* Runs machine code made by PACK_OBJECT on this host (the pack's lifts,
+ * slow expressions and aggregates must be restored first). */
+bool pack_load_object(seg_pack *p, const void *object, size_t len, char *err, size_t errlen);
+/* "llvm 14.0.6; x86_64-pc-linux-gnu; znver4; +avx,...": what native code is keyed by. */
+void pack_host_key(char *buf, size_t size);
 
 #endif

@@ -29,6 +29,14 @@ void segc_free(segc_program *p);
 /* Writes the optimised LLVM IR (asm = false) or host assembly of the pack. */
 bool segc_emit(segc_program *p, bool assembly, FILE *out, char *err, size_t errlen);
 
+/* Compiles the pack and writes it, with its sources, to a .segpack file. */
+bool segc_build(segc_program *p, const char *pack_path, char *err, size_t errlen);
+/* Loads a .segpack: its rules, and its machine code when it was built for
+ * this host and this segc (else the pack is compiled on the first run and
+ * `note` says why).  NULL, with err set, for a file that is not a usable
+ * pack. */
+segc_program *segc_load_pack(const char *pack_path, char *note, size_t notelen, char *err, size_t errlen);
+
 typedef struct segc_ingest_options {
   const char *csv_path;
   const char *out_path;

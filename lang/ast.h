@@ -109,6 +109,8 @@ typedef struct seg_program {
   ptrvec member_lists; /* seg_members*: identical enum/set member lists are shared */
   int nnodes;
   bool checked;
+  const seg_source *const *overlay; /* when set, files are read from these texts (a prebuilt pack's), not the disk */
+  int noverlay;
 } seg_program;
 
 /* The parse context handed to the bison parser and the flex scanner. */

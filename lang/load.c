@@ -106,7 +106,25 @@ static void parse_text(seg_program *prog, int file, const char *path) {
   }
 }
 
+/* A file from the overlay: found by the path string the loader computes,
+ * which is the one recorded when the pack was built. */
+static bool load_overlay(seg_program *prog, const char *path, seg_span from, bool has_from) {
+  for (int i = 0; i < prog->files.n; i++)
+    if (strcmp(prog->files.items[i], path) == 0) return true;
+  for (int i = 0; i < prog->noverlay; i++)
+    if (strcmp(prog->overlay[i]->path, path) == 0) {
+      ptrvec_push(prog->a, &prog->files, arena_strndup(prog->a, path, strlen(path)));
+      int file = diag_add_source(&prog->diags, path, prog->overlay[i]->text, prog->overlay[i]->len);
+      parse_text(prog, file, path);
+      return true;
+    }
+  if (has_from) diag_error(&prog->diags, from, "cannot import %s: the pack holds no such file", path);
+  else diag_error_at_file(&prog->diags, path, "the pack holds no such file");
+  return false;
+}
+
 bool seg_load_file(seg_program *prog, const char *path, seg_span from, bool has_from) {
+  if (prog->overlay) return load_overlay(prog, path, from, has_from);
   char canon[PATH_MAX];
   if (!realpath(path, canon)) {
     if (has_from) diag_error(&prog->diags, from, "cannot import %s: %s", path, strerror(errno));

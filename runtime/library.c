@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "compiler/segpack.h"
 #include "exec.h"
 #include "ingest.h"
 #include "lang/load.h"
@@ -22,6 +23,8 @@ static double now_seconds(void) {
 segc_program *segc_load(const char *const *paths, int npaths) {
   segc_program *p = calloc(1, sizeof *p);
   p->prog = seg_program_new();
+  p->roots = calloc((size_t)npaths + 1, sizeof *p->roots);
+  for (int i = 0; p->roots && i < npaths; i++) p->roots[p->nroots++] = strdup(paths[i]);
   for (int i = 0; i < npaths; i++) seg_load_file(p->prog, paths[i], (seg_span){0}, false);
   if (npaths == 0) diag_error_at_file(&p->prog->diags, "segc", "no rule files given");
   if (p->prog->diags.nerrors == 0) seg_check(p->prog);
@@ -35,7 +38,10 @@ void segc_print_diagnostics(const segc_program *p, FILE *out) { diag_render(&p->
 
 void segc_free(segc_program *p) {
   if (!p) return;
+  pack_free(p->prebuilt);
   seg_program_free(p->prog);
+  for (int i = 0; i < p->nroots; i++) free(p->roots[i]);
+  free(p->roots);
   free(p);
 }
 
@@ -45,6 +51,34 @@ static bool usable(const segc_program *p, char *err, size_t errlen) {
     return false;
   }
   return true;
+}
+
+bool segc_build(segc_program *p, const char *pack_path, char *err, size_t errlen) {
+  if (!usable(p, err, errlen)) return false;
+  seg_pack *pk = pack_new(p->prog, NULL, NULL, 0);
+  bool ok = pack_compile(pk, PACK_OBJECT, NULL, err, errlen) &&
+            segpack_write(pk, (const char *const *)p->roots, p->nroots, pack_path, err, errlen);
+  pack_free(pk);
+  return ok;
+}
+
+segc_program *segc_load_pack(const char *pack_path, char *note, size_t notelen, char *err, size_t errlen) {
+  seg_program *prog;
+  seg_pack *pk;
+  char why[512] = "";
+  if (note && notelen) note[0] = 0;
+  double t0 = now_seconds();
+  segpack_status st = segpack_read(pack_path, &prog, &pk, why, sizeof why, err, errlen);
+  if (pk) pk->seconds_jit = now_seconds() - t0; /* reported as the run's compile time: reading, checking, loading */
+  if (st == SEGPACK_REFUSED) {
+    seg_program_free(prog);
+    return NULL;
+  }
+  segc_program *p = calloc(1, sizeof *p);
+  p->prog = prog;
+  p->prebuilt = pk;
+  if (st == SEGPACK_STALE && note) snprintf(note, notelen, "%s: %s; compiling it", pack_path, why);
+  return p;
 }
 
 bool segc_emit(segc_program *p, bool assembly, FILE *out, char *err, size_t errlen) {
@@ -173,8 +207,8 @@ bool segc_run(segc_program *p, const char *data_path, const segc_run_options *op
     return false;
   }
   double t1 = now_seconds();
-  seg_pack *pk = pack_new(prog, NULL, NULL, 0);
-  bool ok = opt->interpreter || pack_compile(pk, PACK_NATIVE, NULL, err, errlen);
+  seg_pack *pk = p->prebuilt && !opt->interpreter ? p->prebuilt : pack_new(prog, NULL, NULL, 0);
+  bool ok = opt->interpreter || pk == p->prebuilt || pack_compile(pk, PACK_NATIVE, NULL, err, errlen);
   double t2 = now_seconds();
   exec_result res = {0};
   if (ok) {
@@ -184,7 +218,7 @@ bool segc_run(segc_program *p, const char *data_path, const segc_run_options *op
   double t3 = now_seconds();
   rep->records = t.nrecords;
   rep->seconds_load = t1 - t0;
-  rep->seconds_compile = t2 - t1;
+  rep->seconds_compile = pk == p->prebuilt ? pk->seconds_jit : t2 - t1; /* a prebuilt pack: loading its code */
   rep->seconds_eval = t3 - t2;
   if (ok) {
     rep->nsegments = prog->segments.n;
@@ -198,7 +232,7 @@ bool segc_run(segc_program *p, const char *data_path, const segc_run_options *op
     }
   }
   exec_result_free(&res);
-  pack_free(pk);
+  if (pk != p->prebuilt) pack_free(pk);
   rt_table_free(&t);
   free(consts);
   return ok;

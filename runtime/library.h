@@ -7,6 +7,9 @@
 
 struct segc_program {
   seg_program *prog;
+  char **roots;          /* the rule files it was loaded from */
+  int nroots;
+  struct seg_pack *prebuilt; /* from a .segpack: runs without compiling */
 };
 
 bool library_parse_instant(const char *text, int64_t *usec);

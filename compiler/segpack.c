@@ -1,0 +1,326 @@
+/* compiler/segpack.c — prebuilt packs: the `.segpack` file (segpack.h,
+ * docs/segpack-format.md).
+ *
+ * A pack file holds the rule sources (so it can always be recompiled), the
+ * machine code of the one pack function as an object file, and what the
+ * runtime needs besides the code: the lifted and slow expressions, named by
+ * their node numbers in the checked program (the same text checked by the
+ * same segc numbers its nodes the same way), and the aggregate slot count.
+ * The code is keyed by the sources, the schema fingerprint, the segc build,
+ * LLVM's version and the host CPU; any difference means recompiling. */
+#include "segpack.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lang/load.h"
+
+#define SEGPACK_MAGIC "SEGP"
+#define SEGPACK_VERSION 1u
+/* Node numbers depend on the checker's code: packs of another segc build are recompiled. */
+#define SEGPACK_BUILD "segc " __DATE__ " " __TIME__
+
+/* ---- a growable byte buffer ---- */
+
+typedef struct buf {
+  uint8_t *p;
+  size_t n, cap;
+  bool oom;
+} buf;
+
+static void put(buf *b, const void *v, size_t n) {
+  if (b->oom) return;
+  if (b->n + n > b->cap) {
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->n + n) cap *= 2;
+    uint8_t *q = realloc(b->p, cap);
+    if (!q) {
+      b->oom = true;
+      return;
+    }
+    b->p = q, b->cap = cap;
+  }
+  if (n) memcpy(b->p + b->n, v, n);
+  b->n += n;
+}
+
+static void put_u32(buf *b, uint32_t v) {
+  uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+  put(b, x, 4);
+}
+
+static void put_u64(buf *b, uint64_t v) {
+  put_u32(b, (uint32_t)v);
+  put_u32(b, (uint32_t)(v >> 32));
+}
+
+static void put_str(buf *b, const char *s, size_t n) {
+  put_u64(b, n);
+  put(b, s, n);
+}
+
+/* ---- reading, bounds-checked ---- */
+
+typedef struct reader {
+  const uint8_t *p;
+  size_t n, pos;
+  bool bad;
+} reader;
+
+static const uint8_t *take(reader *r, size_t n) {
+  if (r->bad || n > r->n - r->pos) {
+    r->bad = true;
+    return NULL;
+  }
+  const uint8_t *q = r->p + r->pos;
+  r->pos += n;
+  return q;
+}
+
+static uint32_t get_u32(reader *r) {
+  const uint8_t *q = take(r, 4);
+  return q ? (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24 : 0;
+}
+
+static uint64_t get_u64(reader *r) {
+  uint64_t lo = get_u32(r);
+  return lo | (uint64_t)get_u32(r) << 32;
+}
+
+static const char *get_str(reader *r, size_t *len) {
+  uint64_t n = get_u64(r);
+  const uint8_t *q = take(r, n);
+  *len = q ? (size_t)n : 0;
+  return (const char *)q;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const uint8_t *s = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ s[i]) * UINT64_C(1099511628211);
+  return h;
+}
+
+/* The key native code is valid for: the sources, the schema, segc, LLVM, the CPU. */
+static uint64_t pack_key(const seg_program *prog, const char *host) {
+  uint64_t h = UINT64_C(14695981039346656037);
+  for (int i = 0; i < prog->diags.nsources; i++) {
+    const seg_source *s = prog->diags.sources[i];
+    h = fnv(h, s->path, strlen(s->path) + 1);
+    h = fnv(h, s->text, s->len);
+  }
+  h = fnv(h, SEGPACK_BUILD, sizeof SEGPACK_BUILD);
+  h = fnv(h, host, strlen(host));
+  return h ^ ty_schema_fingerprint(prog->schema);
+}
+
+bool segpack_write(const seg_pack *pk, const char *const *roots, int nroots, const char *path, char *err,
+                   size_t errlen) {
+  const seg_program *prog = pk->prog;
+  char host[4096];
+  pack_host_key(host, sizeof host);
+  buf b = {0};
+  put(&b, SEGPACK_MAGIC, 4);
+  put_u32(&b, SEGPACK_VERSION);
+  put_u64(&b, pack_key(prog, host));
+  put_str(&b, host, strlen(host));
+  put_u32(&b, (uint32_t)nroots);
+  for (int i = 0; i < nroots; i++) put_str(&b, roots[i], strlen(roots[i]));
+  put_u32(&b, (uint32_t)prog->diags.nsources);
+  for (int i = 0; i < prog->diags.nsources; i++) {
+    const seg_source *s = prog->diags.sources[i];
+    put_str(&b, s->path, strlen(s->path));
+    put_str(&b, s->text, s->len);
+  }
+  put_u32(&b, (uint32_t)pk->nlifts);
+  for (int k = 0; k < pk->nlifts; k++) {
+    put_u32(&b, (uint32_t)pk->lifts[k].node->id);
+    put_u32(&b, (uint32_t)pk->lifts[k].field);
+  }
+  put_u32(&b, (uint32_t)pk->nslow);
+  for (int k = 0; k < pk->nslow; k++) put_u32(&b, (uint32_t)pk->slow[k]->id);
+  put_u32(&b, (uint32_t)pk->naggs);
+  put_str(&b, pk->object, pk->object_len);
+  put_u64(&b, fnv(UINT64_C(14695981039346656037), b.p, b.n));
+  if (b.oom) {
+    free(b.p);
+    snprintf(err, errlen, "%s: out of memory", path);
+    return false;
+  }
+  size_t tl = strlen(path) + 32;
+  char *tmp = malloc(tl);
+  snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "wb");
+  bool ok = f && fwrite(b.p, 1, b.n, f) == b.n;
+  if (f) ok = (fflush(f) == 0) & (fsync(fileno(f)) == 0) & (fclose(f) == 0) & ok;
+  if (ok) ok = rename(tmp, path) == 0;
+  if (!ok) {
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    unlink(tmp);
+  }
+  free(tmp);
+  free(b.p);
+  return ok;
+}
+
+/* node number -> node, over every expression a run's pack holds */
+static void index_nodes(ast *n, ast **by_id, int nnodes) {
+  if (!n) return;
+  if (n->id >= 0 && n->id < nnodes) by_id[n->id] = n;
+  index_nodes(n->a, by_id, nnodes);
+  index_nodes(n->b, by_id, nnodes);
+  index_nodes(n->c, by_id, nnodes);
+  for (int i = 0; i < n->nargs; i++) index_nodes(n->args[i], by_id, nnodes);
+}
+
+static char *read_all(const char *path, size_t *len, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, n = 0, got;
+  char *p = malloc(cap);
+  while (p && (got = fread(p + n, 1, cap - n, f)) > 0)
+    if ((n += got) == cap) {
+      char *q = realloc(p, cap *= 2);
+      if (!q) free(p);
+      p = q;
+    }
+  fclose(f);
+  if (!p) snprintf(err, errlen, "%s: out of memory", path);
+  *len = n;
+  return p;
+}
+
+segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack **pack_out, char *why, size_t whylen,
+                            char *err, size_t errlen) {
+  *prog_out = NULL;
+  *pack_out = NULL;
+  size_t len;
+  char *data = read_all(path, &len, err, errlen);
+  if (!data) return SEGPACK_REFUSED;
+  segpack_status st = SEGPACK_REFUSED;
+  reader r = {(const uint8_t *)data, len, 0, false};
+  const uint8_t *magic = take(&r, 4);
+  uint32_t version = get_u32(&r);
+  seg_program *prog = NULL;
+  seg_source **srcs = NULL;
+  if (!magic || memcmp(magic, SEGPACK_MAGIC, 4) != 0) {
+    snprintf(err, errlen, "%s is not a segc pack (bad magic)", path);
+    goto done;
+  }
+  if (version != SEGPACK_VERSION) {
+    snprintf(err, errlen, "%s has pack format version %u; this segc reads version %u (rebuild it with segc build)", path,
+             version, SEGPACK_VERSION);
+    goto done;
+  }
+  {
+    reader tail = {(const uint8_t *)data, len, len >= 8 ? len - 8 : 0, len < 8};
+    if (len < 8 || fnv(UINT64_C(14695981039346656037), data, len - 8) != get_u64(&tail)) {
+      snprintf(err, errlen, "%s is corrupt (its checksum does not match)", path);
+      goto done;
+    }
+    r.n = len - 8;
+  }
+  uint64_t key = get_u64(&r);
+  size_t hl, n;
+  const char *host_in = get_str(&r, &hl);
+  uint32_t nroots = get_u32(&r);
+  const char **roots = calloc((size_t)nroots + 1, sizeof *roots);
+  for (uint32_t i = 0; roots && i < nroots && !r.bad; i++) {
+    const char *s = get_str(&r, &n);
+    roots[i] = s ? strndup(s, n) : NULL;
+  }
+  uint32_t nsrc = get_u32(&r);
+  srcs = calloc((size_t)nsrc + 1, sizeof *srcs);
+  for (uint32_t i = 0; srcs && i < nsrc && !r.bad; i++) {
+    srcs[i] = calloc(1, sizeof **srcs);
+    size_t pl, tl;
+    const char *p = get_str(&r, &pl), *t = get_str(&r, &tl);
+    if (!srcs[i] || !p || !t) {
+      r.bad = true;
+      break;
+    }
+    srcs[i]->path = strndup(p, pl);
+    srcs[i]->text = t;
+    srcs[i]->len = (uint32_t)tl;
+  }
+  if (r.bad || !roots || !srcs) {
+    snprintf(err, errlen, "%s is corrupt (bad source section)", path);
+    for (uint32_t i = 0; roots && i < nroots; i++) free((char *)roots[i]);
+    free(roots);
+    goto done;
+  }
+  /* the program, from the pack's own sources */
+  prog = seg_program_new();
+  prog->overlay = (const seg_source *const *)srcs;
+  prog->noverlay = (int)nsrc;
+  for (uint32_t i = 0; i < nroots; i++) seg_load_file(prog, roots[i], (seg_span){0}, false);
+  for (uint32_t i = 0; i < nroots; i++) free((char *)roots[i]);
+  free(roots);
+  if (prog->diags.nerrors == 0) seg_check(prog);
+  prog->overlay = NULL; /* the texts were copied into the program */
+  *prog_out = prog;
+  if (prog->diags.nerrors) {
+    snprintf(err, errlen, "%s: its rules have errors", path);
+    goto done;
+  }
+  char host[4096];
+  pack_host_key(host, sizeof host);
+  st = SEGPACK_STALE;
+  if (hl != strlen(host) || memcmp(host_in, host, hl) != 0) {
+    snprintf(why, whylen, "it was built for another machine or LLVM (%.*s)", (int)(hl > 80 ? 80 : hl), host_in);
+    goto done;
+  }
+  if (key != pack_key(prog, host)) {
+    snprintf(why, whylen, "it was built by another segc");
+    goto done;
+  }
+  /* the runtime's view of the code */
+  seg_pack *pk = pack_new(prog, NULL, NULL, 0);
+  ast **by_id = calloc((size_t)prog->nnodes + 1, sizeof *by_id);
+  for (int i = 0; by_id && i < prog->segments.n; i++) index_nodes(((seg_segment *)prog->segments.items[i])->rule, by_id, prog->nnodes);
+  pk->nlifts = (int)get_u32(&r);
+  pk->lifts = calloc((size_t)pk->nlifts + 1, sizeof *pk->lifts);
+  bool ids_ok = by_id && pk->lifts;
+  for (int k = 0; ids_ok && k < pk->nlifts; k++) {
+    uint32_t id = get_u32(&r);
+    int field = (int)get_u32(&r);
+    ids_ok = id < (uint32_t)prog->nnodes && by_id[id] && field >= -1 && field < prog->schema->nfields;
+    if (ids_ok) pk->lifts[k] = (pack_lift){by_id[id], field};
+  }
+  pk->nslow = ids_ok ? (int)get_u32(&r) : 0;
+  pk->slow = calloc((size_t)pk->nslow + 1, sizeof *pk->slow);
+  for (int k = 0; ids_ok && pk->slow && k < pk->nslow; k++) {
+    uint32_t id = get_u32(&r);
+    ids_ok = id < (uint32_t)prog->nnodes && by_id[id];
+    if (ids_ok) pk->slow[k] = by_id[id];
+  }
+  pk->naggs = (int)get_u32(&r);
+  size_t olen;
+  const char *object = get_str(&r, &olen);
+  free(by_id);
+  if (!ids_ok || r.bad || !object || r.pos != r.n) {
+    pack_free(pk);
+    st = SEGPACK_REFUSED;
+    snprintf(err, errlen, "%s is corrupt (bad code section)", path);
+    goto done;
+  }
+  if (!pack_load_object(pk, object, olen, err, errlen)) {
+    pack_free(pk);
+    st = SEGPACK_REFUSED;
+    goto done;
+  }
+  *pack_out = pk;
+  st = SEGPACK_LOADED;
+done:
+  for (uint32_t i = 0; srcs && srcs[i]; i++) {
+    free((char *)srcs[i]->path);
+    free(srcs[i]);
+  }
+  free(srcs);
+  free(data);
+  return st;
+}
