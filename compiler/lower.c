@@ -28,7 +28,7 @@
 #include "stdlib/builtins.h"
 #include "stdlib/calendar.h"
 
-_Static_assert(offsetof(pack_ctx, streams) == 64, "pack_ctx layout is mirrored in lower.c");
+_Static_assert(offsetof(pack_ctx, str_codes) == 72, "pack_ctx layout is mirrored in lower.c");
 
 /* address block + off + i * width, as a pointer to elem */
 static LLVMValueRef column_addr(lower *L, uint32_t off, LLVMTypeRef elem) {
@@ -161,6 +161,38 @@ static bool codeable(const ast *n) {
   if (n->kind == AST_COALESCE) return codeable(n->a) && codeable(n->b);
   return false;
 }
+
+/* A comparison of codeable strings and literals, at least one not a literal:
+ * `city == "Paris"`, `city in ["Paris", "Lyon"]`, `a < b`. */
+static bool code_comparison(const ast *n) {
+  if (n->kind != AST_CMP && n->kind != AST_BETWEEN && n->kind != AST_IN && n->kind != AST_NOT_IN) return false;
+  if (n->a->type.kind != TY_STRING || !codeable(n->a)) return false; /* the tested value: a field's code */
+  const ast *const *items = n->kind == AST_IN || n->kind == AST_NOT_IN ? (const ast *const *)n->b->args : (const ast *const[]){n->b, n->c};
+  int count = n->kind == AST_IN || n->kind == AST_NOT_IN ? n->b->nargs : n->c ? 2 : 1;
+  for (int i = 0; i < count; i++)
+    if (!codeable(items[i]) && items[i]->kind != AST_LIT_STR) return false;
+  return true;
+}
+
+/* A string operand of a code comparison, as an even number 2 * code; a
+ * literal is its position in the sorted dictionary (exec.c fills ctx
+ * str_codes): 2 * its code when present, else just below the codes above it. */
+static lv string_operand(lower *L, ast *n) {
+  if (n->kind == AST_LIT_STR) {
+    seg_pack *pk = L->pk;
+    int k = pk->nstrlits++;
+    pk->strlits = realloc(pk->strlits, sizeof(ast *) * (size_t)pk->nstrlits);
+    pk->strlits[k] = n;
+    LLVMValueRef codes = load_ctx(L, CTX_STR_CODES, ptr_to(L, L->i64));
+    lv r = {LLVMBuildLoad2(L->B, L->i64, LLVMBuildGEP2(L->B, L->i64, codes, (LLVMValueRef[]){c64(L, k)}, 1, ""), ""), NULL};
+    return r;
+  }
+  lv r = lower_node(L, n);
+  r.v = LLVMBuildShl(L->B, r.v, c64(L, 1), "");
+  return r;
+}
+
+static lv operand(lower *L, ast *n, bool strings) { return strings ? string_operand(L, n) : lower_node(L, n); }
 
 
 static lv lower_lift(lower *L, ast *n, int field) {
@@ -537,10 +569,11 @@ static lv lower_call(lower *L, ast *n) {
 
 /* x in [items] */
 static lv lower_in(lower *L, ast *n) {
-  lv x = lower_node(L, n->a);
+  bool str = n->a->type.kind == TY_STRING;
+  lv x = operand(L, n->a, str);
   LLVMValueRef found = cbool(L, false), saw_null = NULL;
   for (int i = 0; i < n->b->nargs; i++) {
-    lv it = lower_node(L, n->b->args[i]);
+    lv it = operand(L, n->b->args[i], str);
     LLVMValueRef eq = lower_compare(L, CMP_EQ, n->a->type, n->b->args[i]->type, x.v, it.v);
     if (it.null) eq = LLVMBuildAnd(L->B, eq, LLVMBuildNot(L->B, it.null, ""), "");
     found = LLVMBuildOr(L->B, found, eq, "");
@@ -559,6 +592,11 @@ static lv lower_segment(lower *L, int index) {
     lv v = lower_node(L, s->rule);
     return (lv){v.null ? LLVMBuildAnd(L->B, v.v, LLVMBuildNot(L->B, v.null, ""), "") : v.v, NULL};
   }
+  if (index < L->stored_segments) { /* computed by an earlier loop: its output byte */
+    LLVMValueRef idx = LLVMBuildAdd(L->B, c64(L, (int64_t)index * RT_BLOCK), L->i, "");
+    LLVMValueRef byte = LLVMBuildLoad2(L->B, L->i8, LLVMBuildGEP2(L->B, L->i8, L->out, &idx, 1, ""), "");
+    return (lv){LLVMBuildICmp(L->B, LLVMIntEQ, byte, LLVMConstInt(L->i8, OUT_TRUE, 0), ""), NULL};
+  }
   if (!L->seg_done[index]) {
     const seg_segment *s = L->pk->prog->segments.items[index];
     lv v = lower_node(L, s->rule);
@@ -573,7 +611,7 @@ static lv lower_segment(lower *L, int index) {
 lv lower_node(lower *L, ast *n) {
   lv a, b, r = {0};
   int field = -1;
-  if (n->type.kind != TY_STRING && lower_has_string(n)) {
+  if (n->type.kind != TY_STRING && lower_has_string(n) && !code_comparison(n)) {
     if (liftable(L->pk->prog, n, &field)) return lower_lift(L, n, field);
     bool native = n->kind == AST_CMP || n->kind == AST_IN || n->kind == AST_NOT_IN || n->kind == AST_BETWEEN ||
                   n->kind == AST_IS_NULL || n->kind == AST_IS_NOT_NULL;
@@ -601,13 +639,14 @@ lv lower_node(lower *L, ast *n) {
     r.null = a.null;
     return r;
   case AST_CMP:
-    a = lower_node(L, n->a);
-    b = lower_node(L, n->b);
+    a = operand(L, n->a, n->a->type.kind == TY_STRING);
+    b = operand(L, n->b, n->a->type.kind == TY_STRING);
     r.v = lower_compare(L, n->op, n->a->type, n->b->type, a.v, b.v);
     r.null = or_null(L, a.null, b.null);
     return r;
   case AST_BETWEEN: {
-    lv x = lower_node(L, n->a), lo = lower_node(L, n->b), hi = lower_node(L, n->c);
+    bool str = n->a->type.kind == TY_STRING;
+    lv x = operand(L, n->a, str), lo = operand(L, n->b, str), hi = operand(L, n->c, str);
     lv ge = {lower_compare(L, CMP_GE, n->a->type, n->b->type, x.v, lo.v), or_null(L, x.null, lo.null)};
     lv le = {lower_compare(L, CMP_LE, n->a->type, n->c->type, x.v, hi.v), or_null(L, x.null, hi.null)};
     return and3(L, ge, le);
@@ -726,8 +765,8 @@ LLVMModuleRef lower_pack(seg_pack *pk, LLVMContextRef C) {
   LLVMTypeRef stream_fields[] = {L.i64, ptr_to(&L, L.i64), ptr_to(&L, p8), ptr_to(&L, p8)};
   L.stream_t = LLVMStructTypeInContext(C, stream_fields, 4, 0);
   LLVMTypeRef ctx_fields[] = {L.i64, ptr_to(&L, L.i64), ptr_to(&L, p8), ptr_to(&L, p8), L.i64, p8, ptr_to(&L, L.slow_t), L.i64,
-                              ptr_to(&L, L.stream_t)};
-  L.ctx_t = LLVMStructTypeInContext(C, ctx_fields, 9, 0);
+                              ptr_to(&L, L.stream_t), ptr_to(&L, L.i64)};
+  L.ctx_t = LLVMStructTypeInContext(C, ctx_fields, 10, 0);
   LLVMTypeRef params[] = {p8, L.i64, ptr_to(&L, L.ctx_t), p8, L.i64};
   LLVMValueRef fn = LLVMAddFunction(L.M, "pack_eval", LLVMFunctionType(LLVMVoidTypeInContext(C), params, 5, 0));
   unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
@@ -747,7 +786,6 @@ LLVMModuleRef lower_pack(seg_pack *pk, LLVMContextRef C) {
 
   LLVMBasicBlockRef b_entry = LLVMAppendBasicBlockInContext(C, fn, "entry");
   LLVMBasicBlockRef b_pre = LLVMAppendBasicBlockInContext(C, fn, "aggregates");
-  LLVMBasicBlockRef b_loop = LLVMAppendBasicBlockInContext(C, fn, "loop");
   LLVMBasicBlockRef b_done = LLVMAppendBasicBlockInContext(C, fn, "done");
   L.entry = b_entry;
   LLVMPositionBuilderAtEnd(L.B, b_entry);
@@ -762,27 +800,39 @@ LLVMModuleRef lower_pack(seg_pack *pk, LLVMContextRef C) {
   lower_agg_plan(&L);
   lower_agg_phase(&L, n);
   LLVMBasicBlockRef b_before = LLVMGetInsertBlock(L.B);
-  LLVMBuildBr(L.B, b_loop);
-
-  LLVMPositionBuilderAtEnd(L.B, b_loop);
-  L.i = LLVMBuildPhi(L.B, L.i64, "i");
-  for (int k = 0; k < pk->noutputs; k++) {
-    const pack_output *o = &pk->outputs[k];
-    lv v = o->is_segment ? lower_segment(&L, ((seg_segment *)pk->prog->segments.items[k])->index) : lower_node(&L, o->expr);
-    /* byte = null ? UNKNOWN : value */
-    LLVMValueRef byte = LLVMBuildZExt(L.B, v.v, L.i8, "");
-    if (v.null) byte = LLVMBuildSelect(L.B, v.null, LLVMConstInt(L.i8, OUT_UNKNOWN, 0), byte, "");
-    /* the stride is the block size, a constant, so the vectoriser sees the
-       output rows cannot overlap */
-    LLVMValueRef idx = LLVMBuildAdd(L.B, c64(&L, (int64_t)k * RT_BLOCK), L.i, "");
-    LLVMBuildStore(L.B, byte, LLVMBuildGEP2(L.B, L.i8, L.out, &idx, 1, ""));
+  /* the outputs, LOWER_CHUNK at a time, each chunk in its own loop: a loop
+     with hundreds of outputs is too big for the vectoriser to analyse */
+  LLVMBasicBlockRef b_prev = b_before;
+  for (int k0 = 0; k0 < pk->noutputs; k0 += LOWER_CHUNK) {
+    int k1 = k0 + LOWER_CHUNK < pk->noutputs ? k0 + LOWER_CHUNK : pk->noutputs;
+    LLVMBasicBlockRef b_loop = LLVMAppendBasicBlockInContext(C, fn, "loop");
+    LLVMBuildBr(L.B, b_loop);
+    LLVMPositionBuilderAtEnd(L.B, b_loop);
+    L.i = LLVMBuildPhi(L.B, L.i64, "i");
+    memset(L.seg_done, 0, (size_t)nseg * sizeof *L.seg_done); /* values of another loop do not dominate */
+    L.stored_segments = k0 < nseg ? k0 : nseg;
+    for (int k = k0; k < k1; k++) {
+      const pack_output *o = &pk->outputs[k];
+      lv v = o->is_segment ? lower_segment(&L, ((seg_segment *)pk->prog->segments.items[k])->index) : lower_node(&L, o->expr);
+      /* byte = null ? UNKNOWN : value */
+      LLVMValueRef byte = LLVMBuildZExt(L.B, v.v, L.i8, "");
+      if (v.null) byte = LLVMBuildSelect(L.B, v.null, LLVMConstInt(L.i8, OUT_UNKNOWN, 0), byte, "");
+      /* the stride is the block size, a constant, so the vectoriser sees the
+         output rows cannot overlap */
+      LLVMValueRef idx = LLVMBuildAdd(L.B, c64(&L, (int64_t)k * RT_BLOCK), L.i, "");
+      LLVMBuildStore(L.B, byte, LLVMBuildGEP2(L.B, L.i8, L.out, &idx, 1, ""));
+    }
+    LLVMValueRef next = LLVMBuildAdd(L.B, L.i, c64(&L, 1), "");
+    LLVMBasicBlockRef b_body_end = LLVMGetInsertBlock(L.B);
+    LLVMBasicBlockRef b_after = LLVMAppendBasicBlockInContext(C, fn, "loop_done");
+    LLVMBuildCondBr(L.B, LLVMBuildICmp(L.B, LLVMIntSLT, next, n, ""), b_loop, b_after);
+    LLVMValueRef zero = c64(&L, 0);
+    LLVMAddIncoming(L.i, &zero, &b_prev, 1);
+    LLVMAddIncoming(L.i, &next, &b_body_end, 1);
+    LLVMPositionBuilderAtEnd(L.B, b_after);
+    b_prev = b_after;
   }
-  LLVMValueRef next = LLVMBuildAdd(L.B, L.i, c64(&L, 1), "");
-  LLVMBasicBlockRef b_body_end = LLVMGetInsertBlock(L.B);
-  LLVMBuildCondBr(L.B, LLVMBuildICmp(L.B, LLVMIntSLT, next, n, ""), b_loop, b_done);
-  LLVMValueRef zero = c64(&L, 0);
-  LLVMAddIncoming(L.i, &zero, &b_before, 1);
-  LLVMAddIncoming(L.i, &next, &b_body_end, 1);
+  LLVMBuildBr(L.B, b_done);
   LLVMPositionBuilderAtEnd(L.B, b_done);
   LLVMBuildRetVoid(L.B);
   mark_noalias(&L, fn);

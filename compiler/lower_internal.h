@@ -7,8 +7,12 @@
 #include "llvm_compat.h"
 #include "lower.h"
 
+/* outputs per main loop (see lower_pack) */
+#define LOWER_CHUNK 32
+
 /* pack_ctx and rt_stream, field by field (their layout is asserted in lower.c) */
-enum { CTX_NOW, CTX_CONSTS, CTX_LIFT_VALS, CTX_LIFT_NULLS, CTX_NDICT, CTX_SLOW_USER, CTX_SLOW_EVAL, CTX_FIRST_ROW, CTX_STREAMS };
+enum { CTX_NOW, CTX_CONSTS, CTX_LIFT_VALS, CTX_LIFT_NULLS, CTX_NDICT, CTX_SLOW_USER, CTX_SLOW_EVAL, CTX_FIRST_ROW, CTX_STREAMS,
+       CTX_STR_CODES };
 enum { STREAM_NEVENTS, STREAM_START, STREAM_VALS, STREAM_NULLS };
 
 typedef struct lv {
@@ -25,6 +29,7 @@ typedef struct lower {
   LLVMBasicBlockRef entry;
   lv *seg_cache;
   bool *seg_done;
+  int stored_segments;            /* segments [0, this) are already in `out` (earlier loops) */
   /* stream aggregates (lower_agg.c) */
   LLVMValueRef ev[AGG_MAX_DEPTH]; /* the current event of each enclosing aggregate loop */
   int in_loop;                    /* > 0 inside an event loop: segment values are not cached */

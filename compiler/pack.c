@@ -43,6 +43,7 @@ void pack_free(seg_pack *p) {
   free(p->outputs);
   free(p->lifts);
   free(p->slow);
+  free(p->strlits);
   free(p->object);
   free(p);
 }
@@ -117,7 +118,7 @@ bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errl
   double t0 = now_seconds();
   LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
   LLVMContextRef C = LLVMOrcThreadSafeContextGetContext(tsc);
-  p->nlifts = p->nslow = 0;
+  p->nlifts = p->nslow = p->nstrlits = 0;
   LLVMModuleRef M = lower_pack(p, C);
   char *msg = NULL;
   if (LLVMVerifyModule(M, LLVMReturnStatusAction, &msg)) {

@@ -27,6 +27,8 @@ typedef struct pack_ctx {
   int64_t (*slow_eval)(void *user, int64_t expr, int64_t row, uint8_t *isnull);
   int64_t first_row;               /* global number of the block's first record */
   const rt_stream *streams;        /* the table's streams (events) */
+  const int64_t *str_codes;        /* per string literal compared with codes: 2 * its code when in the
+                                      dictionary, else 2 * (codes below it) - 1 */
 } pack_ctx;
 
 /* out holds RT_BLOCK bytes per output: out[k * RT_BLOCK + i]; n <= RT_BLOCK;
@@ -55,6 +57,8 @@ typedef struct seg_pack {
   int nlifts;
   ast **slow;
   int nslow;
+  ast **strlits;    /* string literals compared with dictionary codes */
+  int nstrlits;
   int naggs;        /* aggregates computed before the main loop, into scratch */
   /* the JIT */
   void *jit;

@@ -19,8 +19,9 @@
 
 #define SEGPACK_MAGIC "SEGP"
 #define SEGPACK_VERSION 1u
-/* Node numbers depend on the checker's code: packs of another segc build are recompiled. */
-#define SEGPACK_BUILD "segc " __DATE__ " " __TIME__
+/* What the code expects of the runtime: bump SEGPACK_ABI with any change to
+ * how generated code reads pack_ctx, blocks or events. */
+#define SEGPACK_ABI 1
 
 /* ---- a growable byte buffer ---- */
 
@@ -110,9 +111,33 @@ static uint64_t pack_key(const seg_program *prog, const char *host) {
     h = fnv(h, s->path, strlen(s->path) + 1);
     h = fnv(h, s->text, s->len);
   }
-  h = fnv(h, SEGPACK_BUILD, sizeof SEGPACK_BUILD);
+  uint64_t abi[] = {SEGPACK_ABI, sizeof(pack_ctx), sizeof(rt_stream), RT_BLOCK};
+  h = fnv(h, abi, sizeof abi);
   h = fnv(h, host, strlen(host));
   return h ^ ty_schema_fingerprint(prog->schema);
+}
+
+/* A node's structure: a number found in a pack must name a node of the same
+ * shape in the program checked again (another segc may number nodes
+ * differently; the same shape computes the same value). */
+static uint64_t node_hash(const ast *n) {
+  uint64_t h = UINT64_C(1469598103934665603);
+  if (!n) return h;
+  int64_t fixed[] = {n->kind, n->op, n->index, n->type.kind, n->type.scale, n->v.i, n->nargs, n->scope};
+  h = fnv(h, fixed, sizeof fixed);
+  if (n->name) h = fnv(h, n->name, n->kind == AST_LIT_STR ? n->len : strlen(n->name));
+  uint64_t kids[] = {node_hash(n->a), node_hash(n->b), node_hash(n->c)};
+  h = fnv(h, kids, sizeof kids);
+  for (int i = 0; i < n->nargs; i++) {
+    uint64_t k = node_hash(n->args[i]);
+    h = fnv(h, &k, sizeof k);
+  }
+  return h;
+}
+
+static void put_node(buf *b, const ast *n) {
+  put_u32(b, (uint32_t)n->id);
+  put_u64(b, node_hash(n));
 }
 
 bool segpack_write(const seg_pack *pk, const char *const *roots, int nroots, const char *path, char *err,
@@ -135,11 +160,13 @@ bool segpack_write(const seg_pack *pk, const char *const *roots, int nroots, con
   }
   put_u32(&b, (uint32_t)pk->nlifts);
   for (int k = 0; k < pk->nlifts; k++) {
-    put_u32(&b, (uint32_t)pk->lifts[k].node->id);
+    put_node(&b, pk->lifts[k].node);
     put_u32(&b, (uint32_t)pk->lifts[k].field);
   }
   put_u32(&b, (uint32_t)pk->nslow);
-  for (int k = 0; k < pk->nslow; k++) put_u32(&b, (uint32_t)pk->slow[k]->id);
+  for (int k = 0; k < pk->nslow; k++) put_node(&b, pk->slow[k]);
+  put_u32(&b, (uint32_t)pk->nstrlits);
+  for (int k = 0; k < pk->nstrlits; k++) put_node(&b, pk->strlits[k]);
   put_u32(&b, (uint32_t)pk->naggs);
   put_str(&b, pk->object, pk->object_len);
   put_u64(&b, fnv(UINT64_C(14695981039346656037), b.p, b.n));
@@ -172,6 +199,14 @@ static void index_nodes(ast *n, ast **by_id, int nnodes) {
   index_nodes(n->b, by_id, nnodes);
   index_nodes(n->c, by_id, nnodes);
   for (int i = 0; i < n->nargs; i++) index_nodes(n->args[i], by_id, nnodes);
+}
+
+/* A node named by the pack: its number, checked against its shape. */
+static ast *get_node(reader *r, ast **by_id, int nnodes) {
+  uint32_t id = get_u32(r);
+  uint64_t h = get_u64(r);
+  if (r->bad || id >= (uint32_t)nnodes || !by_id[id] || node_hash(by_id[id]) != h) return NULL;
+  return by_id[id];
 }
 
 static char *read_all(const char *path, size_t *len, char *err, size_t errlen) {
@@ -286,26 +321,33 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
   pk->lifts = calloc((size_t)pk->nlifts + 1, sizeof *pk->lifts);
   bool ids_ok = by_id && pk->lifts;
   for (int k = 0; ids_ok && k < pk->nlifts; k++) {
-    uint32_t id = get_u32(&r);
+    ast *node = get_node(&r, by_id, prog->nnodes);
     int field = (int)get_u32(&r);
-    ids_ok = id < (uint32_t)prog->nnodes && by_id[id] && field >= -1 && field < prog->schema->nfields;
-    if (ids_ok) pk->lifts[k] = (pack_lift){by_id[id], field};
+    ids_ok = node && field >= -1 && field < prog->schema->nfields;
+    pk->lifts[k] = (pack_lift){node, field};
   }
   pk->nslow = ids_ok ? (int)get_u32(&r) : 0;
   pk->slow = calloc((size_t)pk->nslow + 1, sizeof *pk->slow);
-  for (int k = 0; ids_ok && pk->slow && k < pk->nslow; k++) {
-    uint32_t id = get_u32(&r);
-    ids_ok = id < (uint32_t)prog->nnodes && by_id[id];
-    if (ids_ok) pk->slow[k] = by_id[id];
+  for (int k = 0; ids_ok && pk->slow && k < pk->nslow; k++) ids_ok = (pk->slow[k] = get_node(&r, by_id, prog->nnodes));
+  pk->nstrlits = ids_ok ? (int)get_u32(&r) : 0;
+  pk->strlits = calloc((size_t)pk->nstrlits + 1, sizeof *pk->strlits);
+  for (int k = 0; ids_ok && pk->strlits && k < pk->nstrlits; k++) {
+    pk->strlits[k] = get_node(&r, by_id, prog->nnodes);
+    ids_ok = pk->strlits[k] && pk->strlits[k]->kind == AST_LIT_STR;
   }
   pk->naggs = (int)get_u32(&r);
   size_t olen;
   const char *object = get_str(&r, &olen);
   free(by_id);
-  if (!ids_ok || r.bad || !object || r.pos != r.n) {
+  if (r.bad || !object || r.pos != r.n) {
     pack_free(pk);
     st = SEGPACK_REFUSED;
     snprintf(err, errlen, "%s is corrupt (bad code section)", path);
+    goto done;
+  }
+  if (!ids_ok) { /* the sources check into other nodes here: another segc */
+    pack_free(pk);
+    snprintf(why, whylen, "it was built by another segc");
     goto done;
   }
   if (!pack_load_object(pk, object, olen, err, errlen)) {

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 typedef struct shared {
   const seg_pack *pk;
@@ -47,6 +50,26 @@ static int64_t slow_eval(void *user, int64_t expr, int64_t row, uint8_t *isnull)
   return interp_slot(v, n->type);
 }
 
+/* Bit j of the result is set when p[j] == v, for 64 bytes. */
+static inline uint64_t bytes_equal_mask(const uint8_t *p, uint8_t v) {
+#if defined(__SSE2__)
+  __m128i want = _mm_set1_epi8((char)v);
+  uint64_t m = 0;
+  for (int q = 0; q < 4; q++) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * q));
+    m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, want)) << (16 * q);
+  }
+  return m;
+#else
+  uint64_t m = 0;
+  for (int j = 0; j < 64; j++) m |= (uint64_t)(p[j] == v) << j;
+  return m;
+#endif
+}
+
+/* A block's output bytes to the shared bitmaps and the thread's counts. The
+ * out buffer always holds RT_BLOCK bytes per output, so the last partial
+ * word reads past `count` and is masked. */
 static void emit_block(worker *w, uint64_t b, uint32_t count, const uint8_t *bytes) {
   exec_result *res = w->sh->res;
   for (int k = 0; k < res->noutputs; k++) {
@@ -54,14 +77,11 @@ static void emit_block(worker *w, uint64_t b, uint32_t count, const uint8_t *byt
     uint64_t *words = res->bits[k] + b * (RT_BLOCK / 64);
     uint64_t total = 0, unk = 0;
     for (uint32_t base = 0; base < count; base += 64) {
-      uint64_t word = 0;
-      uint32_t lim = count - base < 64 ? count - base : 64;
-      for (uint32_t j = 0; j < lim; j++) {
-        word |= (uint64_t)(o[base + j] == OUT_TRUE) << j;
-        unk += o[base + j] == OUT_UNKNOWN;
-      }
+      uint64_t keep = count - base >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << (count - base)) - 1;
+      uint64_t word = bytes_equal_mask(o + base, OUT_TRUE) & keep;
       words[base / 64] = word;
       total += (uint64_t)__builtin_popcountll(word);
+      unk += (uint64_t)__builtin_popcountll(bytes_equal_mask(o + base, OUT_UNKNOWN) & keep);
     }
     w->counts[k] += total;
     w->unknown[k] += unk;
@@ -143,9 +163,15 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
     return false;
   }
   shared sh = {.pk = pk, .t = t, .opt = opt, .res = res};
+  int64_t *str_codes = calloc((size_t)pk->nstrlits + 1, sizeof(int64_t));
+  for (int k = 0; str_codes && k < pk->nstrlits; k++) {
+    bool found;
+    uint32_t pos = rt_dict_lower_bound(t, pk->strlits[k]->name, pk->strlits[k]->len, &found);
+    str_codes[k] = found ? 2 * (int64_t)pos : 2 * (int64_t)pos - 1;
+  }
   sh.base = (pack_ctx){.now = opt->now, .consts = consts, .lift_vals = (const void *const *)lift_vals,
                        .lift_nulls = (const uint8_t *const *)lift_nulls, .ndict = t->ndict, .slow_eval = slow_eval,
-                       .streams = t->streams};
+                       .streams = t->streams, .str_codes = str_codes};
   atomic_init(&sh.next_block, 0);
   int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
   if ((uint64_t)nthreads > t->nblocks) nthreads = t->nblocks ? (int)t->nblocks : 1;
@@ -174,8 +200,9 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   }
   free(ws);
   free(consts);
+  free(str_codes);
   lifts_free(pk->nlifts, lift_vals, lift_nulls);
-  if (failed) {
+  if (failed || !str_codes) {
     snprintf(err, errlen, "out of memory in a worker thread");
     exec_result_free(res);
     return false;

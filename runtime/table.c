@@ -91,6 +91,22 @@ const char *rt_dict_str(const rt_table *t, uint32_t code, size_t *len) {
   return t->dict_bytes + t->dict_off[code];
 }
 
+uint32_t rt_dict_lower_bound(const rt_table *t, const char *s, size_t len, bool *found) {
+  uint32_t lo = 0, hi = t && t->dict_off ? t->ndict : 0;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    size_t ml;
+    const char *m = rt_dict_str(t, mid, &ml);
+    int c = memcmp(m, s, ml < len ? ml : len);
+    if (c < 0 || (c == 0 && ml < len)) lo = mid + 1;
+    else hi = mid;
+  }
+  size_t ml = 0;
+  const char *m = lo < (t && t->dict_off ? t->ndict : 0) ? rt_dict_str(t, lo, &ml) : NULL;
+  *found = m && ml == len && memcmp(m, s, len) == 0;
+  return lo;
+}
+
 /* ---- events ---- */
 
 static const seg_field *table_ev_field(const rt_table *t, int stream, int field, uint64_t k) {

@@ -82,6 +82,8 @@ bool rt_is_null(const rt_table *t, int field, uint64_t row);
 int64_t rt_get_i64(const rt_table *t, int field, uint64_t row);   /* every integer-like kind, widened */
 double rt_get_f64(const rt_table *t, int field, uint64_t row);
 const char *rt_dict_str(const rt_table *t, uint32_t code, size_t *len);
+/* The number of dictionary strings ordered before s; *found when s is one of them. */
+uint32_t rt_dict_lower_bound(const rt_table *t, const char *s, size_t len, bool *found);
 /* Accessors for one event (k = event number in its stream), widened as above. */
 bool rt_ev_is_null(const rt_table *t, int stream, int field, uint64_t k);
 int64_t rt_ev_get_i64(const rt_table *t, int stream, int field, uint64_t k);
