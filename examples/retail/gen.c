@@ -1,14 +1,18 @@
-/* examples/retail/gen.c — deterministic generator of the retail example's customers.
+/* examples/retail/gen.c — deterministic generator of the retail example's customers
+ * and their event log.
  *
  *   retail_gen [--customers N] [--seed S] [--as-of 2026-11-23T00:00:00Z] -o customers.csv
+ *              [--events events.csv [--orphans]]
  *
  * Writes one CSV row per customer, with a header row naming the fields of
- * examples/retail/schema.seg in schema order.  The same N, seed and as-of
- * always give the same bytes: the only source of randomness is the splitmix64
- * generator below, seeded by --seed, and nothing depends on the clock or the
- * locale (no floating-point formatting, no libm; the few double operations
- * are plain IEEE-754 arithmetic, identical on every C11 host without
- * -ffast-math).
+ * examples/retail/schema.seg in schema order; with --events, also the
+ * customers' `events` stream as id,name,at,amount rows (see "events" below;
+ * --orphans adds ~0.01% events of ids that are no customer's).  The same
+ * options always give the same bytes: the only source of randomness is the
+ * splitmix64 generator below, seeded by --seed, and nothing depends on the
+ * clock or the locale (no floating-point formatting, no libm; the few double
+ * operations are plain IEEE-754 arithmetic, identical on every C11 host
+ * without -ffast-math).
  *
  * The distributions are meant to look like a real retailer's customer base
  * and to make every segment of rules.seg select a non-trivial share:
@@ -28,7 +32,7 @@
  * dates YYYY-MM-DD, timestamps YYYY-MM-DD HH:MM:SS (UTC), sets as
  * member|member in declaration order (empty for none), bools true/false,
  * null as an empty field.  Fields containing a comma, quote or newline are
- * quoted.  Output goes through one large buffer; every write is checked. */
+ * quoted.  Output goes through large buffers; every write is checked. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -665,16 +669,280 @@ static void write_customer(out *o, const customer *c) {
   put_ch(o, '\n');
 }
 
+/* ---- events ------------------------------------------------------------------ */
+
+/* The `events` stream of schema.seg: what the shop's tracking recorded in
+ * the two years before the as-of time.  Each customer's events come from
+ * their own generator (seeded by the seed and the row number), so the
+ * customers file is the same bytes with or without --events.  The events
+ * follow from the customer's fields:
+ *   - purchases: the latest at last_purchase_at, the others a tracked share
+ *     of the `orders` that fall in the window (some first purchases right
+ *     after signup), amounts around the customer's average order value,
+ *     ~2% with no amount; each comes with the page view and cart_add before
+ *     it (~3% one-click: cart_add at the same second), sometimes a voucher
+ *     `redeem` at the same second, sometimes a split order (a second
+ *     purchase at the same second), often an order-confirmation email_open;
+ *   - browsing sessions (page views, ~9% with a cart_add that no purchase
+ *     follows): the latest at last_login_at, earlier ones more frequent
+ *     towards it, light, regular and heavy users;
+ *   - email_open: for newsletter subscribers ~3/4 of email_opens_30d in the
+ *     last 30 days plus a few older ones; some old opens for the others;
+ *   - friend_added: one per referral, plus the social users' extra invites.
+ * 20% of the customers declined the analytics cookies: no page views or
+ * cart adds for them.  No event falls before the signup date or at or after
+ * the as-of time.  Same-second events of one customer are deliberate (ingest
+ * orders a customer's events by `at`, ties in file order).
+ *
+ * Export order: the events of each batch of CHUNK_CUSTOMERS customers are
+ * written day by day, in random order within a day, and ~3% of them arrive
+ * 1 to 14 days late — so a customer's events are scattered over the file
+ * and not always in time order. */
+
+/* Members of the stream's `name` enum, in schema declaration order. */
+enum { EV_PURCHASE, EV_FRIEND_ADDED, EV_PAGE_VIEW, EV_EMAIL_OPEN, EV_CART_ADD, EV_REDEEM };
+static const char *const event_names[] = {"purchase", "friend_added", "page_view",
+                                          "email_open", "cart_add", "redeem"};
+
+#define NO_AMOUNT INT64_MIN
+#define EVENT_DAYS 730    /* the log covers the two years before the as-of time */
+#define MAX_LATE_DAYS 14  /* a late event is written up to this many days late */
+#define CHUNK_CUSTOMERS 65536
+#define MAX_PURCHASES 80  /* purchase events per customer */
+#define TRACKED_ORDERS 25 /* percent of the earlier orders in the log */
+
+typedef struct event {
+  uint64_t id;
+  int64_t at;      /* seconds since 1970, UTC */
+  int64_t cents;   /* the amount; NO_AMOUNT for null */
+  uint32_t bucket; /* the export day it is written in */
+  uint8_t name;
+} event;
+
+typedef struct event_log {
+  event *v, *sorted;
+  size_t n, cap;
+  int64_t base;     /* bucket 0 starts here: now - EVENT_DAYS */
+  rng order;        /* late arrivals and the order within a day */
+  bool orphans;     /* --orphans: add events of customers not in the file */
+  rng orphan_rng;
+  uint64_t orphan_row; /* next row number past the last customer */
+  uint64_t id_key;     /* the customers' id permutation (orphan ids continue it) */
+  uint64_t seed_key;   /* seeds each customer's event generator */
+  out o;
+} event_log;
+
+#define NBUCKETS (EVENT_DAYS + 1 + MAX_LATE_DAYS)
+
+static void *xrealloc(void *p, size_t n) {
+  p = realloc(p, n);
+  if (!p) die("out of memory%s%s", "", "");
+  return p;
+}
+
+static void push_event(event_log *log, uint64_t id, int name, int64_t at, int64_t cents) {
+  if (log->n == log->cap) {
+    log->cap = log->cap ? 2 * log->cap : (size_t)1 << 16;
+    log->v = xrealloc(log->v, log->cap * sizeof *log->v);
+  }
+  event *e = &log->v[log->n++];
+  e->id = id;
+  e->at = at;
+  e->cents = cents;
+  e->name = (uint8_t)name;
+  e->bucket = (uint32_t)((at - log->base) / SECS_PER_DAY);
+  if (rng_chance(&log->order, 0.03)) e->bucket += 1 + rng_below(&log->order, MAX_LATE_DAYS);
+}
+
+/* One event of customer `id`; with --orphans, rarely also the same event
+ * for an id that no customer has (a deleted account, say). */
+static void emit(event_log *log, uint64_t id, int name, int64_t at, int64_t cents) {
+  push_event(log, id, name, at, cents);
+  if (log->orphans && rng_chance(&log->orphan_rng, 0.0001))
+    push_event(log, scramble_id(log->orphan_row++, log->id_key) + 1, name, at, cents);
+}
+
+static void write_event(out *o, const event *e) {
+  put_u64(o, e->id);
+  put_ch(o, ',');
+  put_str(o, event_names[e->name]);
+  put_ch(o, ',');
+  put_timestamp(o, e->at);
+  put_ch(o, ',');
+  if (e->cents != NO_AMOUNT) put_fixed(o, e->cents, 2);
+  put_ch(o, '\n');
+}
+
+/* Writes the buffered events day by day (a counting sort on the bucket),
+ * shuffled within each day, and empties the buffer. */
+static void flush_events(event_log *log) {
+  static size_t start[NBUCKETS + 1];
+  memset(start, 0, sizeof start);
+  for (size_t i = 0; i < log->n; i++) start[log->v[i].bucket + 1]++;
+  for (int b = 0; b < NBUCKETS; b++) start[b + 1] += start[b];
+  log->sorted = xrealloc(log->sorted, (log->n ? log->n : 1) * sizeof *log->sorted);
+  for (size_t i = 0; i < log->n; i++) log->sorted[start[log->v[i].bucket]++] = log->v[i];
+  /* start[b] is now the end of bucket b. */
+  size_t lo = 0;
+  for (int b = 0; b < NBUCKETS; b++) {
+    size_t hi = start[b];
+    for (size_t i = hi; i > lo + 1; i--) { /* Fisher-Yates over [lo, hi) */
+      size_t j = lo + rng_below(&log->order, (uint32_t)(i - lo));
+      event t = log->sorted[i - 1];
+      log->sorted[i - 1] = log->sorted[j];
+      log->sorted[j] = t;
+    }
+    for (size_t i = lo; i < hi; i++) write_event(&log->o, &log->sorted[i]);
+    lo = hi;
+  }
+  log->n = 0;
+}
+
+/* A time in [lo, hi] (lo <= hi), the more likely near hi the larger k: the
+ * distance from hi is (hi - lo) times a uniform number raised to k. */
+static int64_t time_towards(rng *r, int64_t lo, int64_t hi, int k) {
+  double f = rng_unit(r), u = f;
+  for (int i = 1; i < k; i++) f *= u;
+  return hi - (int64_t)(f * (double)(hi - lo));
+}
+
+/* One customer's events in the making. */
+typedef struct history {
+  event_log *log;
+  rng r;
+  const customer *c;
+  int64_t lo, hi, now; /* events fall in [lo, hi]; hi = now - 1 */
+  bool browsing;       /* accepted the analytics cookies: page views and carts are seen */
+} history;
+
+static void add(history *h, int name, int64_t at) { emit(h->log, h->c->id, name, at, NO_AMOUNT); }
+static void add_browsing(history *h, int name, int64_t at) {
+  if (h->browsing) add(h, name, max64(at, h->lo));
+}
+
+/* A purchase at t and what surrounds it. */
+static void purchase_events(history *h, int64_t t, int64_t aov) {
+  rng *r = &h->r;
+  if (rng_chance(r, 0.4)) add_browsing(h, EV_PAGE_VIEW, t - rng_range(r, 60, 1800));
+  if (rng_chance(r, 0.03)) /* one-click: the cart and the purchase share a second */
+    add_browsing(h, EV_CART_ADD, t);
+  else if (rng_chance(r, 0.6))
+    add_browsing(h, EV_CART_ADD, t - rng_range(r, 20, 900));
+  int lines = rng_chance(r, 0.01) ? 2 : 1; /* a split order: two purchases, one second */
+  for (int i = 0; i < lines; i++) {
+    int64_t cents = max64(199, aov * (int64_t)(40 + rng_below(r, 121)) / 100 + rng_below(r, 100));
+    emit(h->log, h->c->id, EV_PURCHASE, t, rng_chance(r, 0.02) ? NO_AMOUNT : cents);
+  }
+  if (rng_chance(r, 0.12)) /* a voucher redeemed at checkout, 5.00 to 25.00 */
+    emit(h->log, h->c->id, EV_REDEEM, t, 500 + 250 * (int64_t)rng_below(r, 9));
+  int64_t confirm = t + rng_range(r, 600, 2 * SECS_PER_DAY); /* the order confirmation */
+  if (h->c->has_email && confirm <= h->hi && rng_chance(r, 0.25)) add(h, EV_EMAIL_OPEN, confirm);
+}
+
+/* Purchases in the window: the latest at last_purchase_at; of the earlier
+ * orders, spread evenly from signup to then, those in the window -- and of
+ * those only TRACKED_ORDERS percent (the rest were placed in a store or by
+ * phone, which the tracking does not see).  For half of the customers who
+ * signed up inside the window, one of them falls in their first 30 days. */
+static void make_purchases(history *h) {
+  const customer *c = h->c;
+  if (!c->has_last_purchase || c->last_purchase < h->lo || c->last_purchase > h->hi) return;
+  int64_t last = c->last_purchase, signup = c->signup_day * SECS_PER_DAY;
+  double earlier = (double)(c->orders - 1) * (double)(last - h->lo + 1) / (double)(last - signup + 1);
+  double want = 1 + earlier * TRACKED_ORDERS / 100;
+  int n = (int)want;
+  if (rng_chance(&h->r, want - n)) n++;
+  n = n > MAX_PURCHASES ? MAX_PURCHASES : n;
+  int64_t aov = c->total_cents / (c->orders > 0 ? c->orders : 1);
+  purchase_events(h, last, aov);
+  bool welcome = signup >= h->lo && rng_chance(&h->r, 0.5);
+  for (int i = 1; i < n; i++) {
+    int64_t t = i == 1 && welcome ? rng_range(&h->r, signup, min64(last, signup + 30 * SECS_PER_DAY - 1))
+                                  : rng_range(&h->r, h->lo, last);
+    purchase_events(h, t, aov);
+  }
+}
+
+/* One browsing session from t (a login): page views a few seconds to
+ * minutes apart, and now and then a cart_add after the last of them that no
+ * purchase of this session follows.  Nothing at or after the as-of time. */
+static void session_events(history *h, int64_t t) {
+  int views = 1 + rng_geometric(&h->r, 0.2, 12);
+  for (int i = 0; i < views && t <= h->hi; i++) {
+    add_browsing(h, EV_PAGE_VIEW, t);
+    t += rng_range(&h->r, 15, 400);
+  }
+  if (rng_chance(&h->r, 0.09) && t <= h->hi) add_browsing(h, EV_CART_ADD, t);
+}
+
+/* Sessions: the latest at last_login_at; light, regular and heavy users,
+ * earlier sessions the more frequent the closer to the last one. */
+static void make_sessions(history *h) {
+  const customer *c = h->c;
+  if (!c->has_last_login) return;
+  int64_t end = min64(c->last_login, h->hi); /* clock skew: a login after now */
+  if (end < h->lo) return;
+  rng *r = &h->r;
+  int level = rng_pick(r, (const int[]){67, 25, 8}, 3);
+  int n = level == 0 ? 1 + rng_geometric(r, 0.15, 2)
+        : level == 1 ? 1 + rng_geometric(r, 0.4, 12)
+                     : 5 + rng_geometric(r, 0.95, 150);
+  int64_t full = 180 * SECS_PER_DAY; /* a newer customer has had less time */
+  if (end - h->lo < full) n = 1 + (int)((int64_t)(n - 1) * (end - h->lo) / full);
+  for (int i = 0; i < n; i++) session_events(h, i == 0 ? end : time_towards(r, h->lo, end, 2));
+}
+
+/* Newsletter subscribers: of the email_opens_30d opens of the last 30 days
+ * about three in four are in the log (the others were in mail clients that
+ * block tracking images), and a few older ones, more of them recent.  Others
+ * opened a few before they unsubscribed, at least 60 days ago. */
+static void make_email_opens(history *h) {
+  const customer *c = h->c;
+  if (!c->has_email) return;
+  rng *r = &h->r;
+  int64_t month_ago = h->now - 30 * SECS_PER_DAY, until = h->now - 60 * SECS_PER_DAY;
+  if (c->subscribed && (c->channels & CH_EMAIL)) {
+    for (int i = 0; i < c->email_opens_30d; i++)
+      if (rng_chance(r, 0.75)) add(h, EV_EMAIL_OPEN, rng_range(r, max64(h->lo, month_ago), h->hi));
+    int older = rng_geometric(r, 0.3, 30);
+    for (int i = 0; i < older && h->lo < month_ago; i++)
+      add(h, EV_EMAIL_OPEN, time_towards(r, h->lo, month_ago - 1, 2));
+  } else if (rng_chance(r, 0.3)) {
+    int n = 1 + rng_geometric(r, 0.5, 10);
+    for (int i = 0; i < n && h->lo < until; i++)
+      add(h, EV_EMAIL_OPEN, rng_range(r, h->lo, until));
+  }
+}
+
+/* One friend_added per referral, plus extra invites from social users. */
+static void make_friends(history *h) {
+  int n = h->c->referrals + (rng_chance(&h->r, 0.08) ? 1 + rng_geometric(&h->r, 0.6, 40) : 0);
+  for (int i = 0; i < n; i++) add(h, EV_FRIEND_ADDED, rng_range(&h->r, h->lo, h->hi));
+}
+
+static void make_events(event_log *log, const customer *c, uint64_t row, int64_t now) {
+  history h = {log, {mix64(log->seed_key ^ (row * UINT64_C(0xd1b54a32d192ed03)))}, c,
+               max64(now - EVENT_DAYS * SECS_PER_DAY, c->signup_day * SECS_PER_DAY), now - 1, now, false};
+  if (h.lo > h.hi) return;
+  h.browsing = !rng_chance(&h.r, 0.2);
+  make_purchases(&h);
+  make_sessions(&h);
+  make_email_opens(&h);
+  make_friends(&h);
+}
+
 /* ---- command line ---------------------------------------------------------- */
 
 static const char header[] =
     "id,email,age,birth_date,gender,country,city,signup_date,last_purchase_at,last_login_at,"
     "total_spent,spend_90d,spend_prev_90d,orders,lead_score,plan,channels,is_subscribed,"
     "email_opens_30d,referrals,churn_risk\n";
+static const char events_header[] = "id,name,at,amount\n";
 
 static void usage(FILE *f) {
   fprintf(f, "usage: retail_gen [--customers N (default 1000000)] [--seed S (default 42)]\n"
-             "                  [--as-of 2026-11-23T00:00:00Z] -o customers.csv\n");
+             "                  [--as-of 2026-11-23T00:00:00Z] -o customers.csv\n"
+             "                  [--events events.csv [--orphans]]\n");
 }
 
 static uint64_t parse_u64(const char *opt, const char *s) {
@@ -686,14 +954,36 @@ static uint64_t parse_u64(const char *opt, const char *s) {
   return (uint64_t)v;
 }
 
+static void out_open(out *o, const char *path) {
+  o->path = path;
+  o->f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
+  if (!o->f) die("cannot open %s: %s", path, strerror(errno));
+  o->cap = (size_t)1 << 20;
+  o->len = 0;
+  o->buf = malloc(o->cap);
+  if (!o->buf) die("out of memory%s%s", "", "");
+}
+
+static void out_close(out *o) {
+  out_flush(o);
+  if (fflush(o->f) != 0 || ferror(o->f)) die("cannot write %s: %s", o->path, strerror(errno));
+  if (o->f != stdout && fclose(o->f) != 0) die("cannot write %s: %s", o->path, strerror(errno));
+  free(o->buf);
+}
+
 int main(int argc, char **argv) {
   uint64_t customers = 1000000, seed = 42;
-  const char *as_of_text = "2026-11-23T00:00:00Z", *path = NULL, *customers_text = "";
+  const char *as_of_text = "2026-11-23T00:00:00Z", *path = NULL, *events_path = NULL, *customers_text = "";
+  bool orphans = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage(stdout);
       return 0;
+    }
+    if (!strcmp(a, "--orphans")) {
+      orphans = true;
+      continue;
     }
     if (i + 1 >= argc) {
       usage(stderr);
@@ -708,6 +998,8 @@ int main(int argc, char **argv) {
       as_of_text = v;
     else if (!strcmp(a, "-o") || !strcmp(a, "--output"))
       path = v;
+    else if (!strcmp(a, "--events"))
+      events_path = v;
     else {
       usage(stderr);
       die("unknown option '%s'%s", a, "");
@@ -717,30 +1009,48 @@ int main(int argc, char **argv) {
     usage(stderr);
     die("no output file (-o FILE, or -o - for standard output)%s%s", "", "");
   }
+  if (events_path && !strcmp(events_path, "-") && !strcmp(path, "-"))
+    die("customers and events cannot both go to standard output%s%s", "", "");
+  if (orphans && !events_path) die("--orphans needs --events FILE%s%s", "", "");
   if (customers > MAX_CUSTOMERS) die("--customers: at most %s, got %s", "100000000", customers_text);
   int64_t now;
   if (!parse_as_of(as_of_text, &now))
     die("--as-of: expected YYYY-MM-DD[THH:MM:SS[Z]], got '%s'%s", as_of_text, "");
 
   out o = {0};
-  o.path = path;
-  o.f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
-  if (!o.f) die("cannot open %s: %s", path, strerror(errno));
-  o.cap = (size_t)1 << 20;
-  o.buf = malloc(o.cap);
-  if (!o.buf) die("out of memory%s%s", "", "");
-
+  out_open(&o, path);
   rng r = {mix64(seed ^ UINT64_C(0x5eed5eed5eed5eed))};
   uint64_t id_key = rng_next(&r);
   put_str(&o, header);
+
+  /* The events draw from generators of their own, never from r: the
+   * customers are the same with or without --events. */
+  event_log log = {0};
+  if (events_path) {
+    out_open(&log.o, events_path);
+    put_str(&log.o, events_header);
+    log.base = now - EVENT_DAYS * SECS_PER_DAY;
+    log.seed_key = mix64(seed ^ UINT64_C(0xe7e7e7e7e7e7e7e7));
+    log.order.state = mix64(log.seed_key ^ UINT64_C(0x0dde7));
+    log.orphan_rng.state = mix64(log.seed_key ^ UINT64_C(0x0afa4));
+    log.orphans = orphans;
+    log.orphan_row = customers;
+    log.id_key = id_key;
+  }
+
   customer c;
   for (uint64_t row = 0; row < customers; row++) {
     make_customer(&r, row, id_key, now, &c);
     write_customer(&o, &c);
+    if (!events_path) continue;
+    make_events(&log, &c, row, now);
+    if ((row + 1) % CHUNK_CUSTOMERS == 0 || row + 1 == customers) flush_events(&log);
   }
-  out_flush(&o);
-  if (fflush(o.f) != 0 || ferror(o.f)) die("cannot write %s: %s", path, strerror(errno));
-  if (o.f != stdout && fclose(o.f) != 0) die("cannot write %s: %s", path, strerror(errno));
-  free(o.buf);
+  out_close(&o);
+  if (events_path) {
+    out_close(&log.o);
+    free(log.v);
+    free(log.sorted);
+  }
   return 0;
 }

@@ -1,7 +1,8 @@
--- tests/sql_oracle/load.sql — loads the retail example's customers.csv into
--- SQLite as the oracle's typed `customers` table.
+-- tests/sql_oracle/load.sql — loads the retail example's customers.csv and
+-- events.csv into SQLite as the oracle's typed `customers` and `events`
+-- tables.
 --
--- Run with the working directory holding customers.csv (run.sh does this):
+-- Run with the working directory holding both CSVs (run.sh does this):
 --   sqlite3 oracle.db < load.sql
 -- The CSV is imported verbatim into customers_raw (every column TEXT), checked
 -- against the format examples/retail/gen.c promises, then converted once:
@@ -28,6 +29,17 @@
 --     (a login a few hours in the future is day -1, not 0);
 --   age_years(birth_date) = whole years to today (2026-11-23), one less when
 --     the birthday (MM-DD) is still ahead this year.
+--
+-- events.csv (the `events` stream) becomes the `events` table:
+--   * seq is the row number in the file (SQLite assigns rowids in import
+--     order): ingest orders a customer's events by `at`, ties in file order,
+--     so first/last are ORDER BY at_s, seq;
+--   * at_s: unix seconds (the generator writes whole seconds, UTC), so
+--     `at >= now - 7d` is at_s >= 1795392000 - 7 * 86400, exactly;
+--   * amount_c: INTEGER cents (NULL for an empty amount), as for the
+--     customers' decimals;
+--   * events whose id is no customer's (retail_gen --orphans) stay in the
+--     table; every query joins on the customer, so they are never counted.
 .bail on
 
 DROP TABLE IF EXISTS customers_raw;
@@ -98,3 +110,38 @@ UPDATE customers SET
 
 CREATE UNIQUE INDEX customers_id ON customers (id);
 DROP TABLE customers_raw;
+
+-- ---- the events stream ----------------------------------------------------
+
+DROP TABLE IF EXISTS events_raw;
+DROP TABLE IF EXISTS events;
+
+CREATE TABLE events_raw (id TEXT, name TEXT, at TEXT, amount TEXT);
+
+.import --csv --skip 1 events.csv events_raw
+
+INSERT INTO load_checks SELECT 'event ids are integers', count(*) = 0 FROM events_raw
+  WHERE NOT (id GLOB '[0-9]*' AND id NOT GLOB '*[^0-9]*');
+INSERT INTO load_checks SELECT 'event names are members of the enum', count(*) = 0 FROM events_raw
+  WHERE name NOT IN ('purchase', 'friend_added', 'page_view', 'email_open', 'cart_add', 'redeem');
+INSERT INTO load_checks SELECT 'event times are YYYY-MM-DD HH:MM:SS', count(*) = 0 FROM events_raw
+  WHERE NOT (at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]'
+             AND strftime('%Y-%m-%d %H:%M:%S', at) = at);
+INSERT INTO load_checks SELECT 'event amounts are empty or have exactly two decimals', count(*) = 0 FROM events_raw
+  WHERE NOT (amount = '' OR (amount GLOB '[0-9]*.[0-9][0-9]' AND amount NOT GLOB '*[^0-9.]*'
+                             AND amount NOT GLOB '*.*.*'));
+INSERT INTO load_checks SELECT 'only purchases and redeems have amounts', count(*) = 0 FROM events_raw
+  WHERE amount != '' AND name NOT IN ('purchase', 'redeem');
+
+CREATE TABLE events AS
+SELECT
+  rowid                                                AS seq,
+  CAST(id AS INTEGER)                                  AS id,
+  name,
+  CAST(strftime('%s', at) AS INTEGER)                  AS at_s,
+  CAST(replace(NULLIF(amount, ''), '.', '') AS INTEGER) AS amount_c
+FROM events_raw
+ORDER BY rowid;
+
+CREATE INDEX events_by_customer ON events (id, name, at_s);
+DROP TABLE events_raw;

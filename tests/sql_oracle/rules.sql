@@ -31,6 +31,21 @@
 --     s GLOB '*20[0-9][0-9]@*';
 --   * weekday(d) is ISO: strftime('%w') gives Sunday 0, mapped to 7 (this
 --     SQLite predates '%u'); hour(ts) is strftime('%H') in UTC.
+--   * stream aggregates are correlated subqueries over `events` (load.sql)
+--     of the customer: `events where P` is `FROM events e WHERE e.id = c.id
+--     AND (P)` (SQL WHERE keeps the rows where P is TRUE, like segc);
+--     count(events) is count(*), count(events.f) is count(f) (non-null
+--     values); exists is EXISTS; sum is COALESCE(SUM(...), 0) (0 over no
+--     values); min/max are MIN/MAX (NULL over no values); first/last of
+--     `at` are MIN/MAX(at_s), of another field the value of the first/last
+--     row with a non-null value ORDER BY at_s, seq (seq = file order, how
+--     ingest breaks ties);
+--   * avg(amount) >= X compares the exact rational: SUM(cents) >=
+--     X_cents * COUNT(cents) (NULL when there are no amounts, as avg is).
+--     segc's avg is a double, but sum / count is at least 1/(100 count)
+--     away from X unless equal, far more than its rounding error, and an
+--     exact X is computed exactly, so the two agree;
+--   * `e in events` binders are table aliases (e, p).
 .bail on
 .headers off
 .mode list
@@ -309,5 +324,153 @@ SELECT id FROM customers WHERE (id % 20 = 0) IS TRUE ORDER BY id;
 -- advocates: referrals >= 3 and not (churn_risk >= 0.5)
 .output sql/advocates.ids
 SELECT id FROM customers WHERE (referrals >= 3 AND NOT (churn_risk_m >= 500)) IS TRUE ORDER BY id;
+
+-- ---- behaviour in the event log ------------------------------------------
+
+-- friend_magnets: count(events where name == friend_added) >= 5
+.output sql/friend_magnets.ids
+SELECT id FROM customers c
+WHERE ((SELECT count(*) FROM events e WHERE e.id = c.id AND e.name = 'friend_added') >= 5) IS TRUE
+ORDER BY id;
+
+-- bought_last_week: exists(events where name == purchase and at >= now - 7d)
+.output sql/bought_last_week.ids
+SELECT id FROM customers c
+WHERE (EXISTS (SELECT 1 FROM events e WHERE e.id = c.id AND e.name = 'purchase'
+                                        AND e.at_s >= 1795392000 - 7 * 86400)) IS TRUE
+ORDER BY id;
+
+-- email_silent_60d: not exists(events where name == email_open and at >= now - 60d)
+.output sql/email_silent_60d.ids
+SELECT id FROM customers c
+WHERE (NOT EXISTS (SELECT 1 FROM events e WHERE e.id = c.id AND e.name = 'email_open'
+                                            AND e.at_s >= 1795392000 - 60 * 86400)) IS TRUE
+ORDER BY id;
+
+-- big_spenders_90d: sum(events.amount where name == purchase and at >= now - 90d) > 500
+.output sql/big_spenders_90d.ids
+SELECT id FROM customers c
+WHERE ((SELECT COALESCE(SUM(e.amount_c), 0) FROM events e
+        WHERE e.id = c.id AND e.name = 'purchase' AND e.at_s >= 1795392000 - 90 * 86400) > 50000) IS TRUE
+ORDER BY id;
+
+-- abandoned_cart: exists(e in events where e.name == cart_add and e.at >= now - 3d
+--                   and not exists(p in events where p.name == purchase and p.at > e.at))
+.output sql/abandoned_cart.ids
+SELECT id FROM customers c
+WHERE (EXISTS (SELECT 1 FROM events e
+               WHERE e.id = c.id AND e.name = 'cart_add' AND e.at_s >= 1795392000 - 3 * 86400
+                 AND NOT EXISTS (SELECT 1 FROM events p
+                                 WHERE p.id = c.id AND p.name = 'purchase' AND p.at_s > e.at_s))) IS TRUE
+ORDER BY id;
+
+-- cart_reminder_email: abandoned_cart and channels has email and is_subscribed
+.output sql/cart_reminder_email.ids
+SELECT id FROM customers c
+WHERE ((EXISTS (SELECT 1 FROM events e
+                WHERE e.id = c.id AND e.name = 'cart_add' AND e.at_s >= 1795392000 - 3 * 86400
+                  AND NOT EXISTS (SELECT 1 FROM events p
+                                  WHERE p.id = c.id AND p.name = 'purchase' AND p.at_s > e.at_s))) IS TRUE
+       AND instr(channels, '|email|') > 0 AND is_subscribed) IS TRUE
+ORDER BY id;
+
+-- quick_converters: signup_date >= now - 365d
+--                   and first(events.at where name == purchase) < signup_date + 30d
+.output sql/quick_converters.ids
+SELECT id FROM customers c
+WHERE (signup_day * 86400 >= 1795392000 - 365 * 86400
+       AND (SELECT MIN(e.at_s) FROM events e WHERE e.id = c.id AND e.name = 'purchase')
+           < signup_day * 86400 + 30 * 86400) IS TRUE
+ORDER BY id;
+
+-- big_baskets: avg(events.amount where name == purchase) >= 150
+.output sql/big_baskets.ids
+SELECT id FROM customers c
+WHERE ((SELECT SUM(e.amount_c) >= 15000 * COUNT(e.amount_c) FROM events e
+        WHERE e.id = c.id AND e.name = 'purchase')) IS TRUE
+ORDER BY id;
+
+-- big_ticket_buyers: max(events.amount where name == purchase) >= 300
+.output sql/big_ticket_buyers.ids
+SELECT id FROM customers c
+WHERE ((SELECT MAX(e.amount_c) FROM events e WHERE e.id = c.id AND e.name = 'purchase') >= 30000) IS TRUE
+ORDER BY id;
+
+-- small_basket_buyers: min(events.amount where name == purchase and at >= now - 365d) < 20
+.output sql/small_basket_buyers.ids
+SELECT id FROM customers c
+WHERE ((SELECT MIN(e.amount_c) FROM events e
+        WHERE e.id = c.id AND e.name = 'purchase' AND e.at_s >= 1795392000 - 365 * 86400) < 2000) IS TRUE
+ORDER BY id;
+
+-- lapsed_email_openers: last(events.at where name == email_open) < now - 90d
+.output sql/lapsed_email_openers.ids
+SELECT id FROM customers c
+WHERE ((SELECT MAX(e.at_s) FROM events e WHERE e.id = c.id AND e.name = 'email_open')
+       < 1795392000 - 90 * 86400) IS TRUE
+ORDER BY id;
+
+-- last_order_big: last(events.amount where name == purchase) >= 100
+.output sql/last_order_big.ids
+SELECT id FROM customers c
+WHERE ((SELECT e.amount_c FROM events e
+        WHERE e.id = c.id AND e.name = 'purchase' AND e.amount_c IS NOT NULL
+        ORDER BY e.at_s DESC, e.seq DESC LIMIT 1) >= 10000) IS TRUE
+ORDER BY id;
+
+-- vip_gone_quiet: vip and not exists(events where at >= now - 30d)
+.output sql/vip_gone_quiet.ids
+SELECT id FROM customers c
+WHERE ((total_spent_c >= 200000) IS TRUE
+       AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = c.id AND e.at_s >= 1795392000 - 30 * 86400)) IS TRUE
+ORDER BY id;
+
+-- window_shoppers: count(events where name == page_view and at >= now - 30d) >= 3
+--                  and not exists(events where name == purchase)
+.output sql/window_shoppers.ids
+SELECT id FROM customers c
+WHERE ((SELECT count(*) FROM events e
+        WHERE e.id = c.id AND e.name = 'page_view' AND e.at_s >= 1795392000 - 30 * 86400) >= 3
+       AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = c.id AND e.name = 'purchase')) IS TRUE
+ORDER BY id;
+
+-- purchase_amount_missing: count(events where name == purchase) > count(events.amount where name == purchase)
+.output sql/purchase_amount_missing.ids
+SELECT id FROM customers c
+WHERE ((SELECT count(*) > count(e.amount_c) FROM events e WHERE e.id = c.id AND e.name = 'purchase')) IS TRUE
+ORDER BY id;
+
+-- voucher_hunters: sum(events.amount where name == redeem) > 0.1 * sum(events.amount where name == purchase)
+-- (in cents, times 10: 10 * redeemed > purchased, both 0 over no values)
+.output sql/voucher_hunters.ids
+SELECT id FROM customers c
+WHERE (10 * (SELECT COALESCE(SUM(e.amount_c), 0) FROM events e WHERE e.id = c.id AND e.name = 'redeem')
+       > (SELECT COALESCE(SUM(e.amount_c), 0) FROM events e WHERE e.id = c.id AND e.name = 'purchase')) IS TRUE
+ORDER BY id;
+
+-- power_users: count(events) >= 30
+.output sql/power_users.ids
+SELECT id FROM customers c
+WHERE ((SELECT count(*) FROM events e WHERE e.id = c.id) >= 30) IS TRUE
+ORDER BY id;
+
+-- no_events: count(events) == 0
+.output sql/no_events.ids
+SELECT id FROM customers c
+WHERE ((SELECT count(*) FROM events e WHERE e.id = c.id) = 0) IS TRUE
+ORDER BY id;
+
+-- loyal_returners: count(events where name == purchase and at >= signup_date + 365d) >= 3
+.output sql/loyal_returners.ids
+SELECT id FROM customers c
+WHERE ((SELECT count(*) FROM events e
+        WHERE e.id = c.id AND e.name = 'purchase' AND e.at_s >= c.signup_day * 86400 + 365 * 86400) >= 3) IS TRUE
+ORDER BY id;
+
+-- left_in_cart: last(events.name) == cart_add
+.output sql/left_in_cart.ids
+SELECT id FROM customers c
+WHERE ((SELECT e.name FROM events e WHERE e.id = c.id ORDER BY e.at_s DESC, e.seq DESC LIMIT 1) = 'cart_add') IS TRUE
+ORDER BY id;
 
 .output stdout

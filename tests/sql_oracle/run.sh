@@ -5,10 +5,11 @@
 #   tests/sql_oracle/run.sh SEGC_BIN RETAIL_GEN_BIN WORKDIR
 #
 # For each seed (SEEDS, default "42 7 2026") it generates CUSTOMERS (default
-# 30000) customers with retail_gen, runs
-#   segc ingest --schema examples/retail/schema.seg customers.csv -o data.segd
+# 30000) customers and their events with one retail_gen call, runs
+#   segc ingest --schema examples/retail/schema.seg customers.csv \
+#     --stream events=events.csv -o data.segd
 #   segc run examples/retail/rules.seg data.segd --as-of 2026-11-23T00:00:00Z --out out/
-# loads the same CSV into SQLite (load.sql), runs rules.sql (writing
+# loads the same CSVs into SQLite (load.sql), runs rules.sql (writing
 # sql/<segment>.ids) and compares every segment's ids byte for byte.  The
 # list of segments is taken from rules.seg itself (nested ones as
 # parent.child); a segment missing from segc's output or from rules.sql is a
@@ -68,13 +69,15 @@ for seed in $seeds; do
   dir=$work/seed-$seed
   rm -rf "$dir"
   mkdir -p "$dir/out" "$dir/sql"
-  echo "== seed $seed: $customers customers, as of $as_of"
+  echo "== seed $seed: $customers customers and their events, as of $as_of"
 
-  "$gen" --customers "$customers" --seed "$seed" --as-of "$as_of" -o "$dir/customers.csv" ||
+  "$gen" --customers "$customers" --seed "$seed" --as-of "$as_of" -o "$dir/customers.csv" \
+    --events "$dir/events.csv" ||
     die "retail_gen failed (seed $seed)"
 
   if [ "$segc" != "-" ]; then
-    "$segc" ingest --schema "$schema" "$dir/customers.csv" -o "$dir/data.segd" \
+    "$segc" ingest --schema "$schema" "$dir/customers.csv" --stream events="$dir/events.csv" \
+      -o "$dir/data.segd" \
       >"$dir/ingest.log" 2>&1 || { cat "$dir/ingest.log" >&2; die "segc ingest failed (seed $seed)"; }
     "$segc" run "$rules" "$dir/data.segd" --as-of "$as_of" --out "$dir/out/" \
       >"$dir/run.log" 2>&1 || { cat "$dir/run.log" >&2; die "segc run failed (seed $seed)"; }
