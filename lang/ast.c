@@ -32,6 +32,16 @@ ast *ast_new(seg_parse *p, ast_kind k, seg_span sp) {
   return n;
 }
 
+bool ast_is_literal(const ast *n) {
+  switch (n->kind) {
+  case AST_LIT_NULL: case AST_LIT_BOOL: case AST_LIT_INT: case AST_LIT_DEC: case AST_LIT_STR:
+  case AST_LIT_DATE: case AST_LIT_TS: case AST_LIT_DUR: case AST_ENUMLIT:
+    return true;
+  default:
+    return false;
+  }
+}
+
 ast *ast_unary(seg_parse *p, ast_kind k, ast *a, seg_span sp) {
   ast *n = ast_new(p, k, sp);
   n->a = a;

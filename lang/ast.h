@@ -140,6 +140,7 @@ void syntax_error_report(seg_parse *p, seg_span at, const char *unexpected, cons
 
 /* Node builders, one per grammar action shape. */
 ast *ast_new(seg_parse *p, ast_kind k, seg_span sp);
+bool ast_is_literal(const ast *n);
 ast *ast_unary(seg_parse *p, ast_kind k, ast *a, seg_span sp);
 ast *ast_binary(seg_parse *p, ast_kind k, ast *a, ast *b, seg_span sp);
 ast *ast_compare(seg_parse *p, cmp_op op, ast *a, ast *b, seg_span sp);

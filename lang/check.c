@@ -36,15 +36,6 @@ static int64_t pow10i(int n) {
   return v;
 }
 
-static bool is_literal(const ast *n) {
-  switch (n->kind) {
-  case AST_LIT_NULL: case AST_LIT_BOOL: case AST_LIT_INT: case AST_LIT_DEC: case AST_LIT_STR:
-  case AST_LIT_DATE: case AST_LIT_TS: case AST_LIT_DUR: case AST_ENUMLIT:
-    return true;
-  default:
-    return false;
-  }
-}
 
 /* ---- casts --------------------------------------------------------------- */
 
@@ -56,7 +47,7 @@ ast *check_cast(checker *c, ast *n, seg_type to) {
     return n;
   }
   seg_tykind from = n->type.kind;
-  if (is_literal(n)) {
+  if (ast_is_literal(n)) {
     if (to.kind == TY_FLOAT64 && is_int(from)) {
       n->v.f = (double)n->v.i;
     } else if (to.kind == TY_FLOAT64 && from == TY_DECIMAL) {
@@ -857,7 +848,7 @@ static void check_tests(checker *c) {
     if (t->as_of) {
       t->as_of = check_expr(c, t->as_of, NULL);
       if (!is_error(t->as_of)) {
-        if (!is_time(t->as_of->type.kind) || !is_literal(t->as_of))
+        if (!is_time(t->as_of->type.kind) || !ast_is_literal(t->as_of))
           diag_error(c->d, t->as_of->span, "as_of takes a timestamp or date literal");
         else t->as_of = check_cast(c, t->as_of, ty(TY_TIMESTAMP));
       }

@@ -43,10 +43,8 @@ bool rt_is_null(const rt_table *t, int field, uint64_t row) {
   return rt_block(t, row / RT_BLOCK)[off + row % RT_BLOCK] != 0;
 }
 
-int64_t rt_get_i64(const rt_table *t, int field, uint64_t row) {
-  if (!table_in_range(t, field, row) || !t->schema) return 0;
-  seg_tykind k = t->schema->fields[field].type.kind;
-  const uint8_t *p = table_value(t, field, row, ty_storage_width(k));
+/* One stored value of kind k at p, widened as expressions see it. */
+static int64_t table_widen(seg_tykind k, const uint8_t *p) {
   switch (k) {
   case TY_BOOL:
   case TY_ENUM: return *p;
@@ -72,6 +70,12 @@ int64_t rt_get_i64(const rt_table *t, int field, uint64_t row) {
     return v;
   }
   }
+}
+
+int64_t rt_get_i64(const rt_table *t, int field, uint64_t row) {
+  if (!table_in_range(t, field, row) || !t->schema) return 0;
+  seg_tykind k = t->schema->fields[field].type.kind;
+  return table_widen(k, table_value(t, field, row, ty_storage_width(k)));
 }
 
 double rt_get_f64(const rt_table *t, int field, uint64_t row) {
@@ -125,28 +129,7 @@ bool rt_ev_is_null(const rt_table *t, int stream, int field, uint64_t k) {
 int64_t rt_ev_get_i64(const rt_table *t, int stream, int field, uint64_t k) {
   const seg_field *f = table_ev_field(t, stream, field, k);
   if (!f) return 0;
-  int w = ty_storage_width(f->type.kind);
-  const uint8_t *p = t->streams[stream].vals[field] + k * (uint64_t)w;
-  switch (f->type.kind) {
-  case TY_BOOL:
-  case TY_ENUM: return *p;
-  case TY_INT32:
-  case TY_DATE: {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-  }
-  case TY_STRING: {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-  }
-  default: {
-    int64_t v;
-    memcpy(&v, p, 8);
-    return v;
-  }
-  }
+  return table_widen(f->type.kind, t->streams[stream].vals[field] + k * (uint64_t)ty_storage_width(f->type.kind));
 }
 
 double rt_ev_get_f64(const rt_table *t, int stream, int field, uint64_t k) {

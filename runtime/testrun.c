@@ -34,15 +34,6 @@ static void format_value(const ast *n, ival v, char *buf, size_t size) {
   else snprintf(buf, size, "%lld", (long long)v.i);
 }
 
-static bool is_literal_node(const ast *n) {
-  switch (n->kind) {
-  case AST_LIT_NULL: case AST_LIT_BOOL: case AST_LIT_INT: case AST_LIT_DEC: case AST_LIT_STR:
-  case AST_LIT_DATE: case AST_LIT_TS: case AST_LIT_DUR: case AST_ENUMLIT:
-    return true;
-  default:
-    return false;
-  }
-}
 
 /* The sub-conditions of an expression, two levels deep, through segment references. */
 static void explain(interp *it, const ast *n, int depth, FILE *out) {
@@ -65,7 +56,7 @@ static void explain(interp *it, const ast *n, int depth, FILE *out) {
       for (int i = 0; i < 3; i++) {
         const ast *k = kids[i];
         while (k && k->kind == AST_CAST) k = k->a;
-        if (k && !is_literal_node(k)) explain(it, k, depth + 1, out);
+        if (k && !ast_is_literal(k)) explain(it, k, depth + 1, out);
       }
     return;
   }

@@ -10,56 +10,13 @@
 #include <unistd.h>
 
 #include "segc.h"
+#include "unit.h"
 
-static int failures, checks;
-static char dir[256];
+static void write_text(const char *path, const char *text) { write_file(path, text, strlen(text)); }
 
-#define CHECK(cond, ...)                                                        \
-  do {                                                                          \
-    checks++;                                                                   \
-    if (!(cond)) {                                                              \
-      failures++;                                                               \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);  \
-      fprintf(stderr, __VA_ARGS__);                                             \
-      fputc('\n', stderr);                                                      \
-    }                                                                           \
-  } while (0)
+static unsigned char *read_bytes(const char *path, size_t *n) { return (unsigned char *)read_file(path, n); }
 
-static const char *at(const char *name) {
-  static char buf[8][512];
-  static int k;
-  char *p = buf[k++ % 8];
-  snprintf(p, 512, "%s/%s", dir, name);
-  return p;
-}
-
-static void write_text(const char *path, const char *text) {
-  FILE *f = fopen(path, "wb");
-  if (!f) {
-    perror(path);
-    exit(2);
-  }
-  fputs(text, f);
-  fclose(f);
-}
-
-static unsigned char *read_bytes(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *p = malloc((size_t)len + 1);
-  *n = fread(p, 1, (size_t)len, f);
-  fclose(f);
-  return p;
-}
-
-static void write_bytes(const char *path, const unsigned char *p, size_t n) {
-  FILE *f = fopen(path, "wb");
-  fwrite(p, 1, n, f);
-  fclose(f);
-}
+static void write_bytes(const char *path, const unsigned char *p, size_t n) { write_file(path, p, n); }
 
 /* the pack's trailing checksum (FNV-1a 64 over the bytes before it), recomputed */
 static void reseal(unsigned char *p, size_t n) {
@@ -75,7 +32,7 @@ static char *counts(segc_program *p, const char *out_dir) {
   char err[1024];
   static char text[4096];
   text[0] = 0;
-  if (!segc_run(p, at("data.segd"), &o, &r, err, sizeof err)) {
+  if (!segc_run(p, tpath("data.segd"), &o, &r, err, sizeof err)) {
     snprintf(text, sizeof text, "run failed: %s", err);
     return text;
   }
@@ -87,7 +44,7 @@ static char *counts(segc_program *p, const char *out_dir) {
 }
 
 static void setup(void) {
-  write_text(at("schema.seg"), "schema customer {\n"
+  write_text(tpath("schema.seg"), "schema customer {\n"
                                "  id    : int64 key\n"
                                "  city  : string\n"
                                "  email : string?\n"
@@ -98,12 +55,12 @@ static void setup(void) {
                                "    amount : decimal(12,2)?\n"
                                "  }\n"
                                "}\n");
-  write_text(at("rules.seg"), "import \"schema.seg\"\n"
+  write_text(tpath("rules.seg"), "import \"schema.seg\"\n"
                               "segment paris = city == \"Paris\"\n"
                               "segment named = contains(email ?? \"\", city)\n"
                               "segment buyers = sum(events.amount where name == purchase) > 10\n"
                               "segment recent = exists(events where at >= now - 7d) and spent > 5\n");
-  FILE *c = fopen(at("customers.csv"), "w"), *e = fopen(at("events.csv"), "w");
+  FILE *c = fopen(tpath("customers.csv"), "w"), *e = fopen(tpath("events.csv"), "w");
   fputs("id,city,email,spent\n", c);
   fputs("id,name,at,amount\n", e);
   static const char *cities[] = {"Paris", "Lyon", "Nice", "Oslo"};
@@ -115,11 +72,11 @@ static void setup(void) {
   }
   fclose(c);
   fclose(e);
-  const char *names[] = {"events"}, *paths[] = {at("events.csv")};
-  segc_ingest_options io = {at("customers.csv"), at("data.segd"), NULL, 1, names, paths, NULL, NULL, NULL};
+  const char *names[] = {"events"}, *paths[] = {tpath("events.csv")};
+  segc_ingest_options io = {tpath("customers.csv"), tpath("data.segd"), NULL, 1, names, paths, NULL, NULL, NULL};
   segc_ingest_report rep;
   char err[1024];
-  const char *schema = at("schema.seg");
+  const char *schema = tpath("schema.seg");
   segc_program *s = segc_load(&schema, 1);
   if (!segc_ingest(s, &io, &rep, err, sizeof err)) {
     fprintf(stderr, "ingest: %s\n", err);
@@ -129,47 +86,47 @@ static void setup(void) {
 }
 
 int main(void) {
-  snprintf(dir, sizeof dir, "/tmp/segc-segpack-XXXXXX");
-  if (!mkdtemp(dir)) return 2;
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/segc-segpack-XXXXXX");
+  if (!mkdtemp(tmpdir)) return 2;
   setup();
   char err[1024], note[1024];
 
   /* build, then run the pack and the sources */
-  const char *rules = at("rules.seg");
+  const char *rules = tpath("rules.seg");
   segc_program *src = segc_load(&rules, 1);
   CHECK(segc_error_count(src) == 0, "rules load");
-  CHECK(segc_build(src, at("r.segpack"), err, sizeof err), "build: %s", err);
+  CHECK(segc_build(src, tpath("r.segpack"), err, sizeof err), "build: %s", err);
   char expected[4096];
-  snprintf(expected, sizeof expected, "%s", counts(src, at("out-src")));
+  snprintf(expected, sizeof expected, "%s", counts(src, tpath("out-src")));
   segc_free(src);
   CHECK(strstr(expected, "paris=750 ") != NULL, "counts from the sources: %s", expected);
 
   /* self-contained: the sources are gone */
-  unlink(at("rules.seg"));
-  unlink(at("schema.seg"));
-  segc_program *pk = segc_load_pack(at("r.segpack"), note, sizeof note, err, sizeof err);
+  unlink(tpath("rules.seg"));
+  unlink(tpath("schema.seg"));
+  segc_program *pk = segc_load_pack(tpath("r.segpack"), note, sizeof note, err, sizeof err);
   CHECK(pk != NULL, "load: %s", err);
   CHECK(note[0] == 0, "no note for a fresh pack: %s", note);
   if (pk) {
-    const char *got = counts(pk, at("out-pack"));
+    const char *got = counts(pk, tpath("out-pack"));
     CHECK(strcmp(got, expected) == 0, "pack counts %s, sources %s", got, expected);
     segc_free(pk);
   }
   size_t na, nb;
-  unsigned char *a = read_bytes(at("out-src/named.ids"), &na), *b = read_bytes(at("out-pack/named.ids"), &nb);
+  unsigned char *a = read_bytes(tpath("out-src/named.ids"), &na), *b = read_bytes(tpath("out-pack/named.ids"), &nb);
   CHECK(a && b && na == nb && memcmp(a, b, na) == 0, "named.ids identical");
   free(a);
   free(b);
 
   size_t n;
-  unsigned char *orig = read_bytes(at("r.segpack"), &n), *p = malloc(n);
+  unsigned char *orig = read_bytes(tpath("r.segpack"), &n), *p = malloc(n);
 
   /* another machine / LLVM: the host text differs (it starts at byte 24) */
   memcpy(p, orig, n);
   p[24] ^= 0x20;
   reseal(p, n);
-  write_bytes(at("foreign.segpack"), p, n);
-  pk = segc_load_pack(at("foreign.segpack"), note, sizeof note, err, sizeof err);
+  write_bytes(tpath("foreign.segpack"), p, n);
+  pk = segc_load_pack(tpath("foreign.segpack"), note, sizeof note, err, sizeof err);
   CHECK(pk != NULL && strstr(note, "another machine") != NULL, "foreign pack note: %s / %s", note, err);
   if (pk) {
     const char *got = counts(pk, NULL);
@@ -181,39 +138,39 @@ int main(void) {
   memcpy(p, orig, n);
   p[9] ^= 1;
   reseal(p, n);
-  write_bytes(at("stale.segpack"), p, n);
-  pk = segc_load_pack(at("stale.segpack"), note, sizeof note, err, sizeof err);
+  write_bytes(tpath("stale.segpack"), p, n);
+  pk = segc_load_pack(tpath("stale.segpack"), note, sizeof note, err, sizeof err);
   CHECK(pk != NULL && strstr(note, "another segc") != NULL, "stale pack note: %s / %s", note, err);
   segc_free(pk);
 
   /* refusals */
   memcpy(p, orig, n);
   p[n / 2] ^= 0x55;
-  write_bytes(at("corrupt.segpack"), p, n);
-  CHECK(segc_load_pack(at("corrupt.segpack"), note, sizeof note, err, sizeof err) == NULL && strstr(err, "corrupt"),
+  write_bytes(tpath("corrupt.segpack"), p, n);
+  CHECK(segc_load_pack(tpath("corrupt.segpack"), note, sizeof note, err, sizeof err) == NULL && strstr(err, "corrupt"),
         "corrupt: %s", err);
-  write_bytes(at("short.segpack"), orig, n / 3);
-  CHECK(segc_load_pack(at("short.segpack"), note, sizeof note, err, sizeof err) == NULL, "truncated refused");
-  write_bytes(at("data.segpack"), (const unsigned char *)"SEGD and more", 13);
-  CHECK(segc_load_pack(at("data.segpack"), note, sizeof note, err, sizeof err) == NULL && strstr(err, "not a segc pack"),
+  write_bytes(tpath("short.segpack"), orig, n / 3);
+  CHECK(segc_load_pack(tpath("short.segpack"), note, sizeof note, err, sizeof err) == NULL, "truncated refused");
+  write_bytes(tpath("data.segpack"), (const unsigned char *)"SEGD and more", 13);
+  CHECK(segc_load_pack(tpath("data.segpack"), note, sizeof note, err, sizeof err) == NULL && strstr(err, "not a segc pack"),
         "not a pack: %s", err);
-  CHECK(segc_load_pack(at("missing.segpack"), note, sizeof note, err, sizeof err) == NULL && strstr(err, "cannot open"),
+  CHECK(segc_load_pack(tpath("missing.segpack"), note, sizeof note, err, sizeof err) == NULL && strstr(err, "cannot open"),
         "missing: %s", err);
   /* every truncation point is refused without a crash */
   for (size_t cut = 0; cut < n; cut += n / 97 + 1) {
-    write_bytes(at("cut.segpack"), orig, cut);
-    segc_program *q = segc_load_pack(at("cut.segpack"), note, sizeof note, err, sizeof err);
+    write_bytes(tpath("cut.segpack"), orig, cut);
+    segc_program *q = segc_load_pack(tpath("cut.segpack"), note, sizeof note, err, sizeof err);
     CHECK(q == NULL, "cut at %zu accepted", cut);
     segc_free(q);
   }
   free(orig);
   free(p);
 
-  if (failures) fprintf(stderr, "%d of %d checks failed (files kept in %s)\n", failures, checks, dir);
+  if (failures) fprintf(stderr, "%d of %d checks failed (files kept in %s)\n", failures, checks, tmpdir);
   else {
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
     printf("%d checks passed\n", checks);
   }
   return failures ? 1 : 0;

@@ -27,49 +27,8 @@
 #include "runtime/ingest.h"
 #include "runtime/table.h"
 #include "stdlib/calendar.h"
+#include "unit.h"
 
-static int failures, checks;
-static char tmpdir[256];
-
-#define CHECK(cond, ...)                                                   \
-  do {                                                                     \
-    checks++;                                                              \
-    if (!(cond)) {                                                         \
-      failures++;                                                          \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                        \
-      fputc('\n', stderr);                                                 \
-    }                                                                      \
-  } while (0)
-
-static const char *tpath(const char *name) {
-  static char buf[8][512];
-  static int k;
-  char *p = buf[k++ % 8];
-  snprintf(p, 512, "%s/%s", tmpdir, name);
-  return p;
-}
-
-static void write_file(const char *path, const void *text, size_t n) {
-  FILE *fp = fopen(path, "wb");
-  if (!fp) { perror(path); exit(2); }
-  if (n && fwrite(text, 1, n, fp) != n) { perror(path); exit(2); }
-  fclose(fp);
-}
-
-static char *read_file(const char *path, size_t *n) {
-  FILE *fp = fopen(path, "rb");
-  if (!fp) return NULL;
-  fseek(fp, 0, SEEK_END);
-  long len = ftell(fp);
-  fseek(fp, 0, SEEK_SET);
-  char *buf = malloc((size_t)len + 1);
-  if (fread(buf, 1, (size_t)len, fp) != (size_t)len) len = 0;
-  buf[len] = 0;
-  fclose(fp);
-  if (n) *n = (size_t)len;
-  return buf;
-}
 
 static bool file_exists(const char *path) {
   struct stat st;
