@@ -279,7 +279,6 @@ static bool builder_dictionary(rt_builder *b, rt_table *out) {
 
 /* ---- 2. the key order ---- */
 
-typedef struct { uint64_t key, idx; } builder_kv;
 
 /* An unsigned image of a key value (its storage bits, widened as
  * rt_get_i64 does) that orders like the key itself. */
@@ -324,7 +323,7 @@ uint64_t builder_key_image(const rt_builder *b, int f, uint64_t r) {
 
 /* Stable LSD radix sort by key, 8 bits per pass; passes where every key has
  * the same digit are skipped. */
-static bool builder_radix_sort(builder_kv *a, uint64_t n) {
+bool builder_radix_sort(builder_kv *a, uint64_t n) {
   builder_kv *tmp = malloc((size_t)n * sizeof *tmp);
   if (!tmp) return false;
   uint64_t (*count)[256] = calloc(8, sizeof *count);

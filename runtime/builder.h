@@ -35,12 +35,16 @@ struct rt_builder {
   rt_orphan_fn on_orphan;
 };
 
+typedef struct { uint64_t key, idx; } builder_kv;
+
 /* builder.c */
 bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *code);
 /* Stores cell c of field fd as row r of column p (and its null byte). */
 bool builder_store(rt_builder *b, const seg_field *fd, const rt_cell *c, uint8_t *p, uint8_t *nulls, uint64_t r);
 uint64_t builder_image(seg_tykind k, int64_t v);
 uint64_t builder_key_image(const rt_builder *b, int f, uint64_t r);
+/* Stable sort by key (LSD radix); false when memory ran out. */
+bool builder_radix_sort(builder_kv *a, uint64_t n);
 
 /* builder_events.c */
 void builder_events_remap(rt_builder *b, const uint32_t *remap);

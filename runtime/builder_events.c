@@ -4,12 +4,13 @@
  * Events are appended per stream, column by column like records, with their
  * customer's key (a string key is interned like any string).  At finish,
  * after the records are sorted by key:
- *   1. each event's key is found among the kept records' keys (binary search
- *      over their order-preserving images); an event that matches no
- *      customer is reported to on_orphan and dropped;
- *   2. events are grouped by customer with a counting sort (stable: among a
- *      customer's events, the order they were added), then each customer's
- *      events are sorted by the stream's order field, ties kept stable;
+ *   1. the events are sorted by their key's order-preserving image (a stable
+ *      radix sort, so a customer's events keep the order they were added)
+ *      and walked together with the kept records' sorted keys: each event
+ *      finds its customer, and an event that matches none is reported to
+ *      on_orphan (in the order added) and dropped;
+ *   2. each customer's events are then sorted by the stream's order field,
+ *      ties kept stable;
  *   3. the columns are gathered into the table's rt_stream arrays. */
 #include <stdlib.h>
 #include <string.h>
@@ -164,35 +165,33 @@ static uint64_t events_order(rt_builder *b, int s, const uint64_t *keys, uint64_
   const seg_stream *st = &b->schema->streams[s];
   builder_stream *e = &b->streams[s];
   seg_tykind kk = b->schema->fields[b->schema->key].type.kind;
-  uint64_t *owner = malloc((e->n + 1) * sizeof *owner);
-  if (!owner) return UINT64_MAX;
-  memset(start, 0, (kept + 1) * sizeof *start);
-  for (uint64_t i = 0; i < e->n; i++) {
-    uint64_t img = builder_image(kk, e->key[i]), lo = 0, hi = kept;
-    while (lo < hi) {
-      uint64_t mid = lo + (hi - lo) / 2;
-      if (keys[mid] < img) lo = mid + 1;
-      else hi = mid;
-    }
-    owner[i] = lo < kept && keys[lo] == img ? lo : UINT64_MAX;
-    if (owner[i] == UINT64_MAX) {
-      if (b->on_orphan) b->on_orphan(user, s, e->lines[i]);
-    } else {
-      start[lo + 1]++;
-    }
-  }
-  for (uint64_t r = 0; r < kept; r++) start[r + 1] += start[r];
-  uint64_t n = start[kept];
-  uint64_t *next = malloc((kept + 1) * sizeof *next);
-  if (!next) {
-    free(owner);
+  /* sort the events by key (stable: a customer's events keep the order they
+     were added in), then walk them and the sorted records together */
+  builder_kv *kv = malloc((e->n + 1) * sizeof *kv);
+  if (!kv) return UINT64_MAX;
+  for (uint64_t i = 0; i < e->n; i++) kv[i] = (builder_kv){builder_image(kk, e->key[i]), i};
+  if (!builder_radix_sort(kv, e->n)) {
+    free(kv);
     return UINT64_MAX;
   }
-  memcpy(next, start, (kept + 1) * sizeof *next);
-  for (uint64_t i = 0; i < e->n; i++)
-    if (owner[i] != UINT64_MAX) order[next[owner[i]]++] = i;
-  free(next);
-  free(owner);
+  memset(start, 0, (kept + 1) * sizeof *start);
+  uint64_t n = 0, r = 0, norphans = 0;
+  for (uint64_t j = 0; j < e->n; j++) {
+    while (r < kept && keys[r] < kv[j].key) r++;
+    if (r < kept && keys[r] == kv[j].key) {
+      order[n++] = kv[j].idx;
+      start[r + 1]++;
+    } else {
+      kv[norphans++].idx = kv[j].idx; /* j >= norphans: kv[j] was read already */
+    }
+  }
+  for (uint64_t c = 0; c < kept; c++) start[c + 1] += start[c];
+  if (b->on_orphan) { /* reported in file order */
+    for (uint64_t j = 0; j < norphans; j++) kv[j].key = kv[j].idx;
+    builder_radix_sort(kv, norphans);
+    for (uint64_t j = 0; j < norphans; j++) b->on_orphan(user, s, e->lines[kv[j].idx]);
+  }
+  free(kv);
   if (st->order < 0) return n;
   const seg_field *of = &st->fields[st->order];
   events_tkey *tk = NULL;
