@@ -119,11 +119,30 @@ static bool check_values(const char *path, const rt_table *t, int s, char *err, 
     }
   }
   if (st->order < 0) return true;
-  for (uint64_t c = 0; c < t->nrecords; c++)
-    for (uint64_t k = r->start[c] + 1; k < r->start[c + 1]; k++)
-      if (rt_ev_get_i64(t, s, st->order, k - 1) > rt_ev_get_i64(t, s, st->order, k))
-        return segd_fail(err, errlen, "%s is corrupt: the %s of record %llu are not in %s order", path, st->name,
-                         (unsigned long long)c + 1, st->fields[st->order].name);
+  /* the order field is a timestamp (int64) or a date (int32), never null */
+  bool wide = ty_storage_width(st->fields[st->order].type.kind) == 8;
+  const uint8_t *ov = r->vals[st->order];
+  for (uint64_t c = 0; c < t->nrecords; c++) {
+    uint64_t k0 = r->start[c], k1 = r->start[c + 1];
+    bool sorted = true;
+    if (wide)
+      for (uint64_t k = k0 + 1; k < k1; k++) {
+        int64_t a, b;
+        memcpy(&a, ov + (k - 1) * 8, 8);
+        memcpy(&b, ov + k * 8, 8);
+        sorted &= a <= b;
+      }
+    else
+      for (uint64_t k = k0 + 1; k < k1; k++) {
+        int32_t a, b;
+        memcpy(&a, ov + (k - 1) * 4, 4);
+        memcpy(&b, ov + k * 4, 4);
+        sorted &= a <= b;
+      }
+    if (!sorted)
+      return segd_fail(err, errlen, "%s is corrupt: the %s of record %llu are not in %s order", path, st->name,
+                       (unsigned long long)c + 1, st->fields[st->order].name);
+  }
   return true;
 }
 
