@@ -24,6 +24,9 @@ typedef enum {
 
 extern const char *const ast_kind_names[AST__COUNT];
 
+/* regcomp flags of matches(): POSIX extended, no submatches */
+#define SEG_REGEX_FLAGS (REG_EXTENDED | REG_NOSUB)
+
 typedef enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE } cmp_op;
 extern const char *const cmp_op_text[6];
 
@@ -105,7 +108,7 @@ typedef struct seg_program {
   ptrvec segments;  /* seg_segment*, in declaration order */
   ptrvec tests;     /* seg_test* */
   ptrvec files;     /* const char* canonical paths already loaded */
-  ptrvec regexes;   /* regex_t* compiled by the checker for matches(); freed with the program */
+  ptrvec regexes;   /* regex_t* compiled by the checker for matches() (SEG_REGEX_FLAGS); freed with the program */
   ptrvec member_lists; /* seg_members*: identical enum/set member lists are shared */
   int nnodes;
   bool checked;

@@ -546,7 +546,7 @@ static ast *check_call(checker *c, ast *n) {
   }
   if (id == BI_MATCHES) {
     regex_t *re = arena_alloc(c->prog->a, sizeof *re);
-    int rc = regcomp(re, n->args[1]->name, REG_EXTENDED | REG_NOSUB);
+    int rc = regcomp(re, n->args[1]->name, SEG_REGEX_FLAGS);
     if (rc != 0) {
       char why[256];
       regerror(rc, re, why, sizeof why);

@@ -29,6 +29,7 @@ void interp_init(interp *it, const seg_program *prog, const rt_table *t, int64_t
 }
 
 void interp_reset(interp *it) {
+  it->bufused = 0;
   for (int i = 0; i < it->nscratch; i++) free(it->scratch[i]);
   it->nscratch = 0;
   if (!it->capscratch) return;
@@ -149,6 +150,25 @@ static ival arith(int kind, seg_type t, ival a, ival b) {
   }
 }
 
+/* len bytes that live until the next interp_reset; NULL when out of memory */
+static char *scratch(interp *it, size_t len) {
+  if (len <= sizeof it->buf - it->bufused) {
+    char *z = it->buf + it->bufused;
+    it->bufused += len;
+    return z;
+  }
+  if (it->nscratch == it->capscratch) {
+    int cap = it->capscratch ? it->capscratch * 2 : 8;
+    void **v = realloc(it->scratch, sizeof(void *) * (size_t)cap);
+    if (!v) return NULL;
+    it->scratch = v;
+    it->capscratch = cap;
+  }
+  char *z = malloc(len);
+  if (z) it->scratch[it->nscratch++] = z;
+  return z;
+}
+
 static ival cast(const ast *n, ival v) {
   if (v.null) return v;
   seg_type from = n->a->type, to = n->type;
@@ -220,32 +240,19 @@ static ival builtin_call(interp *it, const ast *n) {
     return B(a[1].len <= a[0].len && memcmp(a[0].s + a[0].len - a[1].len, a[1].s, a[1].len) == 0);
   case BI_CONTAINS: return B(a[1].len == 0 || memmem(a[0].s, a[0].len, a[1].s, a[1].len) != NULL);
   case BI_MATCHES: {
-    char *z = malloc(a[0].len + 1);
+    char *z = scratch(it, a[0].len + 1);
     if (!z) return NULLV;
     memcpy(z, a[0].s, a[0].len);
     z[a[0].len] = 0;
-    bool m = regexec(it->prog->regexes.items[n->index], z, 0, NULL, 0) == 0;
-    free(z);
-    return B(m);
+    return B(regexec(it->prog->regexes.items[n->index], z, 0, NULL, 0) == 0);
   }
   case BI_LOWER: {
-    char *z = malloc(a[0].len + 1);
+    char *z = scratch(it, a[0].len + 1);
     if (!z) return NULLV;
     for (uint32_t i = 0; i < a[0].len; i++) {
       char ch = a[0].s[i];
       z[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch + 32) : ch;
     }
-    if (it->nscratch == it->capscratch) {
-      int cap = it->capscratch ? it->capscratch * 2 : 8;
-      void **v = realloc(it->scratch, sizeof(void *) * (size_t)cap);
-      if (!v) {
-        free(z);
-        return NULLV;
-      }
-      it->scratch = v;
-      it->capscratch = cap;
-    }
-    it->scratch[it->nscratch++] = z;
     return (ival){.s = z, .len = a[0].len};
   }
   case BI_LENGTH: {

@@ -28,14 +28,16 @@ typedef struct interp {
   uint64_t ev[AGG_MAX_DEPTH]; /* the current event of each enclosing aggregate */
   int bind_field;      /* -1, or a field whose value is `bind` instead of the record's */
   ival bind;
-  void **scratch;      /* strings made by lower(), freed by interp_reset */
+  char buf[4096];      /* strings made during one evaluation (lower(), matches' copy) */
+  size_t bufused;
+  void **scratch;      /* the ones that did not fit in buf; freed by interp_reset */
   int nscratch, capscratch;
 } interp;
 
 enum { TRUTH_FALSE = 0, TRUTH_TRUE = 1, TRUTH_UNKNOWN = 2 };
 
 void interp_init(interp *it, const seg_program *prog, const rt_table *t, int64_t now, const ival *consts);
-void interp_reset(interp *it);   /* frees scratch strings */
+void interp_reset(interp *it);   /* drops the strings made since the last reset */
 ival interp_eval(interp *it, const ast *n);
 int interp_truth(ival v);
 /* A value as the generated code's 64-bit slot: a float64's bits, else i. */

@@ -3,8 +3,11 @@
  * First, sequentially, every table is allocated and each string field's used
  * codes are marked (one scan of its column).  Then the (lift, chunk of
  * codes) work items are shared by threads through an atomic counter; each
- * thread has its own interpreter and writes disjoint table entries. */
+ * thread has its own interpreter and writes disjoint table entries.  A lift
+ * with a plan (lift_plan.h) is run by it, except for its null slot. */
 #include "lifts.h"
+
+#include "lift_plan.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,8 +23,19 @@ typedef struct lift_job {
   uint8_t **nulls;
   uint8_t **used;           /* [nfields] codes a string field uses */
   uint64_t *first_item;     /* [nlifts + 1] prefix sums of the work items per lift */
+  lift_plan *plans;         /* [nlifts]; nops 0: no plan */
+  int depth;                /* the deepest plan's stack */
   atomic_uint_fast64_t next;
 } lift_job;
+
+typedef struct lift_worker_state {
+  interp it;
+  const char *s[LIFT_CHUNK];
+  uint32_t len[LIFT_CHUNK], code[LIFT_CHUNK];
+  uint8_t out[LIFT_CHUNK];
+  lp_scratch scratch;
+  bool failed;
+} lift_worker_state;
 
 /* Marks the dictionary codes a string field uses (one scan of its column). */
 static uint8_t *codes_used(const rt_table *t, int field) {
@@ -36,13 +50,33 @@ static uint8_t *codes_used(const rt_table *t, int field) {
   return used;
 }
 
-static void lift_chunk(lift_job *j, interp *it, int k, uint64_t c0) {
+/* The present strings of codes [c0, c1) by plan; false when out of memory */
+static bool planned_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0, uint64_t c1) {
+  const uint8_t *used = j->used[j->pk->lifts[k].field];
+  uint8_t *vals = j->vals[k];
+  uint32_t count = 0;
+  for (uint64_t c = c0; c < c1 && c < j->t->ndict; c++) {
+    if (!used[c]) continue;
+    size_t len;
+    w->s[count] = rt_dict_str(j->t, (uint32_t)c, &len);
+    w->len[count] = (uint32_t)len;
+    w->code[count++] = (uint32_t)c;
+  }
+  if (!lift_plan_run(&j->plans[k], count, w->s, w->len, w->out, &w->scratch)) return false;
+  for (uint32_t i = 0; i < count; i++) vals[w->code[i]] = w->out[i];
+  return true;
+}
+
+static void lift_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0) {
   const pack_lift *l = &j->pk->lifts[k];
   const rt_table *t = j->t;
+  interp *it = &w->it;
   bool is_bool = l->node->type.kind == TY_BOOL;
   uint64_t size = l->field < 0 ? 1 : (uint64_t)t->ndict + 1, c1 = c0 + LIFT_CHUNK < size ? c0 + LIFT_CHUNK : size;
+  bool planned = j->plans[k].nops > 0;
+  if (planned && !planned_chunk(j, w, k, c0, c1)) w->failed = true;
   it->bind_field = l->field;
-  for (uint64_t c = c0; c < c1; c++) {
+  for (uint64_t c = planned && c1 <= t->ndict ? c1 : planned ? t->ndict : c0; c < c1; c++) {
     if (l->field >= 0 && c < t->ndict && !j->used[l->field][c]) continue;
     it->bind = (ival){.null = c == t->ndict && l->field >= 0};
     if (!it->bind.null && l->field >= 0) {
@@ -64,18 +98,28 @@ static void lift_chunk(lift_job *j, interp *it, int k, uint64_t c0) {
 
 static void *lift_worker(void *arg) {
   lift_job *j = arg;
-  interp it;
-  interp_init(&it, j->pk->prog, j->t, j->opt->now, j->opt->consts);
+  lift_worker_state *w = malloc(sizeof *w);
+  uint8_t *stack = malloc((size_t)j->depth * LIFT_CHUNK + 1);
+  if (!w || !stack) {
+    free(w);
+    free(stack);
+    return (void *)1;
+  }
+  *w = (lift_worker_state){.scratch = {.stack = stack}};
+  interp_init(&w->it, j->pk->prog, j->t, j->opt->now, j->opt->consts);
   uint64_t total = j->first_item[j->pk->nlifts];
-  for (;;) {
+  while (!w->failed) {
     uint64_t item = atomic_fetch_add(&j->next, 1);
     if (item >= total) break;
     int k = 0;
     while (j->first_item[k + 1] <= item) k++;
-    lift_chunk(j, &it, k, (item - j->first_item[k]) * LIFT_CHUNK);
+    lift_chunk(j, w, k, (item - j->first_item[k]) * LIFT_CHUNK);
   }
-  interp_reset(&it);
-  return NULL;
+  interp_reset(&w->it);
+  void *failed = w->failed ? (void *)1 : NULL;
+  lp_scratch_free(&w->scratch);
+  free(w);
+  return failed;
 }
 
 bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, void ***vals, uint8_t ***nulls) {
@@ -84,9 +128,10 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
   lift_job j = {.pk = pk, .t = t, .opt = opt};
   j.used = calloc((size_t)nfields + 1, sizeof(uint8_t *));
   j.first_item = calloc((size_t)n + 1, sizeof(uint64_t));
+  j.plans = calloc((size_t)n + 1, sizeof(lift_plan));
   *vals = calloc((size_t)n + 1, sizeof(void *));
   *nulls = calloc((size_t)n + 1, sizeof(uint8_t *));
-  bool ok = j.used && j.first_item && *vals && *nulls;
+  bool ok = j.used && j.first_item && j.plans && *vals && *nulls;
   for (int k = 0; ok && k < n; k++) {
     const pack_lift *l = &pk->lifts[k];
     bool is_bool = l->node->type.kind == TY_BOOL;
@@ -101,6 +146,7 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
     if (l->field >= 0 && !j.used[l->field]) j.used[l->field] = codes_used(t, l->field);
     ok = nu && v && (l->field < 0 || j.used[l->field]);
     j.first_item[k + 1] = j.first_item[k] + (l->field < 0 ? 1 : (size + LIFT_CHUNK - 1) / LIFT_CHUNK);
+    if (ok && lift_plan_make(pk->prog, l->node, l->field, &j.plans[k]) && j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
   }
   if (ok && n) {
     j.vals = *vals;
@@ -111,15 +157,20 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
     pthread_t *th = calloc((size_t)nthreads + 1, sizeof *th);
     bool *started = calloc((size_t)nthreads + 1, sizeof *started);
     for (int i = 1; th && started && i < nthreads; i++) started[i] = pthread_create(&th[i], NULL, lift_worker, &j) == 0;
-    lift_worker(&j); /* this thread works too; items a failed thread would take are taken by the others */
-    for (int i = 1; th && started && i < nthreads; i++)
-      if (started[i]) pthread_join(th[i], NULL);
+    ok = lift_worker(&j) == NULL; /* this thread works too; items a failed thread would take are taken by the others */
+    for (int i = 1; th && started && i < nthreads; i++) {
+      void *failed = NULL;
+      if (started[i]) pthread_join(th[i], &failed);
+      ok &= failed == NULL;
+    }
     free(th);
     free(started);
   }
   for (int f = 0; j.used && f < nfields; f++) free(j.used[f]);
   free(j.used);
   free(j.first_item);
+  for (int k = 0; j.plans && k < n; k++) lift_plan_free(&j.plans[k]);
+  free(j.plans);
   return ok;
 }
 

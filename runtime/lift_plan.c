@@ -1,0 +1,220 @@
+/* runtime/lift_plan.c — planning and running string predicate tables
+ * (lift_plan.h). */
+#include "lift_plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "stdlib/builtins.h"
+#include "stdlib/strings.h"
+
+typedef struct planner {
+  const seg_program *prog;
+  int field;
+  lp_op *ops;
+  int n, cap, depth, max_depth;
+} planner;
+
+static bool emit(planner *p, lp_op op) {
+  if (p->n == p->cap) {
+    int cap = p->cap ? p->cap * 2 : 16;
+    lp_op *v = realloc(p->ops, sizeof *v * (size_t)cap);
+    if (!v) return false;
+    p->ops = v;
+    p->cap = cap;
+  }
+  p->ops[p->n++] = op;
+  p->depth += op.kind == LP_AND || op.kind == LP_OR ? -1 : op.kind == LP_NOT ? 0 : 1;
+  if (p->depth > p->max_depth) p->max_depth = p->depth;
+  return true;
+}
+
+/* n is the field or lower(field); sets *fold for the latter */
+static bool subject(const planner *p, const ast *n, bool *fold) {
+  *fold = n->kind == AST_CALL && n->op == BI_LOWER;
+  if (*fold) n = n->args[0];
+  return n->kind == AST_FIELD && n->index == p->field;
+}
+
+static bool plan(planner *p, const ast *n) {
+  bool fold;
+  switch (n->kind) {
+  case AST_LIT_BOOL: return emit(p, (lp_op){.kind = LP_CONST, .k = n->v.i != 0});
+  case AST_IS_NULL:
+  case AST_IS_NOT_NULL: return subject(p, n->a, &fold) && emit(p, (lp_op){.kind = LP_CONST, .k = n->kind == AST_IS_NOT_NULL});
+  case AST_NOT: return plan(p, n->a) && emit(p, (lp_op){.kind = LP_NOT});
+  case AST_AND:
+  case AST_OR: return plan(p, n->a) && plan(p, n->b) && emit(p, (lp_op){.kind = n->kind == AST_AND ? LP_AND : LP_OR});
+  case AST_CALL: {
+    static const lp_kind kinds[] = {[BI_STARTS_WITH] = LP_STARTS, [BI_ENDS_WITH] = LP_ENDS, [BI_CONTAINS] = LP_CONTAINS,
+                                    [BI_MATCHES] = LP_MATCHES};
+    bool known = n->op == BI_STARTS_WITH || n->op == BI_ENDS_WITH || n->op == BI_CONTAINS || n->op == BI_MATCHES;
+    if (!known || !subject(p, n->args[0], &fold) || n->args[1]->kind != AST_LIT_STR) return false;
+    lp_op op = {.kind = kinds[n->op], .fold = fold, .text = n->args[1]->name, .len = n->args[1]->len};
+    op.regex = op.kind == LP_MATCHES ? n->index : -1;
+    return emit(p, op);
+  }
+  case AST_CMP:
+    if (n->a->kind == AST_CALL && n->a->op == BI_LENGTH && subject(p, n->a->args[0], &fold) && n->b->kind == AST_LIT_INT)
+      return emit(p, (lp_op){.kind = LP_LENGTH, .cmp = n->op, .k = n->b->v.i});
+    return subject(p, n->a, &fold) && n->b->kind == AST_LIT_STR &&
+           emit(p, (lp_op){.kind = LP_CMP, .fold = fold, .cmp = n->op, .text = n->b->name, .len = n->b->len});
+  case AST_IN:
+  case AST_NOT_IN: {
+    if (!subject(p, n->a, &fold) || n->b->nargs == 0) return false;
+    for (int i = 0; i < n->b->nargs; i++) {
+      const ast *item = n->b->args[i];
+      if (item->kind != AST_LIT_STR) return false;
+      if (!emit(p, (lp_op){.kind = LP_CMP, .fold = fold, .cmp = CMP_EQ, .text = item->name, .len = item->len})) return false;
+      if (i > 0 && !emit(p, (lp_op){.kind = LP_OR})) return false;
+    }
+    return n->kind == AST_IN || emit(p, (lp_op){.kind = LP_NOT});
+  }
+  default: return false;
+  }
+}
+
+bool lift_plan_make(const seg_program *prog, const ast *n, int field, lift_plan *out) {
+  planner p = {.prog = prog, .field = field};
+  if (field < 0 || n->type.kind != TY_BOOL || !plan(&p, n)) {
+    free(p.ops);
+    return false;
+  }
+  *out = (lift_plan){p.ops, p.n, p.max_depth};
+  return true;
+}
+
+void lift_plan_free(lift_plan *p) {
+  free(p->ops);
+  memset(p, 0, sizeof *p);
+}
+
+/* <0, 0, >0: the subject (folded or not) against the text, bytewise */
+static int compare_text(const char *s, uint32_t n, const lp_op *op) {
+  uint32_t m = n < op->len ? n : op->len;
+  for (uint32_t i = 0; i < m; i++) {
+    unsigned char c = (unsigned char)s[i], t = (unsigned char)op->text[i];
+    if (op->fold && c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    if (c != t) return c < t ? -1 : 1;
+  }
+  return (n > op->len) - (n < op->len);
+}
+
+static bool holds(int cmp, int64_t c) {
+  switch (cmp) {
+  case CMP_EQ: return c == 0;
+  case CMP_NE: return c != 0;
+  case CMP_LT: return c < 0;
+  case CMP_LE: return c <= 0;
+  case CMP_GT: return c > 0;
+  default: return c >= 0;
+  }
+}
+
+static int64_t code_points(const char *s, uint32_t n) {
+  int64_t count = 0;
+  for (uint32_t i = 0; i < n; i++) count += ((unsigned char)s[i] & 0xC0) != 0x80;
+  return count;
+}
+
+void lp_scratch_free(lp_scratch *w) {
+  for (int i = 0; i < w->nregexes; i++)
+    if (w->regexes[i]) {
+      regfree(w->regexes[i]);
+      free(w->regexes[i]);
+    }
+  free(w->regexes);
+  free(w->buf);
+  free(w->stack);
+  memset(w, 0, sizeof *w);
+}
+
+/* this thread's copy of the pattern (valid: the checker compiled it) */
+static regex_t *own_regex(lp_scratch *w, const lp_op *op) {
+  if (op->regex >= w->nregexes) {
+    void **v = realloc(w->regexes, sizeof(void *) * (size_t)(op->regex + 1));
+    if (!v) return NULL;
+    memset(v + w->nregexes, 0, sizeof(void *) * (size_t)(op->regex + 1 - w->nregexes));
+    w->regexes = v;
+    w->nregexes = op->regex + 1;
+  }
+  if (!w->regexes[op->regex]) {
+    regex_t *re = malloc(sizeof *re);
+    if (re && regcomp(re, op->text, SEG_REGEX_FLAGS) != 0) {
+      free(re);
+      re = NULL;
+    }
+    w->regexes[op->regex] = re;
+  }
+  return w->regexes[op->regex];
+}
+
+static bool run_matches(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
+                        lp_scratch *w) {
+  regex_t *re = own_regex(w, op);
+  if (!re) return false;
+  for (uint32_t i = 0; i < count; i++) {
+    if (len[i] + 1 > w->bufcap) {
+      size_t cap = (size_t)len[i] + 1 > 2 * w->bufcap ? (size_t)len[i] + 1 : 2 * w->bufcap;
+      char *b = realloc(w->buf, cap);
+      if (!b) return false;
+      w->buf = b;
+      w->bufcap = cap;
+    }
+    if (op->fold) str_fold(w->buf, s[i], len[i]);
+    else memcpy(w->buf, s[i], len[i]);
+    w->buf[len[i]] = 0;
+    r[i] = regexec(re, w->buf, 0, NULL, 0) == 0;
+  }
+  return true;
+}
+
+bool lift_plan_run(const lift_plan *p, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *out,
+                   lp_scratch *w) {
+  uint8_t *stack = w->stack;
+  int top = 0; /* stack[(top - 1) * count ...] is the top vector */
+  for (int k = 0; k < p->nops; k++) {
+    const lp_op *op = &p->ops[k];
+    uint8_t *r = stack + (size_t)top * count, *below = r - count;
+    switch (op->kind) {
+    case LP_CONST: memset(r, (int)op->k, count); break;
+    case LP_STARTS:
+      for (uint32_t i = 0; i < count; i++) r[i] = str_starts_with(s[i], len[i], op->text, op->len, op->fold);
+      break;
+    case LP_ENDS:
+      for (uint32_t i = 0; i < count; i++) r[i] = str_ends_with(s[i], len[i], op->text, op->len, op->fold);
+      break;
+    case LP_CONTAINS:
+      for (uint32_t i = 0; i < count; i++) r[i] = str_contains(s[i], len[i], op->text, op->len, op->fold);
+      break;
+    case LP_MATCHES:
+      if (!run_matches(op, count, s, len, r, w)) return false;
+      break;
+    case LP_CMP:
+      for (uint32_t i = 0; i < count; i++) r[i] = holds(op->cmp, compare_text(s[i], len[i], op));
+      break;
+    case LP_LENGTH:
+      for (uint32_t i = 0; i < count; i++) {
+        int64_t n = code_points(s[i], len[i]);
+        r[i] = holds(op->cmp, (n > op->k) - (n < op->k));
+      }
+      break;
+    case LP_NOT:
+      for (uint32_t i = 0; i < count; i++) below[i] ^= 1;
+      continue;
+    case LP_AND:
+    case LP_OR: {
+      uint8_t *x = below - count;
+      if (op->kind == LP_AND)
+        for (uint32_t i = 0; i < count; i++) x[i] &= below[i];
+      else
+        for (uint32_t i = 0; i < count; i++) x[i] |= below[i];
+      top--;
+      continue;
+    }
+    }
+    top++;
+  }
+  memcpy(out, stack, count);
+  return true;
+}
