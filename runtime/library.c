@@ -183,6 +183,18 @@ bool library_consts(const seg_program *prog, int64_t now, const char *const *set
   return true;
 }
 
+/* Marks the fields and streams an expression reads. */
+static void library_uses(const ast *n, bool *fields, bool *streams) {
+  if (!n) return;
+  if (n->kind == AST_FIELD) fields[n->index] = true;
+  if (n->kind == AST_AGG) streams[n->index] = true;
+  if (n->kind == AST_EVFIELD) streams[n->op] = true;
+  library_uses(n->a, fields, streams);
+  library_uses(n->b, fields, streams);
+  library_uses(n->c, fields, streams);
+  for (int i = 0; i < n->nargs; i++) library_uses(n->args[i], fields, streams);
+}
+
 bool segc_run(segc_program *p, const char *data_path, const segc_run_options *opt, segc_report *rep, char *err,
               size_t errlen) {
   memset(rep, 0, sizeof *rep);
@@ -201,8 +213,17 @@ bool segc_run(segc_program *p, const char *data_path, const segc_run_options *op
     return false;
   }
   double t0 = now_seconds();
+  /* the data's values are checked for the columns the segments read */
+  bool *fields = calloc((size_t)prog->schema->nfields + 1, sizeof(bool));
+  bool *streams = calloc((size_t)prog->schema->nstreams + 1, sizeof(bool));
+  for (int i = 0; fields && streams && i < prog->segments.n; i++)
+    library_uses(((const seg_segment *)prog->segments.items[i])->rule, fields, streams);
+  rt_needs needs = {fields, streams, opt->out_dir != NULL};
   rt_table t;
-  if (!rt_table_open(data_path, prog->schema, &t, err, errlen)) {
+  bool opened = rt_table_open_for(data_path, prog->schema, fields && streams ? &needs : NULL, &t, err, errlen);
+  free(fields);
+  free(streams);
+  if (!opened) {
     free(consts);
     return false;
   }

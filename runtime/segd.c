@@ -282,11 +282,12 @@ static bool segd_check_fields(const char *path, const segd_field *ff, uint32_t n
   return segd_fail(err, errlen, "%s was written for another schema: %s", path, msg);
 }
 
-/* Checks that every stored value is in range for its type, the keys are
- * strictly ascending, and the null bytes are 0 or 1. */
-static bool segd_check_values(const char *path, const rt_table *t, char *err, size_t errlen) {
+/* Checks that every stored value of the needed fields is in range for its
+ * type, the null bytes are 0 or 1, and the keys are strictly ascending. */
+static bool segd_check_values(const char *path, const rt_table *t, const rt_needs *needs, char *err, size_t errlen) {
   const seg_schema *s = t->schema;
   for (int f = 0; f < s->nfields; f++) {
+    if (needs && needs->fields && !needs->fields[f] && !(needs->key && f == s->key)) continue;
     const seg_field *fd = &s->fields[f];
     seg_tykind k = fd->type.kind;
     uint32_t noff = t->layout.null_off[f];
@@ -313,7 +314,7 @@ static bool segd_check_values(const char *path, const rt_table *t, char *err, si
     }
   }
   int kf = s->key;
-  if (kf >= 0 && kf < s->nfields && s->fields[kf].type.kind != TY_FLOAT64) {
+  if ((!needs || needs->key) && kf >= 0 && kf < s->nfields && s->fields[kf].type.kind != TY_FLOAT64) {
     seg_tykind k = s->fields[kf].type.kind;
     bool is_signed = k != TY_BOOL && k != TY_ENUM && k != TY_STRING && k != TY_SET;
     int64_t prev = 0;
@@ -325,6 +326,8 @@ static bool segd_check_values(const char *path, const rt_table *t, char *err, si
       prev = v;
     }
   }
+  for (int i = 0; i < s->nstreams; i++)
+    if ((!needs || !needs->streams || needs->streams[i]) && !segd_streams_check(path, t, i, err, errlen)) return false;
   return true;
 }
 
@@ -461,6 +464,11 @@ bad_fields:
 }
 
 bool rt_table_open(const char *path, const seg_schema *schema, rt_table *out, char *err, size_t errlen) {
+  return rt_table_open_for(path, schema, NULL, out, err, errlen);
+}
+
+bool rt_table_open_for(const char *path, const seg_schema *schema, const rt_needs *needs, rt_table *out, char *err,
+                       size_t errlen) {
   memset(out, 0, sizeof *out);
   if (!schema) return segd_fail(err, errlen, "%s: no schema given", path);
   if (!segd_little_endian()) return segd_fail(err, errlen, "%s: .segd files need a little-endian host", path);
@@ -487,7 +495,7 @@ bool rt_table_open(const char *path, const seg_schema *schema, rt_table *out, ch
   if (m == MAP_FAILED) return segd_fail(err, errlen, "cannot map %s: %s", path, strerror(saved));
   out->map = m;
   out->map_len = (size_t)size;
-  if (!segd_parse(path, m, size, schema, out, err, errlen) || !segd_check_values(path, out, err, errlen)) {
+  if (!segd_parse(path, m, size, schema, out, err, errlen) || !segd_check_values(path, out, needs, err, errlen)) {
     rt_table_free(out);
     return false;
   }

@@ -36,8 +36,11 @@ bool segd_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((fo
  * where the file ends; segd_streams_write writes from `at` on. */
 uint64_t segd_streams_end(const rt_table *t, uint64_t at);
 bool segd_streams_write(FILE *fp, const rt_table *t, uint64_t at);
-/* Parses and checks the section at `off` of the mapped file into out->streams. */
+/* Parses the section at `off` of the mapped file into out->streams and
+ * checks its bounds and event ranges. */
 bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64_t off, rt_table *out, char *err,
                        size_t errlen);
+/* Checks stream s's stored values and each customer's event order. */
+bool segd_streams_check(const char *path, const rt_table *t, int s, char *err, size_t errlen);
 
 #endif

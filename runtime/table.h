@@ -131,4 +131,19 @@ bool rt_table_write(const rt_table *t, const char *path, char *err, size_t errle
 bool rt_table_open(const char *path, const seg_schema *schema, rt_table *out, char *err,
                    size_t errlen);
 
+/* What a run reads, so that opening checks the stored values of those
+ * columns only: fields[f] for the schema's fields, streams[s] for each
+ * stream's events, key for the key column (the ids of written outputs).
+ * The header, every section's bounds, the dictionary and the event ranges
+ * are always checked: the generated code indexes by them. */
+typedef struct rt_needs {
+  const bool *fields;    /* [nfields] */
+  const bool *streams;   /* [nstreams] */
+  bool key;
+} rt_needs;
+
+/* rt_table_open, checking only the values `needs` names (NULL: all). */
+bool rt_table_open_for(const char *path, const seg_schema *schema, const rt_needs *needs, rt_table *out, char *err,
+                       size_t errlen);
+
 #endif

@@ -245,6 +245,25 @@ static void test_segd(void) {
   /* refusals */
   size_t n;
   char *data = read_file(p, &n);
+
+  /* a bad string code in v: refused by a run that reads v, not by one that
+   * does not (it never looks at v) */
+  ok = rt_table_open(p, &s, &u, err, sizeof err);
+  size_t v_at = ok ? (size_t)(rt_block(&u, 0) + u.layout.val_off[1] - (const uint8_t *)u.map) : 0;
+  if (ok) rt_table_free(&u);
+  memset(data + v_at, 0xEE, 4); /* record 0's v, not null */
+  write_file(tpath("code.segd"), data, n);
+  bool reads_v[3] = {false, true, false}, reads_e[3] = {false, false, true};
+  rt_needs need_v = {reads_v, NULL, false}, need_e = {reads_e, NULL, true};
+  CHECK(!rt_table_open(tpath("code.segd"), &s, &u, err, sizeof err) && strstr(err, "invalid value in field \"v\""),
+        "bad code, everything checked: %s", err);
+  CHECK(!rt_table_open_for(tpath("code.segd"), &s, &need_v, &u, err, sizeof err) && strstr(err, "record 1"),
+        "bad code, v read: %s", err);
+  ok = rt_table_open_for(tpath("code.segd"), &s, &need_e, &u, err, sizeof err);
+  CHECK(ok && u.nrecords == 2, "bad code, v not read: %s", err);
+  if (ok) rt_table_free(&u);
+  free(data);
+  data = read_file(p, &n);
   write_file(tpath("trunc.segd"), data, n - 3);
   CHECK(!rt_table_open(tpath("trunc.segd"), &s, &u, err, sizeof err) && strstr(err, "truncated"), "truncated: %s", err);
   write_file(tpath("tiny.segd"), data, 10);

@@ -816,6 +816,19 @@ static void test_segd(void) {
     memcpy(d + vo[O_NOTE] + 4 * k_note, &big, 4);
   }
   refuse("code.segd", d, n, &schema_a, "invalid note", "string code out of range");
+  { /* a run that reads only visits never looks at orders' values */
+    bool no_fields[NA] = {false}, visits_only[2] = {false, false};
+    visits_only[1 - S_ORDERS] = true;
+    rt_needs needs = {no_fields, visits_only, false};
+    rt_table u;
+    char e[1024] = "";
+    bool ok = rt_table_open_for(tpath("code.segd"), &schema_a, &needs, &u, e, sizeof e);
+    CHECK(ok, "a bad orders.note with only visits read: %s", e);
+    if (ok) rt_table_free(&u);
+    visits_only[S_ORDERS] = true;
+    CHECK(!rt_table_open_for(tpath("code.segd"), &schema_a, &needs, &u, e, sizeof e) && strstr(e, "invalid note"),
+          "a bad orders.note with orders read: %s", e);
+  }
   PATCH_BEGIN;
   d[no[O_QTY] + 1] = 2;
   refuse("null.segd", d, n, &schema_a, "bad null flag in orders.qty", "null byte 2");
