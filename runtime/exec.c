@@ -158,9 +158,7 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   for (int i = 0; ok && i < nconsts; i++) consts[i] = interp_slot(opt->consts[i], ((seg_const *)pk->prog->consts.items[i])->type);
   void **lift_vals = NULL;
   uint8_t **lift_nulls = NULL;
-  struct timespec tl0, tl1; clock_gettime(CLOCK_MONOTONIC, &tl0);
   if (ok && !opt->interpreter) ok = lifts_make(pk, t, opt, &lift_vals, &lift_nulls);
-  clock_gettime(CLOCK_MONOTONIC, &tl1); if (getenv("SEGC_T")) fprintf(stderr, "lifts %.4f (%d)\n", (tl1.tv_sec-tl0.tv_sec)+(tl1.tv_nsec-tl0.tv_nsec)*1e-9, pk->nlifts);
   if (!ok || !consts) {
     snprintf(err, errlen, "out of memory for %llu records and %d outputs", (unsigned long long)t->nrecords, pk->noutputs);
     free(consts);
