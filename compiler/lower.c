@@ -719,17 +719,23 @@ static LLVMValueRef pointer_base(LLVMValueRef p) {
 }
 
 /* Tells the optimiser that the records, the lift tables and the events
- * (every load not from `out`) never alias the outputs (every store to
- * `out`): without it, the loads through pointers read from ctx would need
+ * (every load not from `out`) and the outputs of earlier loops (loads from
+ * `out`: other rows than the current loop writes) never alias the outputs
+ * being written (every store to `out`): without it, those loads would need
  * runtime overlap checks the vectoriser cannot build. */
 static void mark_noalias(lower *L, LLVMValueRef fn) {
   LLVMMetadataRef domain_ops[] = {LLVMMDStringInContext2(L->C, "segc", 4)};
   LLVMMetadataRef domain = LLVMMDNodeInContext2(L->C, domain_ops, 1);
-  LLVMMetadataRef in_ops[] = {LLVMMDStringInContext2(L->C, "segc.inputs", 11), domain};
-  LLVMMetadataRef out_ops[] = {LLVMMDStringInContext2(L->C, "segc.out", 8), domain};
-  LLVMMetadataRef in_scope = LLVMMDNodeInContext2(L->C, in_ops, 2), out_scope = LLVMMDNodeInContext2(L->C, out_ops, 2);
-  LLVMValueRef in_list = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &in_scope, 1));
-  LLVMValueRef out_list = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &out_scope, 1));
+  static const char *const names[] = {"segc.inputs", "segc.done", "segc.out"};
+  LLVMMetadataRef scope[3];
+  for (int k = 0; k < 3; k++) {
+    LLVMMetadataRef ops[] = {LLVMMDStringInContext2(L->C, names[k], strlen(names[k])), domain};
+    scope[k] = LLVMMDNodeInContext2(L->C, ops, 2);
+  }
+  LLVMValueRef in_list = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &scope[0], 1));
+  LLVMValueRef done_list = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &scope[1], 1));
+  LLVMValueRef out_list = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &scope[2], 1));
+  LLVMValueRef not_out = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, scope, 2));
   unsigned scope_kind = LLVMGetMDKindIDInContext(L->C, "alias.scope", 11);
   unsigned noalias_kind = LLVMGetMDKindIDInContext(L->C, "noalias", 7);
   for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
@@ -739,9 +745,9 @@ static void mark_noalias(lower *L, LLVMValueRef fn) {
       bool to_out = pointer_base(LLVMGetOperand(ins, op == LLVMLoad ? 0 : 1)) == L->out;
       if (op == LLVMStore && to_out) {
         LLVMSetMetadata(ins, scope_kind, out_list);
-        LLVMSetMetadata(ins, noalias_kind, in_list);
-      } else if (op == LLVMLoad && !to_out) {
-        LLVMSetMetadata(ins, scope_kind, in_list);
+        LLVMSetMetadata(ins, noalias_kind, not_out);
+      } else if (op == LLVMLoad) {
+        LLVMSetMetadata(ins, scope_kind, to_out ? done_list : in_list);
         LLVMSetMetadata(ins, noalias_kind, out_list);
       }
     }
