@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "stdlib/builtins.h"
+#include "stdlib/regex.h"
 #include "stdlib/strings.h"
 
 typedef struct planner {
@@ -52,7 +53,10 @@ static bool plan(planner *p, const ast *n) {
     if (!known || !subject(p, n->args[0], &fold) || n->args[1]->kind != AST_LIT_STR) return false;
     lp_op op = {.kind = kinds[n->op], .fold = fold, .text = n->args[1]->name, .len = n->args[1]->len};
     op.regex = op.kind == LP_MATCHES ? n->index : -1;
-    return emit(p, op);
+    if (op.kind == LP_MATCHES) op.dfa = rx_compile(op.text);
+    if (emit(p, op)) return true;
+    rx_free(op.dfa);
+    return false;
   }
   case AST_CMP:
     if (n->a->kind == AST_CALL && n->a->op == BI_LENGTH && subject(p, n->a->args[0], &fold) && n->b->kind == AST_LIT_INT)
@@ -77,7 +81,8 @@ static bool plan(planner *p, const ast *n) {
 bool lift_plan_make(const seg_program *prog, const ast *n, int field, lift_plan *out) {
   planner p = {.prog = prog, .field = field};
   if (field < 0 || n->type.kind != TY_BOOL || !plan(&p, n)) {
-    free(p.ops);
+    lift_plan failed = {p.ops, p.n, 0};
+    lift_plan_free(&failed);
     return false;
   }
   *out = (lift_plan){p.ops, p.n, p.max_depth};
@@ -85,6 +90,7 @@ bool lift_plan_make(const seg_program *prog, const ast *n, int field, lift_plan 
 }
 
 void lift_plan_free(lift_plan *p) {
+  for (int k = 0; k < p->nops; k++) rx_free(p->ops[k].dfa);
   free(p->ops);
   memset(p, 0, sizeof *p);
 }
@@ -151,8 +157,12 @@ static regex_t *own_regex(lp_scratch *w, const lp_op *op) {
 
 static bool run_matches(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
                         lp_scratch *w) {
-  regex_t *re = own_regex(w, op);
-  if (!re) return false;
+  if (op->dfa && !op->fold) {
+    for (uint32_t i = 0; i < count; i++) r[i] = rx_match(op->dfa, s[i], len[i]);
+    return true;
+  }
+  regex_t *re = op->dfa ? NULL : own_regex(w, op);
+  if (!re && !op->dfa) return false;
   for (uint32_t i = 0; i < count; i++) {
     if (len[i] + 1 > w->bufcap) {
       size_t cap = (size_t)len[i] + 1 > 2 * w->bufcap ? (size_t)len[i] + 1 : 2 * w->bufcap;
@@ -164,7 +174,7 @@ static bool run_matches(const lp_op *op, uint32_t count, const char *const *s, c
     if (op->fold) str_fold(w->buf, s[i], len[i]);
     else memcpy(w->buf, s[i], len[i]);
     w->buf[len[i]] = 0;
-    r[i] = regexec(re, w->buf, 0, NULL, 0) == 0;
+    r[i] = op->dfa ? rx_match(op->dfa, w->buf, len[i]) : regexec(re, w->buf, 0, NULL, 0) == 0;
   }
   return true;
 }

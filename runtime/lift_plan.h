@@ -30,6 +30,7 @@ typedef struct lp_op {
   uint32_t len;
   int64_t k;
   int regex;              /* LP_MATCHES: the program's regex number */
+  struct rx *dfa;         /* LP_MATCHES: its DFA (stdlib/regex.h), NULL: use regexec */
 } lp_op;
 
 typedef struct lift_plan {

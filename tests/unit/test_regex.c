@@ -1,0 +1,97 @@
+/* tests/unit/test_regex.c — the DFA of stdlib/regex.c against glibc's
+ * regexec, the reference matches() is defined by: generated patterns over a
+ * small alphabet with every construct the DFA takes, on generated subjects,
+ * must agree exactly; what the DFA does not take must be handed back.
+ * `test_regex [PATTERNS [SEED]]` runs more. */
+#include <regex.h>
+#include <string.h>
+
+#include "stdlib/regex.h"
+#include "unit.h"
+
+static unsigned long long seed = 1;
+static int rn(int n) {
+  seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (int)((seed >> 33) % (unsigned)n);
+}
+
+static const char ALPHA[] = "ab@1 A.";
+
+static void gen(char *out, size_t cap, int depth) {
+  size_t n = strlen(out);
+  if (n + 24 > cap) return;
+  char *p = out + n;
+  switch (depth <= 0 ? rn(4) : rn(14)) {
+  case 0: case 1: *p++ = ALPHA[rn(6)]; *p = 0; break;
+  case 2: strcpy(p, (const char *[]){".", "[ab]", "[^a]", "[a-c]", "[[:digit:]]", "[[:alpha:]@]", "\\.", "[]a]", "[a-]"}[rn(9)]); break;
+  case 3: strcpy(p, rn(2) ? "^" : "$"); break;
+  case 4: case 5: case 6: gen(out, cap, depth - 1); gen(out, cap, depth - 1); break;
+  case 7: case 8:
+    strcat(out, "(");
+    gen(out, cap, depth - 1);
+    strcat(out, "|");
+    gen(out, cap, depth - 1);
+    strcat(out, ")");
+    break;
+  default: {
+    strcat(out, "(");
+    gen(out, cap, depth - 1);
+    strcat(out, ")");
+    strcat(out, (const char *[]){"*", "+", "?", "{2}", "{0,2}", "{1,}"}[rn(6)]);
+    break;
+  }
+  }
+}
+
+int main(int argc, char **argv) {
+  int compared = 0, taken = 0, valid = 0, npatterns = argc > 1 ? atoi(argv[1]) : 3000;
+  if (argc > 2) seed = strtoull(argv[2], NULL, 10);
+  for (int k = 0; k < npatterns; k++) {
+    char pat[256] = "";
+    gen(pat, sizeof pat, 1 + rn(4));
+    regex_t re;
+    if (regcomp(&re, pat, REG_EXTENDED | REG_NOSUB) != 0) continue; /* the checker refuses these */
+    valid++;
+    rx *r = rx_compile(pat);
+    if (!r && getenv("SHOW")) printf("not taken: %s\n", pat);
+    if (r) {
+      taken++;
+      for (int j = 0; j < 40; j++) {
+        char s[16];
+        int len = rn(9);
+        for (int i = 0; i < len; i++) s[i] = ALPHA[rn(7)];
+        s[len] = 0;
+        bool want = regexec(&re, s, 0, NULL, 0) == 0, got = rx_match(r, s, (size_t)len);
+        CHECK(want == got, "/%s/ on \"%s\": regexec %d, DFA %d", pat, s, want, got);
+        compared++;
+      }
+      rx_free(r);
+    }
+    regfree(&re);
+  }
+  /* about a fifth of the generated patterns repeat a group with an anchor in it */
+  CHECK(taken * 10 >= valid * 7, "the DFA took only %d of %d valid patterns", taken, valid);
+
+  /* the benchmark's and the example's patterns are taken */
+  const char *common[] = {"^(info|sales|admin|office|contact)@", "(19|20)[0-9][0-9]@", "^[A-Z][a-z]+$", "[[:space:]]",
+                          "^.{3}$", "a{2,}", "[^a-z]", "\\.(com|org)$"};
+  for (size_t i = 0; i < sizeof common / sizeof *common; i++) {
+    rx *r = rx_compile(common[i]);
+    CHECK(r != NULL, "/%s/ not taken", common[i]);
+    rx_free(r);
+  }
+  /* what glibc reads its own way is handed back */
+  const char *others[] = {"(a)\\1", "\\w+", "a**", "\\bword", "[[=a=]]", "[[.a.]]", "()", "(|a)", "^*", "a{,2}", "x{1000}"};
+  for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+    rx *r = rx_compile(others[i]);
+    CHECK(r == NULL, "/%s/ taken", others[i]);
+    rx_free(r);
+  }
+  /* a NUL ends the subject, as for regexec */
+  rx *r = rx_compile("b$");
+  CHECK(r && rx_match(r, "ab\0c", 4) && !rx_match(r, "a\0b", 3), "NUL ends the subject");
+  rx_free(r);
+
+  printf("test_regex: %d checks (%d subjects on %d of %d patterns), %d failed\n", checks, compared, taken, valid, failures);
+  return failures != 0;
+}
