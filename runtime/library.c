@@ -247,7 +247,7 @@ bool segc_run(segc_program *p, const char *data_path, const segc_run_options *op
     for (int k = 0; k < rep->nsegments; k++)
       rep->segments[k] = (segc_segment_result){pk->outputs[k].name, pk->outputs[k].desc, res.counts[k]};
     if (opt->out_dir) {
-      ok = output_write(pk, &t, &res, rep, opt->out_dir, err, errlen);
+      ok = output_write(pk, &t, &res, rep, opt->threads, opt->out_dir, err, errlen);
       rep->seconds_write = now_seconds() - t3;
       /* summary.json carries the write time of everything before it */
     }

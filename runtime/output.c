@@ -74,95 +74,159 @@ static bool close_tmp(FILE *f, pending *p, char *err, size_t errlen) {
   return ok;
 }
 
-/* Decimal digits of v at the end of buf[0..20]; returns the first. */
+/* Decimal digits of v at the end of buf[0..20]; returns the first.  Two
+ * digits per division. */
 static char *format_i64(int64_t v, char *end) {
+  static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                              "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                              "8081828384858687888990919293949596979899";
   uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
   char *p = end;
-  do *--p = (char)('0' + a % 10);
-  while (a /= 10);
+  while (a >= 100) {
+    unsigned d = (unsigned)(a % 100);
+    a /= 100;
+    p -= 2;
+    memcpy(p, pairs + 2 * d, 2);
+  }
+  if (a >= 10) {
+    p -= 2;
+    memcpy(p, pairs + 2 * a, 2);
+  } else {
+    *--p = (char)('0' + a);
+  }
   if (v < 0) *--p = '-';
   return p;
 }
 
-/* The members' keys, ascending, one per line, through a large buffer;
- * integer keys are formatted without printf. */
-static bool write_ids(const rt_table *t, const exec_result *res, int k, FILE *f) {
-  enum { BUF = 1 << 20 };
-  char *out = malloc(BUF), key[64];
-  if (!out) return false;
-  size_t used = 0;
-  bool ok = true, int_key = t->schema->fields[t->schema->key].type.kind == TY_INT64 ||
-                            t->schema->fields[t->schema->key].type.kind == TY_INT32;
-  uint64_t words = (t->nrecords + 63) / 64;
-  for (uint64_t w = 0; ok && w < words; w++) {
-    uint64_t word = res->bits[k][w];
-    while (word) {
-      uint64_t row = w * 64 + (uint64_t)__builtin_ctzll(word);
-      word &= word - 1;
-      size_t len;
-      const char *s;
-      if (int_key) {
-        s = format_i64(rt_get_i64(t, t->schema->key, row), key + 32);
-        len = (size_t)(key + 32 - s);
-      } else {
-        s = output_key(t, row, key, sizeof key, &len);
-      }
-      if (used + len + 1 > BUF) {
-        ok = fwrite(out, 1, used, f) == used;
-        used = 0;
-      }
-      if (len + 1 > BUF) { /* a string key longer than the buffer */
-        ok = ok && fwrite(s, 1, len, f) == len && fputc('\n', f) != EOF;
-        continue;
-      }
-      memcpy(out + used, s, len);
-      out[used + len] = '\n';
-      used += len + 1;
-    }
-  }
-  if (ok && used) ok = fwrite(out, 1, used, f) == used;
-  free(out);
-  return ok && !ferror(f);
-}
+/* The .ids files, written by all cores.  Thread t takes every nthreads-th
+ * file and walks the records a block at a time: integer keys of the block
+ * are formatted once into fixed slots of KEY_SLOT bytes ("digits\n", its
+ * length in the last byte), then each of its files appends its members of
+ * the block, one fixed-size copy per member, so the slots stay in cache. */
+enum { KEY_SLOT = 24, IDS_BUF = 1 << 18 };
 
-/* The .ids files, written by all cores: each takes the next file. */
 typedef struct ids_job {
   const rt_table *t;
+  int nthreads;
   const exec_result *res;
   const char *dir;
   pending *ps;        /* [nfiles] */
   const char **names; /* [nfiles] segment names */
   int *seg_of;        /* [nfiles] output index */
   int nfiles;
-  atomic_int next;
+  atomic_int next;    /* the next thread number */
   atomic_bool failed;
   pthread_mutex_t lock;
   char err[1024];
 } ids_job;
 
+typedef struct ids_file {
+  FILE *f;
+  char *buf;
+  size_t used;
+  int file;
+} ids_file;
+
+static bool ids_flush(ids_file *o) {
+  bool ok = fwrite(o->buf, 1, o->used, o->f) == o->used;
+  o->used = 0;
+  return ok;
+}
+
+/* file o's members among records [b * RT_BLOCK, + count) */
+static bool ids_block(const ids_job *j, ids_file *o, uint64_t b, uint32_t count, const char *slots) {
+  const uint64_t *bits = j->res->bits[j->seg_of[o->file]] + b * (RT_BLOCK / 64);
+  char key[64], *buf = o->buf;
+  size_t used = o->used; /* a local: stores through buf cannot change it */
+  for (uint32_t w = 0; w < (count + 63) / 64; w++) {
+    for (uint64_t word = bits[w]; word; word &= word - 1) {
+      uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(word);
+      if (slots) {
+        if (used + KEY_SLOT > IDS_BUF) {
+          o->used = used;
+          if (!ids_flush(o)) return false;
+          used = 0;
+        }
+        const char *slot = slots + (size_t)i * KEY_SLOT;
+        memcpy(buf + used, slot, KEY_SLOT);
+        used += (size_t)slot[KEY_SLOT - 1];
+        continue;
+      }
+      size_t len;
+      const char *s = output_key(j->t, b * RT_BLOCK + i, key, sizeof key, &len);
+      if (used + len + 1 > IDS_BUF) {
+        o->used = used;
+        if (!ids_flush(o)) return false;
+        used = 0;
+      }
+      if (len + 1 > IDS_BUF) { /* a string key longer than the buffer */
+        if (fwrite(s, 1, len, o->f) != len || fputc('\n', o->f) == EOF) return false;
+        continue;
+      }
+      memcpy(buf + used, s, len);
+      buf[used + len] = '\n';
+      used += len + 1;
+    }
+  }
+  o->used = used;
+  return true;
+}
+
+static void ids_fail(ids_job *j, const char *err) {
+  pthread_mutex_lock(&j->lock);
+  if (!atomic_load(&j->failed)) snprintf(j->err, sizeof j->err, "%s", err);
+  atomic_store(&j->failed, true);
+  pthread_mutex_unlock(&j->lock);
+}
+
 static void *ids_worker(void *arg) {
   ids_job *j = arg;
-  for (int i; !atomic_load(&j->failed) && (i = atomic_fetch_add(&j->next, 1)) < j->nfiles;) {
-    char name[4096], err[1024] = "";
+  int t = atomic_fetch_add(&j->next, 1), mine = 0;
+  ids_file *files = calloc((size_t)j->nfiles / (size_t)j->nthreads + 1, sizeof(ids_file));
+  seg_tykind kk = j->t->schema->fields[j->t->schema->key].type.kind;
+  char *slots = kk == TY_INT64 || kk == TY_INT32 ? malloc((size_t)RT_BLOCK * KEY_SLOT) : NULL;
+  char err[1024] = "";
+  bool ok = files && (slots || !(kk == TY_INT64 || kk == TY_INT32));
+  if (!ok) snprintf(err, sizeof err, "out of memory writing %s", j->dir);
+  for (int i = t; ok && i < j->nfiles; i += j->nthreads) {
+    char name[4096];
     snprintf(name, sizeof name, "%s.ids", j->names[i]);
-    FILE *f = open_tmp(j->dir, name, &j->ps[i], err, sizeof err);
-    bool ok = f != NULL;
-    if (ok && !write_ids(j->t, j->res, j->seg_of[i], f)) {
-      snprintf(err, sizeof err, "cannot write %s: %s", j->ps[i].tmp, strerror(errno ? errno : EIO));
-      ok = false;
+    ids_file *o = &files[mine];
+    o->file = i;
+    o->f = open_tmp(j->dir, name, &j->ps[i], err, sizeof err);
+    o->buf = malloc(IDS_BUF);
+    ok = o->f && o->buf;
+    if (o->f || o->buf) mine++;
+    if (o->f && !o->buf) snprintf(err, sizeof err, "out of memory writing %s", j->dir);
+  }
+  for (uint64_t b = 0; ok && b < j->t->nblocks && !atomic_load(&j->failed); b++) {
+    uint32_t count = rt_block_count(j->t, b);
+    for (uint32_t i = 0; slots && i < count; i++) {
+      char key[32], *slot = slots + (size_t)i * KEY_SLOT;
+      const char *s = format_i64(rt_get_i64(j->t, j->t->schema->key, b * RT_BLOCK + i), key + 31);
+      size_t len = (size_t)(key + 31 - s);
+      memcpy(slot, s, len);
+      slot[len] = '\n';
+      slot[KEY_SLOT - 1] = (char)(len + 1);
     }
+    for (int m = 0; ok && m < mine; m++)
+      if (!ids_block(j, &files[m], b, count, slots))
+        snprintf(err, sizeof err, "cannot write %s: %s", j->ps[files[m].file].tmp, strerror(errno ? errno : EIO)), ok = false;
+  }
+  for (int m = 0; m < mine; m++) {
+    ids_file *o = &files[m];
+    if (ok && o->used && !ids_flush(o))
+      snprintf(err, sizeof err, "cannot write %s: %s", j->ps[o->file].tmp, strerror(errno ? errno : EIO)), ok = false;
     char cerr[1024];
-    if (f && !close_tmp(f, &j->ps[i], cerr, sizeof cerr) && ok) {
+    if (o->f && !close_tmp(o->f, &j->ps[o->file], cerr, sizeof cerr) && ok) {
       snprintf(err, sizeof err, "%s", cerr);
       ok = false;
     }
-    if (!ok) {
-      pthread_mutex_lock(&j->lock);
-      if (!atomic_load(&j->failed)) snprintf(j->err, sizeof j->err, "%s", err);
-      atomic_store(&j->failed, true);
-      pthread_mutex_unlock(&j->lock);
-    }
+    free(o->buf);
   }
+  if (!ok) ids_fail(j, err);
+  free(files);
+  free(slots);
   return NULL;
 }
 
@@ -170,14 +234,15 @@ static bool ids_write_all(ids_job *j, char *err, size_t errlen) {
   atomic_init(&j->next, 0);
   atomic_init(&j->failed, false);
   pthread_mutex_init(&j->lock, NULL);
-  int nthreads = exec_default_threads();
-  if (nthreads > j->nfiles) nthreads = j->nfiles;
+  if (j->nthreads > j->nfiles) j->nthreads = j->nfiles > 0 ? j->nfiles : 1;
+  if (j->nthreads > 256) j->nthreads = 256;
   pthread_t th[256];
   bool started[256] = {false};
-  for (int i = 1; i < nthreads && i < 256; i++) started[i] = pthread_create(&th[i], NULL, ids_worker, j) == 0;
+  for (int i = 1; i < j->nthreads; i++) started[i] = pthread_create(&th[i], NULL, ids_worker, j) == 0;
   ids_worker(j);
-  for (int i = 1; i < nthreads && i < 256; i++)
+  for (int i = 1; i < j->nthreads; i++)
     if (started[i]) pthread_join(th[i], NULL);
+    else ids_worker(j); /* the share of a thread that did not start */
   pthread_mutex_destroy(&j->lock);
   if (atomic_load(&j->failed)) snprintf(err, errlen, "%s", j->err);
   return !atomic_load(&j->failed);
@@ -201,7 +266,7 @@ static void write_summary(FILE *f, const seg_pack *pk, const exec_result *res, c
   fprintf(f, "\n  ]\n}\n");
 }
 
-bool output_write(const seg_pack *pk, const rt_table *t, const exec_result *res, const segc_report *rep,
+bool output_write(const seg_pack *pk, const rt_table *t, const exec_result *res, const segc_report *rep, int threads,
                   const char *dir, char *err, size_t errlen) {
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
     snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
@@ -211,7 +276,7 @@ bool output_write(const seg_pack *pk, const rt_table *t, const exec_result *res,
   clock_gettime(CLOCK_MONOTONIC, &t0);
   int n = pk->noutputs + 1;
   pending *ps = calloc((size_t)n, sizeof(pending));
-  ids_job job = {.t = t, .res = res, .dir = dir, .ps = ps};
+  ids_job job = {.t = t, .res = res, .dir = dir, .ps = ps, .nthreads = threads > 0 ? threads : exec_default_threads()};
   job.seg_of = calloc((size_t)n, sizeof(int));
   bool ok = ps && job.seg_of;
   for (int k = 0; ok && k < pk->noutputs; k++) {

@@ -7,7 +7,8 @@
 #include "exec.h"
 #include "segc.h"
 
-bool output_write(const seg_pack *pk, const rt_table *t, const exec_result *res, const segc_report *rep,
+/* Writes the files with `threads` threads (<= 0: all cores). */
+bool output_write(const seg_pack *pk, const rt_table *t, const exec_result *res, const segc_report *rep, int threads,
                   const char *dir, char *err, size_t errlen);
 /* Formats the key of record `row` (digits, date, text...) into buf. */
 const char *output_key(const rt_table *t, uint64_t row, char *buf, size_t size, size_t *len);
