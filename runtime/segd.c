@@ -282,25 +282,26 @@ static bool segd_check_fields(const char *path, const segd_field *ff, uint32_t n
   return segd_fail(err, errlen, "%s was written for another schema: %s", path, msg);
 }
 
-/* Whether one block's column holds a value out of range: a null byte other
- * than 0/1, or a present value >= limit (bools, enums: one byte; strings: a
- * u32 code; limit 0: any value).  Branch-free, so it runs at memory speed;
- * the caller looks for the record only when it is true. */
-static bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint8_t *v, uint32_t count) {
+uint32_t segd_value_limit(const seg_field *f, uint32_t ndict) {
+  seg_tykind k = f->type.kind;
+  return k == TY_BOOL ? 2 : k == TY_ENUM ? (f->type.members ? (uint32_t)f->type.members->n : 0) : k == TY_STRING ? ndict : 0;
+}
+
+bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint8_t *v, uint64_t count) {
   unsigned bad = 0;
   if (nb)
-    for (uint32_t i = 0; i < count; i++) bad |= nb[i] > 1;
+    for (uint64_t i = 0; i < count; i++) bad |= nb[i] > 1;
   if (k == TY_BOOL || k == TY_ENUM) {
     if (nb)
-      for (uint32_t i = 0; i < count; i++) bad |= (nb[i] == 0) & (v[i] >= limit);
+      for (uint64_t i = 0; i < count; i++) bad |= (nb[i] == 0) & (v[i] >= limit);
     else
-      for (uint32_t i = 0; i < count; i++) bad |= v[i] >= limit;
+      for (uint64_t i = 0; i < count; i++) bad |= v[i] >= limit;
   } else if (k == TY_STRING) {
     const uint32_t *c = (const uint32_t *)(const void *)v;
     if (nb)
-      for (uint32_t i = 0; i < count; i++) bad |= (nb[i] == 0) & (c[i] >= limit);
+      for (uint64_t i = 0; i < count; i++) bad |= (nb[i] == 0) & (c[i] >= limit);
     else
-      for (uint32_t i = 0; i < count; i++) bad |= c[i] >= limit;
+      for (uint64_t i = 0; i < count; i++) bad |= c[i] >= limit;
   }
   return bad != 0;
 }
@@ -313,8 +314,7 @@ static bool segd_check_values(const char *path, const rt_table *t, const rt_need
     if (needs && needs->fields && !needs->fields[f] && !(needs->key && f == s->key)) continue;
     const seg_field *fd = &s->fields[f];
     seg_tykind k = fd->type.kind;
-    uint32_t limit = k == TY_BOOL ? 2 : k == TY_ENUM ? (fd->type.members ? (uint32_t)fd->type.members->n : 0)
-                     : k == TY_STRING ? t->ndict : 0;
+    uint32_t limit = segd_value_limit(fd, t->ndict);
     uint32_t noff = t->layout.null_off[f];
     for (uint64_t b = 0; b < t->nblocks; b++) {
       const uint8_t *base = rt_block(t, b);

@@ -40,6 +40,13 @@ bool segd_streams_write(FILE *fp, const rt_table *t, uint64_t at);
  * checks its bounds and event ranges. */
 bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64_t off, rt_table *out, char *err,
                        size_t errlen);
+/* The bound of a field's stored values (bool 2, enum member count, string
+ * ndict; 0 for kinds not checked) and whether `count` values (and null bytes,
+ * nb may be NULL) hold one out of range: a null byte other than 0/1 or a
+ * present value >= limit.  Branch-free, so it runs at memory speed; callers
+ * look for the culprit only when it is true. */
+uint32_t segd_value_limit(const seg_field *f, uint32_t ndict);
+bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint8_t *v, uint64_t count);
 /* Checks stream s's stored values and each customer's event order. */
 bool segd_streams_check(const char *path, const rt_table *t, int s, char *err, size_t errlen);
 
