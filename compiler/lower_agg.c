@@ -16,19 +16,31 @@
 
 #include "lower_internal.h"
 
-static LLVMValueRef stream_member(lower *L, int stream, int member, LLVMTypeRef t) {
+static LLVMValueRef stream_member_here(lower *L, int stream, int member, LLVMTypeRef t) {
   LLVMValueRef streams = LLVMBuildLoad2(L->B, ptr_to(L, L->stream_t),
                                         LLVMBuildStructGEP2(L->B, L->ctx_t, L->ctx, CTX_STREAMS, ""), "");
   LLVMValueRef st = LLVMBuildGEP2(L->B, L->stream_t, streams, (LLVMValueRef[]){c64(L, stream)}, 1, "");
   return LLVMBuildLoad2(L->B, t, LLVMBuildStructGEP2(L->B, L->stream_t, st, (unsigned)member, ""), "");
 }
 
-/* the address of column f's array (vals or nulls) of a stream, as elem* */
+/* a member of ctx->streams[stream], loaded in the entry block */
+static LLVMValueRef stream_member(lower *L, int stream, int member, LLVMTypeRef t) {
+  LLVMBasicBlockRef was = lower_at_entry(L);
+  LLVMValueRef v = stream_member_here(L, stream, member, t);
+  lower_resume(L, was);
+  return v;
+}
+
+/* the address of column f's array (vals or nulls) of a stream, as elem*,
+ * loaded in the entry block */
 static LLVMValueRef stream_column(lower *L, int stream, int member, int f, LLVMTypeRef elem) {
   LLVMTypeRef p8 = ptr_to(L, L->i8);
-  LLVMValueRef cols = stream_member(L, stream, member, ptr_to(L, p8));
+  LLVMBasicBlockRef was = lower_at_entry(L);
+  LLVMValueRef cols = stream_member_here(L, stream, member, ptr_to(L, p8));
   LLVMValueRef col = LLVMBuildLoad2(L->B, p8, LLVMBuildGEP2(L->B, p8, cols, (LLVMValueRef[]){c64(L, f)}, 1, ""), "");
-  return compat_ptr_cast(L->B, col, elem);
+  col = compat_ptr_cast(L->B, col, elem);
+  lower_resume(L, was);
+  return col;
 }
 
 lv lower_evfield(lower *L, const ast *n) {

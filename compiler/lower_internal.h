@@ -49,9 +49,26 @@ static inline LLVMValueRef or_null(lower *L, LLVMValueRef a, LLVMValueRef b) {
 
 static inline LLVMValueRef null_of(lower *L, LLVMValueRef n) { return n ? n : cbool(L, false); }
 
+/* Moves the builder to the end of the entry block (before its branch), for
+ * loads that hold for the whole call: the optimiser cannot hoist them out
+ * of the loops itself when they sit on a conditional path.  Returns where
+ * the builder was, for lower_resume. */
+static inline LLVMBasicBlockRef lower_at_entry(lower *L) {
+  LLVMBasicBlockRef was = LLVMGetInsertBlock(L->B);
+  LLVMValueRef term = LLVMGetBasicBlockTerminator(L->entry);
+  if (term) LLVMPositionBuilderBefore(L->B, term);
+  else LLVMPositionBuilderAtEnd(L->B, L->entry);
+  return was;
+}
+static inline void lower_resume(lower *L, LLVMBasicBlockRef was) { LLVMPositionBuilderAtEnd(L->B, was); }
+
+/* a field of the ctx argument, loaded once in the entry block */
 static inline LLVMValueRef load_ctx(lower *L, int field, LLVMTypeRef t) {
+  LLVMBasicBlockRef was = lower_at_entry(L);
   LLVMValueRef p = LLVMBuildStructGEP2(L->B, L->ctx_t, L->ctx, (unsigned)field, "");
-  return LLVMBuildLoad2(L->B, t, p, "");
+  LLVMValueRef v = LLVMBuildLoad2(L->B, t, p, "");
+  lower_resume(L, was);
+  return v;
 }
 
 static inline LLVMTypeRef ptr_to(lower *L, LLVMTypeRef elem) { return compat_ptr_type(L->C, elem); }
