@@ -116,12 +116,61 @@ typedef struct acc {
   LLVMTypeRef vt;
 } acc;
 
+static bool has_agg(const ast *n) {
+  if (!n) return false;
+  if (n->kind == AST_AGG) return true;
+  if (has_agg(n->a) || has_agg(n->b) || has_agg(n->c)) return true;
+  for (int i = 0; i < n->nargs; i++)
+    if (has_agg(n->args[i])) return true;
+  return false;
+}
+
+/* The conjuncts of an `and` chain, into out[] (at most max). */
+static int conjuncts(ast *n, ast **out, int k, int max) {
+  if (n->kind == AST_AND && k + 2 <= max) return conjuncts(n->b, out, conjuncts(n->a, out, k, max - 1), max);
+  out[k] = n;
+  return k + 1;
+}
+
+static LLVMValueRef is_true(lower *L, ast *n) {
+  lv w = lower_node(L, n);
+  return w.null ? LLVMBuildAnd(L->B, w.v, LLVMBuildNot(L->B, w.null, ""), "") : w.v;
+}
+
+/* Whether an event is taken: its `where` is TRUE.  Conjuncts with a nested
+ * aggregate (an inner loop over the events) are evaluated only when the
+ * others are TRUE: `e.name == cart_add and not exists(p in events ...)`
+ * runs the inner loop for cart_add events alone. */
+static LLVMValueRef taken(lower *L, ast *where) {
+  enum { MAXC = 32 };
+  ast *c[MAXC];
+  int nc = conjuncts(where, c, 0, MAXC), ncheap = 0;
+  for (int i = 0; i < nc; i++) ncheap += !has_agg(c[i]);
+  if (ncheap == 0 || ncheap == nc) return is_true(L, where);
+  LLVMValueRef pre = cbool(L, true);
+  for (int i = 0; i < nc; i++)
+    if (!has_agg(c[i])) pre = LLVMBuildAnd(L->B, pre, is_true(L, c[i]), "");
+  LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInsertBlock(L->B));
+  LLVMBasicBlockRef from = LLVMGetInsertBlock(L->B);
+  LLVMBasicBlockRef costly = LLVMAppendBasicBlockInContext(L->C, fn, "where_rest");
+  LLVMBasicBlockRef merge = LLVMAppendBasicBlockInContext(L->C, fn, "where_done");
+  LLVMBuildCondBr(L->B, pre, costly, merge);
+  LLVMPositionBuilderAtEnd(L->B, costly);
+  LLVMValueRef rest = cbool(L, true);
+  for (int i = 0; i < nc; i++)
+    if (has_agg(c[i])) rest = LLVMBuildAnd(L->B, rest, is_true(L, c[i]), "");
+  LLVMBasicBlockRef costly_end = LLVMGetInsertBlock(L->B);
+  LLVMBuildBr(L->B, merge);
+  LLVMPositionBuilderAtEnd(L->B, merge);
+  LLVMValueRef phi = LLVMBuildPhi(L->B, L->i1, "taken");
+  LLVMValueRef no = cbool(L, false);
+  LLVMAddIncoming(phi, &no, &from, 1);
+  LLVMAddIncoming(phi, &rest, &costly_end, 1);
+  return phi;
+}
+
 static void update(lower *L, const ast *n, acc *a) {
-  LLVMValueRef take = cbool(L, true);
-  if (n->b) {
-    lv w = lower_node(L, n->b);
-    take = w.null ? LLVMBuildAnd(L->B, w.v, LLVMBuildNot(L->B, w.null, ""), "") : w.v;
-  }
+  LLVMValueRef take = n->b ? taken(L, n->b) : cbool(L, true);
   lv v = {0};
   if (n->a) {
     v = lower_node(L, n->a);
