@@ -48,7 +48,21 @@ rt_builder *rt_builder_new(const seg_schema *s) {
   b->ht = calloc(1024, sizeof *b->ht);
   b->ht_mask = 1023;
   if (!b->col || !b->nulls || !b->ht) b->failed = true;
+  pthread_mutex_init(&b->intern_lock, NULL);
   return b;
+}
+
+bool rt_builder_share(rt_builder *b, bool shared) {
+  if (!b || b->failed) return false;
+  if (shared && b->schema && b->schema->nstreams && !b->streams &&
+      !(b->streams = calloc((size_t)b->schema->nstreams, sizeof *b->streams)))
+    return false;
+  /* the events intern strings only for a string key or string event fields */
+  bool events_intern = b->schema && b->schema->key >= 0 && b->schema->fields[b->schema->key].type.kind == TY_STRING;
+  for (int i = 0; b->schema && i < b->schema->nstreams; i++)
+    for (int f = 0; f < b->schema->streams[i].nfields; f++) events_intern |= b->schema->streams[i].fields[f].type.kind == TY_STRING;
+  b->shared = shared && events_intern;
+  return true;
 }
 
 static bool builder_grow_rows(rt_builder *b) {
@@ -89,8 +103,18 @@ static bool builder_grow_ht(rt_builder *b) {
   return true;
 }
 
+static bool builder_intern_locked(rt_builder *b, const char *s, size_t n, uint32_t *code);
+
 /* Returns the provisional code of a string, adding it when new. */
 bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *code) {
+  if (!b->shared) return builder_intern_locked(b, s, n, code);
+  pthread_mutex_lock(&b->intern_lock);
+  bool ok = builder_intern_locked(b, s, n, code);
+  pthread_mutex_unlock(&b->intern_lock);
+  return ok;
+}
+
+static bool builder_intern_locked(rt_builder *b, const char *s, size_t n, uint32_t *code) {
   if (n > UINT32_MAX) return false;
   uint32_t h = builder_hash(s, n);
   uint32_t i = h & b->ht_mask;
@@ -190,6 +214,7 @@ void rt_builder_add(rt_builder *b, const rt_cell *cells, uint64_t line) {
 
 void rt_builder_free(rt_builder *b) {
   if (!b) return;
+  pthread_mutex_destroy(&b->intern_lock);
   builder_events_free(b);
   for (int f = 0; f < b->nfields; f++) {
     if (b->col) free(b->col[f]);

@@ -4,6 +4,8 @@
 #ifndef SEGC_BUILDER_H
 #define SEGC_BUILDER_H
 
+#include <pthread.h>
+
 #include "table.h"
 
 /* The events added to one stream, in the order they were added. */
@@ -31,6 +33,8 @@ struct rt_builder {
   uint32_t *ht; /* string id + 1, 0 = empty */
   uint32_t ht_mask;
   bool failed;
+  pthread_mutex_t intern_lock; /* held by builder_intern while `shared` (rt_builder_share) */
+  bool shared;
   builder_stream *streams; /* [schema->nstreams] */
   rt_orphan_fn on_orphan;
 };

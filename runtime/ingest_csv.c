@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,19 +420,24 @@ typedef struct ingest_state {
   const ingest_options *opt;
   ingest_report *rep;
   ingest_source *src;           /* [1 + nstreams]: the customers, then each stream */
+  pthread_mutex_t lock;         /* the callbacks and oom: the files are read by two threads */
   bool oom;
 } ingest_state;
 
 static void ingest_reject(ingest_state *st, ingest_source *src, uint64_t line, int column, const char *name,
                           const char *reason) {
   src->rejected++;
+  pthread_mutex_lock(&st->lock);
   if (st->opt->on_reject) st->opt->on_reject(st->opt->user, src->path, line, column, name, reason);
+  pthread_mutex_unlock(&st->lock);
   if (!src->bad_path) return;
   if (src->nbad == src->capbad) {
     size_t cap = src->capbad ? src->capbad * 2 : 256;
     uint64_t *nb = realloc(src->bad_lines, cap * sizeof *nb);
     if (!nb) {
+      pthread_mutex_lock(&st->lock);
       st->oom = true;
+      pthread_mutex_unlock(&st->lock);
       return;
     }
     src->bad_lines = nb;
@@ -571,10 +577,12 @@ static bool ingest_header(ingest_state *st, ingest_source *src, const csv_reader
                        nmissing > 1 ? "s" : "", missing,
                        src->stream < 0 ? "schema" : st->schema->streams[src->stream].name, nmissing > 1 ? "s" : "");
   if (extras && st->opt->on_warning) {
+    pthread_mutex_lock(&st->lock);
     char msg[700];
     snprintf(msg, sizeof msg, "%s: ignoring %d column%s not in the %s: %s", path, extras, extras > 1 ? "s" : "",
              src->stream < 0 ? "schema" : "stream", extra);
     st->opt->on_warning(st->opt->user, msg);
+    pthread_mutex_unlock(&st->lock);
   }
   return true;
 }
@@ -742,6 +750,32 @@ static void ingest_sources_free(ingest_state *st, int n) {
   free(st->src);
 }
 
+/* The event files, one after the other (ingest_csv's second thread). */
+typedef struct events_job {
+  ingest_state *st;
+  ingest_input *in;
+  size_t *data_start;
+  rt_builder *b;
+  bool ok;
+  char err[1024];
+} events_job;
+
+static void *read_event_files(void *arg) {
+  events_job *j = arg;
+  ingest_report *rep = j->st->rep;
+  for (int i = 1; j->ok && i <= j->st->schema->nstreams; i++) {
+    ingest_source *src = &j->st->src[i];
+    if (!src->path) continue;
+    double ts = ingest_now();
+    uint64_t rows = 0;
+    j->ok = ingest_source_read(j->st, src, &j->in[i], &j->data_start[i], j->b, &rows, j->err, sizeof j->err);
+    rep->events_read += rows;
+    rep->event_bytes_read += j->in[i].len;
+    rep->event_seconds += ingest_now() - ts;
+  }
+  return NULL;
+}
+
 bool ingest_csv(const seg_schema *schema, const ingest_options *opt, ingest_report *rep, char *err, size_t errlen) {
   double t0 = ingest_now();
   memset(rep, 0, sizeof *rep);
@@ -751,6 +785,7 @@ bool ingest_csv(const seg_schema *schema, const ingest_options *opt, ingest_repo
   if (any_stream && schema->key < 0) return ingest_fail(err, errlen, "ingest: events need a key field in the schema");
   int ns = 1 + schema->nstreams;
   ingest_state st = {.schema = schema, .opt = opt, .rep = rep};
+  pthread_mutex_init(&st.lock, NULL);
   ingest_input *in = calloc((size_t)ns, sizeof *in);
   size_t *data_start = calloc((size_t)ns, sizeof *data_start);
   char **bad_tmp = calloc((size_t)ns, sizeof *bad_tmp);
@@ -762,21 +797,22 @@ bool ingest_csv(const seg_schema *schema, const ingest_options *opt, ingest_repo
     ingest_fail(err, errlen, "%s: out of memory", opt->csv_path);
     goto done;
   }
-  for (int i = 0; i < ns; i++) {
-    ingest_source *src = &st.src[i];
-    if (!src->path) continue;
-    double ts = ingest_now();
-    uint64_t rows = 0;
-    if (!ingest_source_read(&st, src, &in[i], &data_start[i], b, &rows, err, errlen)) goto done;
-    if (i == 0) {
-      rep->rows_read = rows;
-      rep->bytes_read = in[i].len;
-    } else {
-      rep->events_read += rows;
-      rep->event_bytes_read += in[i].len;
-      rep->event_seconds += ingest_now() - ts;
-    }
+  /* the event files are read by a second thread while this one reads the customers */
+  events_job ev = {.st = &st, .in = in, .data_start = data_start, .b = b, .ok = true};
+  pthread_t th;
+  bool two = any_stream && rt_builder_share(b, true) && pthread_create(&th, NULL, read_event_files, &ev) == 0;
+  uint64_t rows = 0;
+  bool read_ok = ingest_source_read(&st, &st.src[0], &in[0], &data_start[0], b, &rows, err, errlen);
+  if (two) pthread_join(th, NULL);
+  else if (read_ok) read_event_files(&ev);
+  rt_builder_share(b, false);
+  if (!read_ok) goto done;
+  if (!ev.ok) {
+    snprintf(err, errlen, "%s", ev.err);
+    goto done;
   }
+  rep->rows_read = rows;
+  rep->bytes_read = in[0].len;
   rt_builder_on_orphan(b, ingest_on_orphan);
   uint64_t kept = rt_builder_finish(b, &table, schema->key >= 0 ? ingest_on_dup : NULL, &st);
   b = NULL;
@@ -815,6 +851,7 @@ done:
   free(in);
   free(data_start);
   ingest_sources_free(&st, ns);
+  pthread_mutex_destroy(&st.lock);
   rep->seconds = ingest_now() - t0;
   return ok;
 }

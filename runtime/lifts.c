@@ -76,7 +76,8 @@ static void lift_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0) {
   bool planned = j->plans[k].nops > 0;
   if (planned && !planned_chunk(j, w, k, c0, c1)) w->failed = true;
   it->bind_field = l->field;
-  for (uint64_t c = planned && c1 <= t->ndict ? c1 : planned ? t->ndict : c0; c < c1; c++) {
+  uint64_t from = planned ? (c1 > t->ndict ? t->ndict : c1) : c0; /* a plan leaves the null slot to the interpreter */
+  for (uint64_t c = from; c < c1; c++) {
     if (l->field >= 0 && c < t->ndict && !j->used[l->field][c]) continue;
     it->bind = (ival){.null = c == t->ndict && l->field >= 0};
     if (!it->bind.null && l->field >= 0) {

@@ -314,7 +314,7 @@ bool output_write(const seg_pack *pk, const rt_table *t, const exec_result *res,
       snprintf(err, errlen, "cannot rename %s: %s", ps[i].tmp, strerror(errno));
       ok = false;
     }
-    if (!ok) unlink(ps[i].tmp);
+    if (!ok && ps[i].tmp) unlink(ps[i].tmp);
   }
   if (ok) { /* the renames themselves */
     int dfd = open(dir, O_RDONLY | O_DIRECTORY);

@@ -108,6 +108,10 @@ void rt_builder_add(rt_builder *b, const rt_cell *cells, uint64_t line);
 /* Adds an event of stream `stream` for the customer whose key is `key`
  * (cells: one per stream field); `line` is where it came from. */
 void rt_builder_add_event(rt_builder *b, int stream, const rt_cell *key, const rt_cell *cells, uint64_t line);
+/* While shared, one thread may add records and others events (one thread
+ * per stream) at the same time: the string dictionary is locked.  The table
+ * built is the same either way.  False when out of memory. */
+bool rt_builder_share(rt_builder *b, bool shared);
 /* Called once per event whose key matches no customer; the event is dropped
  * from the table.  Set before rt_builder_finish; its user is finish's. */
 typedef void (*rt_orphan_fn)(void *user, int stream, uint64_t line);

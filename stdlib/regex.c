@@ -82,12 +82,13 @@ static int bracket(parser *ps) {
   uint64_t set[4] = {0};
   bool negate = *ps->p == '^';
   if (negate) ps->p++;
-  bool first = true;
+  bool first = true, after_range = false;
   for (;;) {
     unsigned c = *ps->p;
     if (c == 0) return ps->ok = false, k;
     if (c == ']' && !first) break;
-    first = false;
+    if (c == '-' && after_range && ps->p[1] != ']') return ps->ok = false, k; /* [a-c-e]: undefined in POSIX */
+    first = after_range = false;
     if (c == '[' && (ps->p[1] == '=' || ps->p[1] == '.')) return ps->ok = false, k;
     if (c == '[' && ps->p[1] == ':') {
       const char *name = (const char *)ps->p + 2, *end = strstr(name, ":]");
@@ -102,6 +103,7 @@ static int bracket(parser *ps) {
       if (hi == '[' || c >= 128 || hi >= 128 || hi < c) return ps->ok = false, k;
       for (unsigned x = c; x <= hi; x++) set_add(set, x);
       ps->p += 2;
+      after_range = true;
       continue;
     }
     set_add(set, c);
