@@ -218,7 +218,7 @@ bool segc_run(segc_program *p, const char *data_path, const segc_run_options *op
   bool *streams = calloc((size_t)prog->schema->nstreams + 1, sizeof(bool));
   for (int i = 0; fields && streams && i < prog->segments.n; i++)
     library_uses(((const seg_segment *)prog->segments.items[i])->rule, fields, streams);
-  rt_needs needs = {fields, streams, opt->out_dir != NULL};
+  rt_needs needs = {fields, streams, opt->out_dir != NULL, opt->threads};
   rt_table t;
   bool opened = rt_table_open_for(data_path, prog->schema, fields && streams ? &needs : NULL, &t, err, errlen);
   free(fields);

@@ -13,6 +13,8 @@
 #include "segd_internal.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -306,46 +308,116 @@ bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint
   return bad != 0;
 }
 
-/* Checks that every stored value of the needed fields is in range for its
- * type, the null bytes are 0 or 1, and the keys are strictly ascending. */
-static bool segd_check_values(const char *path, const rt_table *t, const rt_needs *needs, char *err, size_t errlen) {
-  const seg_schema *s = t->schema;
-  for (int f = 0; f < s->nfields; f++) {
-    if (needs && needs->fields && !needs->fields[f] && !(needs->key && f == s->key)) continue;
-    const seg_field *fd = &s->fields[f];
-    seg_tykind k = fd->type.kind;
-    uint32_t limit = segd_value_limit(fd, t->ndict);
-    uint32_t noff = t->layout.null_off[f];
-    for (uint64_t b = 0; b < t->nblocks; b++) {
-      const uint8_t *base = rt_block(t, b);
-      const uint8_t *nb = noff == RT_NO_NULLS ? NULL : base + noff;
-      const uint8_t *v = base + t->layout.val_off[f];
-      uint32_t cnt = rt_block_count(t, b);
-      if (!segd_column_bad(k, limit, nb, v, cnt)) continue;
-      for (uint32_t i = 0; i < cnt; i++) {
-        if (nb && nb[i] > 1) return segd_fail(err, errlen, "%s is corrupt: bad null flag in field \"%s\"", path, fd->name);
-        if ((nb && nb[i]) || !segd_column_bad(k, limit, NULL, k == TY_STRING ? v + (size_t)i * 4 : v + i, 1)) continue;
-        return segd_fail(err, errlen, "%s is corrupt: record %llu has an invalid value in field \"%s\"", path,
-                         (unsigned long long)(b * RT_BLOCK + i + 1), fd->name);
-      }
+/* Field f's stored values are in range for its type, its null bytes 0 or 1. */
+static bool segd_check_field(const char *path, const rt_table *t, int f, char *err, size_t errlen) {
+  const seg_field *fd = &t->schema->fields[f];
+  seg_tykind k = fd->type.kind;
+  uint32_t limit = segd_value_limit(fd, t->ndict);
+  uint32_t noff = t->layout.null_off[f];
+  for (uint64_t b = 0; b < t->nblocks; b++) {
+    const uint8_t *base = rt_block(t, b);
+    const uint8_t *nb = noff == RT_NO_NULLS ? NULL : base + noff;
+    const uint8_t *v = base + t->layout.val_off[f];
+    uint32_t cnt = rt_block_count(t, b);
+    if (!segd_column_bad(k, limit, nb, v, cnt)) continue;
+    for (uint32_t i = 0; i < cnt; i++) {
+      if (nb && nb[i] > 1) return segd_fail(err, errlen, "%s is corrupt: bad null flag in field \"%s\"", path, fd->name);
+      if ((nb && nb[i]) || !segd_column_bad(k, limit, NULL, k == TY_STRING ? v + (size_t)i * 4 : v + i, 1)) continue;
+      return segd_fail(err, errlen, "%s is corrupt: record %llu has an invalid value in field \"%s\"", path,
+                       (unsigned long long)(b * RT_BLOCK + i + 1), fd->name);
     }
   }
-  int kf = s->key;
-  if ((!needs || needs->key) && kf >= 0 && kf < s->nfields && s->fields[kf].type.kind != TY_FLOAT64) {
-    seg_tykind k = s->fields[kf].type.kind;
-    bool is_signed = k != TY_BOOL && k != TY_ENUM && k != TY_STRING && k != TY_SET;
-    int64_t prev = 0;
-    for (uint64_t r = 0; r < t->nrecords; r++) {
-      int64_t v = rt_get_i64(t, kf, r);
-      if (r && (is_signed ? v <= prev : (uint64_t)v <= (uint64_t)prev))
-        return segd_fail(err, errlen, "%s is corrupt: keys are not strictly ascending at record %llu", path,
-                         (unsigned long long)r + 1);
-      prev = v;
-    }
-  }
-  for (int i = 0; i < s->nstreams; i++)
-    if ((!needs || !needs->streams || needs->streams[i]) && !segd_streams_check(path, t, i, err, errlen)) return false;
   return true;
+}
+
+/* The keys are strictly ascending. */
+static bool segd_check_keys(const char *path, const rt_table *t, char *err, size_t errlen) {
+  int kf = t->schema->key;
+  seg_tykind k = t->schema->fields[kf].type.kind;
+  bool is_signed = k != TY_BOOL && k != TY_ENUM && k != TY_STRING && k != TY_SET;
+  int64_t prev = 0;
+  for (uint64_t r = 0; r < t->nrecords; r++) {
+    int64_t v = rt_get_i64(t, kf, r);
+    if (r && (is_signed ? v <= prev : (uint64_t)v <= (uint64_t)prev))
+      return segd_fail(err, errlen, "%s is corrupt: keys are not strictly ascending at record %llu", path,
+                       (unsigned long long)r + 1);
+    prev = v;
+  }
+  return true;
+}
+
+static bool segd_check_dict(const char *path, const rt_table *t, uint64_t bytes_len, char *err, size_t errlen);
+
+/* The checks after parsing, as tasks that threads take in turn; the error
+ * reported is the first failing task's in this order, as if they had run one
+ * after the other: the dictionary, each needed field, the keys, each needed
+ * stream. */
+enum { CHECK_DICT, CHECK_FIELD, CHECK_KEYS, CHECK_STREAM };
+
+typedef struct check_job {
+  const char *path;
+  const rt_table *t;
+  uint64_t dict_bytes;
+  int (*task)[2];          /* [ntasks] kind, index */
+  int ntasks;
+  bool *ok;                /* [ntasks] */
+  char (*err)[512];        /* [ntasks] */
+  atomic_int next;
+} check_job;
+
+static void *check_worker(void *arg) {
+  check_job *j = arg;
+  for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->ntasks;) {
+    int kind = j->task[i][0], x = j->task[i][1];
+    char *e = j->err[i];
+    j->ok[i] = kind == CHECK_DICT    ? segd_check_dict(j->path, j->t, j->dict_bytes, e, 512)
+               : kind == CHECK_FIELD ? segd_check_field(j->path, j->t, x, e, 512)
+               : kind == CHECK_KEYS  ? segd_check_keys(j->path, j->t, e, 512)
+                                     : segd_streams_check(j->path, j->t, x, e, 512);
+  }
+  return NULL;
+}
+
+static bool segd_check_values(const char *path, const rt_table *t, uint64_t dict_bytes, const rt_needs *needs, char *err,
+                              size_t errlen) {
+  const seg_schema *s = t->schema;
+  int max = 2 + s->nfields + s->nstreams, n = 0;
+  check_job j = {.path = path, .t = t, .dict_bytes = dict_bytes};
+  j.task = malloc(sizeof *j.task * (size_t)max);
+  j.ok = calloc((size_t)max, sizeof *j.ok);
+  j.err = calloc((size_t)max, sizeof *j.err);
+  if (!j.task || !j.ok || !j.err) {
+    free(j.task);
+    free(j.ok);
+    free(j.err);
+    return segd_fail(err, errlen, "%s: out of memory", path);
+  }
+  j.task[n][0] = CHECK_DICT, j.task[n++][1] = 0;
+  for (int f = 0; f < s->nfields; f++)
+    if (!needs || !needs->fields || needs->fields[f] || (needs->key && f == s->key)) j.task[n][0] = CHECK_FIELD, j.task[n++][1] = f;
+  int kf = s->key;
+  if ((!needs || needs->key) && kf >= 0 && kf < s->nfields && s->fields[kf].type.kind != TY_FLOAT64)
+    j.task[n][0] = CHECK_KEYS, j.task[n++][1] = 0;
+  for (int i = 0; i < s->nstreams; i++)
+    if (!needs || !needs->streams || needs->streams[i]) j.task[n][0] = CHECK_STREAM, j.task[n++][1] = i;
+  j.ntasks = n;
+  atomic_init(&j.next, 0);
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  int nthreads = needs && needs->threads > 0 ? needs->threads : cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
+  if (nthreads > n) nthreads = n;
+  pthread_t th[64];
+  bool started[64] = {false};
+  for (int i = 1; i < nthreads; i++) started[i] = pthread_create(&th[i], NULL, check_worker, &j) == 0;
+  check_worker(&j);
+  for (int i = 1; i < nthreads; i++)
+    if (started[i]) pthread_join(th[i], NULL);
+  bool ok = true;
+  for (int i = 0; i < n && ok; i++)
+    if (!j.ok[i]) ok = segd_fail(err, errlen, "%s", j.err[i]);
+  free(j.task);
+  free(j.ok);
+  free(j.err);
+  return ok;
 }
 
 static bool segd_check_dict(const char *path, const rt_table *t, uint64_t bytes_len, char *err, size_t errlen) {
@@ -368,7 +440,7 @@ static bool segd_check_dict(const char *path, const rt_table *t, uint64_t bytes_
 /* Parses and checks the header and the sections' bounds; fills `out` but for
  * the values check. */
 static bool segd_parse(const char *path, const uint8_t *m, uint64_t size, const seg_schema *schema,
-                       rt_table *out, char *err, size_t errlen) {
+                       rt_table *out, uint64_t *dict_bytes_len, char *err, size_t errlen) {
   if (size < SEGD_HEADER_BYTES)
     return segd_fail(err, errlen, "%s is not a segd data file (too short: %llu bytes)", path, (unsigned long long)size);
   if (memcmp(m + H_MAGIC, SEGD_MAGIC, 4) != 0) return segd_fail(err, errlen, "%s is not a segd data file (bad magic)", path);
@@ -464,7 +536,7 @@ static bool segd_parse(const char *path, const uint8_t *m, uint64_t size, const 
   out->ndict = (uint32_t)ndict;
   out->dict_off = (const uint64_t *)(const void *)(m + doff);
   out->dict_bytes = (const char *)m + dbytes_off;
-  if (!segd_check_dict(path, out, dbytes_len, err, errlen)) return false;
+  *dict_bytes_len = dbytes_len; /* the dictionary is checked with the values (segd_check_values) */
   uint64_t streams_off = segd_get64(m + H_STREAMS_OFF);
   if (schema->nstreams == 0) {
     if (streams_off != 0 || size != dbytes_off + dbytes_len)
@@ -512,7 +584,9 @@ bool rt_table_open_for(const char *path, const seg_schema *schema, const rt_need
   if (m == MAP_FAILED) return segd_fail(err, errlen, "cannot map %s: %s", path, strerror(saved));
   out->map = m;
   out->map_len = (size_t)size;
-  if (!segd_parse(path, m, size, schema, out, err, errlen) || !segd_check_values(path, out, needs, err, errlen)) {
+  uint64_t dict_bytes_len = 0;
+  if (!segd_parse(path, m, size, schema, out, &dict_bytes_len, err, errlen) ||
+      !segd_check_values(path, out, dict_bytes_len, needs, err, errlen)) {
     rt_table_free(out);
     return false;
   }

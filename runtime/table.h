@@ -144,6 +144,7 @@ typedef struct rt_needs {
   const bool *fields;    /* [nfields] */
   const bool *streams;   /* [nstreams] */
   bool key;
+  int threads;           /* checking threads; <= 0: all cores */
 } rt_needs;
 
 /* rt_table_open, checking only the values `needs` names (NULL: all). */

@@ -254,7 +254,7 @@ static void test_segd(void) {
   memset(data + v_at, 0xEE, 4); /* record 0's v, not null */
   write_file(tpath("code.segd"), data, n);
   bool reads_v[3] = {false, true, false}, reads_e[3] = {false, false, true};
-  rt_needs need_v = {reads_v, NULL, false}, need_e = {reads_e, NULL, true};
+  rt_needs need_v = {reads_v, NULL, false, 0}, need_e = {reads_e, NULL, true, 0};
   CHECK(!rt_table_open(tpath("code.segd"), &s, &u, err, sizeof err) && strstr(err, "invalid value in field \"v\""),
         "bad code, everything checked: %s", err);
   CHECK(!rt_table_open_for(tpath("code.segd"), &s, &need_v, &u, err, sizeof err) && strstr(err, "record 1"),

@@ -819,7 +819,7 @@ static void test_segd(void) {
   { /* a run that reads only visits never looks at orders' values */
     bool no_fields[NA] = {false}, visits_only[2] = {false, false};
     visits_only[1 - S_ORDERS] = true;
-    rt_needs needs = {no_fields, visits_only, false};
+    rt_needs needs = {no_fields, visits_only, false, 0};
     rt_table u;
     char e[1024] = "";
     bool ok = rt_table_open_for(tpath("code.segd"), &schema_a, &needs, &u, e, sizeof e);
