@@ -6,8 +6,9 @@
  * every offset and length is checked against the file size before use, the
  * header's layout against the schema's, the dictionary's offsets for
  * monotonicity and order, and every stored string code, enum index, bool and
- * null byte against its range, so the blocks can then be used in place (they
- * sit at a 4096-aligned offset of a read-only mapping) without further checks.
+ * null byte of the columns a run reads (rt_table_open_for) against its range,
+ * so the blocks can then be used in place (they sit at a 4096-aligned offset
+ * of a read-only mapping) without further checks.
  * Integers are little-endian; the blocks are used in place, so a big-endian
  * host refuses the file. */
 #include "segd_internal.h"
