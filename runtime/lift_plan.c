@@ -2,6 +2,7 @@
  * (lift_plan.h). */
 #include "lift_plan.h"
 
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -10,8 +10,6 @@
 #ifndef SEGC_LIFT_PLAN_H
 #define SEGC_LIFT_PLAN_H
 
-#include <regex.h>
-
 #include "lang/ast.h"
 
 typedef enum {
