@@ -17,13 +17,6 @@
 #include "unit.h"
 
 
-static seg_field fld(const char *name, seg_tykind k, bool nullable) {
-  seg_field f = {0};
-  f.name = name;
-  f.type.kind = k;
-  f.nullable = nullable;
-  return f;
-}
 
 static const char *plan_names[] = {"free", "trial", "pro"};
 static const seg_members plan_members = {3, plan_names};

@@ -44,13 +44,6 @@ static void put64(uint8_t *p, uint64_t v) {
   for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static seg_field fld(const char *name, seg_tykind k, bool nullable) {
-  seg_field f = {0};
-  f.name = name;
-  f.type.kind = k;
-  f.nullable = nullable;
-  return f;
-}
 
 /* ---- the schemas ---- */
 

@@ -1,12 +1,24 @@
 /* tests/unit/unit.h — what the C unit tests share: a CHECK that counts and
- * reports without stopping, and files in a per-run temporary directory. */
+ * reports without stopping, schema fields, and files in a per-run temporary
+ * directory. */
 #ifndef SEGC_TESTS_UNIT_H
 #define SEGC_TESTS_UNIT_H
 
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "lang/types.h"
+
 static int failures, checks;
+
+/* a schema field of kind k (members, scale and the rest zero) */
+static inline seg_field fld(const char *name, seg_tykind k, bool nullable) {
+  seg_field f = {0};
+  f.name = name;
+  f.type.kind = k;
+  f.nullable = nullable;
+  return f;
+}
 static char tmpdir[256];
 
 #define CHECK(cond, ...)                                                        \
