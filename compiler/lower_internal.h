@@ -52,7 +52,7 @@ static inline LLVMValueRef null_of(lower *L, LLVMValueRef n) { return n ? n : cb
 /* Moves the builder to the end of the entry block (before its branch), for
  * loads that hold for the whole call: the optimiser cannot hoist them out
  * of the loops itself when they sit on a conditional path.  Returns where
- * the builder was, for lower_resume. */
+ * the builder was, for lower_resume; the pair does not nest. */
 static inline LLVMBasicBlockRef lower_at_entry(lower *L) {
   LLVMBasicBlockRef was = LLVMGetInsertBlock(L->B);
   LLVMValueRef term = LLVMGetBasicBlockTerminator(L->entry);

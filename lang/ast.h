@@ -29,6 +29,17 @@ extern const char *const ast_kind_names[AST__COUNT];
 
 typedef enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE } cmp_op;
 extern const char *const cmp_op_text[6];
+/* Whether `a op b` holds, given c = <0, 0, >0 as a is below, equal to, above b. */
+static inline bool cmp_holds(int op, int c) {
+  switch (op) {
+  case CMP_EQ: return c == 0;
+  case CMP_NE: return c != 0;
+  case CMP_LT: return c < 0;
+  case CMP_LE: return c <= 0;
+  case CMP_GT: return c > 0;
+  default: return c >= 0;
+  }
+}
 
 /* LIT_INT's op when its text is 9223372036854775808: valid only under a unary minus */
 #define AST_LIT_INT_MIN_MAGNITUDE 1

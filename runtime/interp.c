@@ -103,17 +103,6 @@ static int compare(seg_type ta, seg_type tb, ival a, ival b) {
   return (a.i > b.i) - (a.i < b.i);
 }
 
-static bool cmp_holds(int op, int c) {
-  switch (op) {
-  case CMP_EQ: return c == 0;
-  case CMP_NE: return c != 0;
-  case CMP_LT: return c < 0;
-  case CMP_LE: return c <= 0;
-  case CMP_GT: return c > 0;
-  default: return c >= 0;
-  }
-}
-
 /* SQL's AND / OR truth tables over TRUTH_* values */
 static ival and3(ival a, ival b) {
   if ((!a.null && !a.i) || (!b.null && !b.i)) return B(false);

@@ -96,28 +96,6 @@ void lift_plan_free(lift_plan *p) {
   memset(p, 0, sizeof *p);
 }
 
-/* <0, 0, >0: the subject (folded or not) against the text, bytewise */
-static int compare_text(const char *s, uint32_t n, const lp_op *op) {
-  uint32_t m = n < op->len ? n : op->len;
-  for (uint32_t i = 0; i < m; i++) {
-    unsigned char c = (unsigned char)s[i], t = (unsigned char)op->text[i];
-    if (op->fold && c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-    if (c != t) return c < t ? -1 : 1;
-  }
-  return (n > op->len) - (n < op->len);
-}
-
-static bool holds(int cmp, int64_t c) {
-  switch (cmp) {
-  case CMP_EQ: return c == 0;
-  case CMP_NE: return c != 0;
-  case CMP_LT: return c < 0;
-  case CMP_LE: return c <= 0;
-  case CMP_GT: return c > 0;
-  default: return c >= 0;
-  }
-}
-
 static int64_t code_points(const char *s, uint32_t n) {
   int64_t count = 0;
   for (uint32_t i = 0; i < n; i++) count += ((unsigned char)s[i] & 0xC0) != 0x80;
@@ -202,12 +180,12 @@ bool lift_plan_run(const lift_plan *p, uint32_t count, const char *const *s, con
       if (!run_matches(op, count, s, len, r, w)) return false;
       break;
     case LP_CMP:
-      for (uint32_t i = 0; i < count; i++) r[i] = holds(op->cmp, compare_text(s[i], len[i], op));
+      for (uint32_t i = 0; i < count; i++) r[i] = cmp_holds(op->cmp, str_compare(s[i], len[i], op->text, op->len, op->fold));
       break;
     case LP_LENGTH:
       for (uint32_t i = 0; i < count; i++) {
         int64_t n = code_points(s[i], len[i]);
-        r[i] = holds(op->cmp, (n > op->k) - (n < op->k));
+        r[i] = cmp_holds(op->cmp, (n > op->k) - (n < op->k));
       }
       break;
     case LP_NOT:

@@ -43,6 +43,15 @@ bool str_contains(const char *s, size_t n, const char *p, size_t m, bool fold) {
   return false;
 }
 
+int str_compare(const char *s, size_t n, const char *p, size_t m, bool fold) {
+  size_t k = n < m ? n : m;
+  for (size_t i = 0; i < k; i++) {
+    unsigned char c = fold ? fold1((unsigned char)s[i]) : (unsigned char)s[i], t = (unsigned char)p[i];
+    if (c != t) return c < t ? -1 : 1;
+  }
+  return (n > m) - (n < m);
+}
+
 void str_fold(char *out, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = (char)fold1((unsigned char)s[i]);
 }

@@ -13,6 +13,8 @@
 bool str_starts_with(const char *s, size_t n, const char *p, size_t m, bool fold);
 bool str_ends_with(const char *s, size_t n, const char *p, size_t m, bool fold);
 bool str_contains(const char *s, size_t n, const char *p, size_t m, bool fold);
+/* <0, 0, >0: the subject against the pattern, bytewise, shorter first */
+int str_compare(const char *s, size_t n, const char *p, size_t m, bool fold);
 /* lower(): writes n folded bytes of s to out */
 void str_fold(char *out, const char *s, size_t n);
 
