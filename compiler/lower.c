@@ -2,9 +2,11 @@
  *
  * One function per pack:
  *   void pack_eval(const u8 *block, i64 n, const pack_ctx *ctx, u8 *out, i64 stride)
- * loops over the n records of a block and, for each record, computes every
+ * loops over the records of a block and, for each record, computes every
  * output in one pass and stores one byte per output (OUT_FALSE/TRUE/UNKNOWN)
- * at out[k * stride + i].  The loop body has no branches and no calls (except
+ * at out[k * stride + i].  The aggregates loop covers the n real records;
+ * the main loops cover all RT_BLOCK, so the block must be full: exec.c pads
+ * a partial one with copies of its first record (rt_block_padded).  The loop body has no branches and no calls (except
  * the rare "slow" string expressions), so LLVM vectorises it.
  *
  * Values are pairs (value, is-null); a null part of NULL means "never null".
@@ -237,7 +239,11 @@ static lv lower_slow(lower *L, ast *n) {
   LLVMValueRef slot = LLVMBuildAlloca(eb, L->i8, "isnull");
   LLVMDisposeBuilder(eb);
   LLVMValueRef fn = load_ctx(L, CTX_SLOW_EVAL, ptr_to(L, L->slow_t));
-  LLVMValueRef row = LLVMBuildAdd(L->B, load_ctx(L, CTX_FIRST_ROW, L->i64), L->i, "");
+  /* the main loops run over the whole block; a padding record asks for the
+     block's last real record instead of reading past the table */
+  LLVMValueRef last = LLVMBuildSub(L->B, L->n, c64(L, 1), "");
+  LLVMValueRef i = LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, L->i, L->n, ""), L->i, last, "");
+  LLVMValueRef row = LLVMBuildAdd(L->B, load_ctx(L, CTX_FIRST_ROW, L->i64), i, "");
   LLVMValueRef args[] = {load_ctx(L, CTX_SLOW_USER, ptr_to(L, L->i8)), c64(L, k), row, slot};
   LLVMValueRef raw = LLVMBuildCall2(L->B, L->slow_t, fn, args, 4, "");
   lv r = lower_from_slot(L, raw, n->type);
@@ -753,28 +759,29 @@ static void mark_noalias(lower *L, LLVMValueRef fn) {
     }
 }
 
-LLVMModuleRef lower_pack(seg_pack *pk, LLVMContextRef C) {
-  lower L = {0};
-  L.pk = pk;
-  L.C = C;
-  L.M = LLVMModuleCreateWithNameInContext("segc_pack", C);
-  L.B = LLVMCreateBuilderInContext(C);
-  L.i1 = LLVMInt1TypeInContext(C);
-  L.i8 = LLVMInt8TypeInContext(C);
-  L.i32 = LLVMInt32TypeInContext(C);
-  L.i64 = LLVMInt64TypeInContext(C);
-  L.i128 = LLVMIntTypeInContext(C, 128);
-  L.f64 = LLVMDoubleTypeInContext(C);
-  LLVMTypeRef p8 = ptr_to(&L, L.i8);
-  LLVMTypeRef slow_args[] = {p8, L.i64, L.i64, p8};
-  L.slow_t = LLVMFunctionType(L.i64, slow_args, 4, 0);
-  LLVMTypeRef stream_fields[] = {L.i64, ptr_to(&L, L.i64), ptr_to(&L, p8), ptr_to(&L, p8)};
-  L.stream_t = LLVMStructTypeInContext(C, stream_fields, 4, 0);
-  LLVMTypeRef ctx_fields[] = {L.i64, ptr_to(&L, L.i64), ptr_to(&L, p8), ptr_to(&L, p8), L.i64, p8, ptr_to(&L, L.slow_t), L.i64,
-                              ptr_to(&L, L.stream_t), ptr_to(&L, L.i64)};
-  L.ctx_t = LLVMStructTypeInContext(C, ctx_fields, 10, 0);
-  LLVMTypeRef params[] = {p8, L.i64, ptr_to(&L, L.ctx_t), p8, L.i64};
-  LLVMValueRef fn = LLVMAddFunction(L.M, "pack_eval", LLVMFunctionType(LLVMVoidTypeInContext(C), params, 5, 0));
+/* Starts unit u: its context, module and function `pack_unit_<index>`,
+ * with the builder in a block that runs when the block has records. */
+static void unit_begin(lower *L, lower_unit *u, int index) {
+  LLVMContextRef C = L->C = u->C = LLVMContextCreate();
+  snprintf(u->name, sizeof u->name, "pack_unit_%d", index);
+  L->M = u->M = LLVMModuleCreateWithNameInContext(u->name, C);
+  L->B = LLVMCreateBuilderInContext(C);
+  L->i1 = LLVMInt1TypeInContext(C);
+  L->i8 = LLVMInt8TypeInContext(C);
+  L->i32 = LLVMInt32TypeInContext(C);
+  L->i64 = LLVMInt64TypeInContext(C);
+  L->i128 = LLVMIntTypeInContext(C, 128);
+  L->f64 = LLVMDoubleTypeInContext(C);
+  LLVMTypeRef p8 = ptr_to(L, L->i8);
+  LLVMTypeRef slow_args[] = {p8, L->i64, L->i64, p8};
+  L->slow_t = LLVMFunctionType(L->i64, slow_args, 4, 0);
+  LLVMTypeRef stream_fields[] = {L->i64, ptr_to(L, L->i64), ptr_to(L, p8), ptr_to(L, p8)};
+  L->stream_t = LLVMStructTypeInContext(C, stream_fields, 4, 0);
+  LLVMTypeRef ctx_fields[] = {L->i64, ptr_to(L, L->i64), ptr_to(L, p8), ptr_to(L, p8), L->i64, p8, ptr_to(L, L->slow_t), L->i64,
+                              ptr_to(L, L->stream_t), ptr_to(L, L->i64)};
+  L->ctx_t = LLVMStructTypeInContext(C, ctx_fields, 10, 0);
+  LLVMTypeRef params[] = {p8, L->i64, ptr_to(L, L->ctx_t), p8, L->i64};
+  LLVMValueRef fn = L->fn = LLVMAddFunction(L->M, u->name, LLVMFunctionType(LLVMVoidTypeInContext(C), params, 5, 0));
   unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
   unsigned readonly = LLVMGetEnumAttributeKindForName("readonly", 8);
   unsigned nocapture = LLVMGetEnumAttributeKindForName("nocapture", 9);
@@ -786,68 +793,100 @@ LLVMModuleRef lower_pack(seg_pack *pk, LLVMContextRef C) {
   }
   /* byte outputs: vectorise 64 records wide where the CPU has 512-bit registers */
   LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateStringAttribute(C, "prefer-vector-width", 19, "512", 3));
-  L.block = LLVMGetParam(fn, 0);
-  LLVMValueRef n = LLVMGetParam(fn, 1);
-  L.ctx = LLVMGetParam(fn, 2);
-  L.out = LLVMGetParam(fn, 3);
-  L.stride = LLVMGetParam(fn, 4);
+  L->block = LLVMGetParam(fn, 0);
+  L->n = LLVMGetParam(fn, 1);
+  L->ctx = LLVMGetParam(fn, 2);
+  L->out = LLVMGetParam(fn, 3);
+  L->stride = LLVMGetParam(fn, 4);
+  L->entry = LLVMAppendBasicBlockInContext(C, fn, "entry");
+  LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(C, fn, "records");
+  L->done = LLVMAppendBasicBlockInContext(C, fn, "done");
+  LLVMPositionBuilderAtEnd(L->B, L->entry);
+  LLVMBuildCondBr(L->B, LLVMBuildICmp(L->B, LLVMIntSGT, L->n, c64(L, 0), ""), body, L->done);
+  LLVMPositionBuilderAtEnd(L->B, body);
+}
 
-  LLVMBasicBlockRef b_entry = LLVMAppendBasicBlockInContext(C, fn, "entry");
-  LLVMBasicBlockRef b_pre = LLVMAppendBasicBlockInContext(C, fn, "aggregates");
-  LLVMBasicBlockRef b_done = LLVMAppendBasicBlockInContext(C, fn, "done");
-  L.entry = b_entry;
-  LLVMPositionBuilderAtEnd(L.B, b_entry);
-  LLVMBuildCondBr(L.B, LLVMBuildICmp(L.B, LLVMIntSGT, n, c64(&L, 0), ""), b_pre, b_done);
+static void unit_end(lower *L) {
+  LLVMBuildBr(L->B, L->done);
+  LLVMPositionBuilderAtEnd(L->B, L->done);
+  LLVMBuildRetVoid(L->B);
+  mark_noalias(L, L->fn);
+  LLVMDisposeBuilder(L->B);
+}
+
+/* One main loop over the whole block: outputs [k0, k1). */
+static void main_loop(lower *L, int k0, int k1) {
+  seg_pack *pk = L->pk;
   int nseg = pk->prog->segments.n;
+  LLVMBasicBlockRef b_prev = LLVMGetInsertBlock(L->B);
+  LLVMBasicBlockRef b_loop = LLVMAppendBasicBlockInContext(L->C, L->fn, "loop");
+  LLVMBuildBr(L->B, b_loop);
+  LLVMPositionBuilderAtEnd(L->B, b_loop);
+  L->i = LLVMBuildPhi(L->B, L->i64, "i");
+  memset(L->seg_done, 0, (size_t)nseg * sizeof *L->seg_done); /* values of another loop do not dominate */
+  L->stored_segments = k0 < nseg ? k0 : nseg;
+  for (int k = k0; k < k1; k++) {
+    const pack_output *o = &pk->outputs[k];
+    lv v = o->is_segment ? lower_segment(L, ((seg_segment *)pk->prog->segments.items[k])->index) : lower_node(L, o->expr);
+    /* byte = null ? UNKNOWN : value */
+    LLVMValueRef byte = LLVMBuildZExt(L->B, v.v, L->i8, "");
+    if (v.null) byte = LLVMBuildSelect(L->B, v.null, LLVMConstInt(L->i8, OUT_UNKNOWN, 0), byte, "");
+    /* the stride is the block size, a constant, so the vectoriser sees the
+       output rows cannot overlap */
+    LLVMValueRef idx = LLVMBuildAdd(L->B, c64(L, (int64_t)k * RT_BLOCK), L->i, "");
+    LLVMBuildStore(L->B, byte, LLVMBuildGEP2(L->B, L->i8, L->out, &idx, 1, ""));
+  }
+  LLVMValueRef next = LLVMBuildAdd(L->B, L->i, c64(L, 1), "");
+  LLVMBasicBlockRef b_body_end = LLVMGetInsertBlock(L->B);
+  LLVMBasicBlockRef b_after = LLVMAppendBasicBlockInContext(L->C, L->fn, "loop_done");
+  /* every main loop covers the whole block (exec.c pads a partial one with
+     copies of its first record): a constant trip count divisible by any
+     vector width, so no scalar remainder loop is generated */
+  LLVMBuildCondBr(L->B, LLVMBuildICmp(L->B, LLVMIntULT, next, c64(L, RT_BLOCK), ""), b_loop, b_after);
+  LLVMValueRef zero = c64(L, 0);
+  LLVMAddIncoming(L->i, &zero, &b_prev, 1);
+  LLVMAddIncoming(L->i, &next, &b_body_end, 1);
+  LLVMPositionBuilderAtEnd(L->B, b_after);
+}
+
+lower_unit *lower_pack(seg_pack *pk, int *nunits) {
+  lower L = {0};
+  L.pk = pk;
+  int nseg = pk->prog->segments.n;
+  int nloops = (pk->noutputs + LOWER_CHUNK - 1) / LOWER_CHUNK, per_unit = LOWER_UNIT / LOWER_CHUNK;
+  lower_unit *units = calloc((size_t)(nloops + per_unit - 1) / (size_t)per_unit + 2, sizeof *units);
   L.seg_cache = calloc((size_t)nseg + 1, sizeof(lv));
   L.seg_done = calloc((size_t)nseg + 1, sizeof(bool));
-
-  /* the aggregates first, in their own loop (it has inner loops), so the
-     main loop stays free of them and vectorises */
-  LLVMPositionBuilderAtEnd(L.B, b_pre);
+  int n = 0;
+  if (!units || !L.seg_cache || !L.seg_done) goto done;
+  /* the aggregates first, in their own loop and unit (it has inner loops),
+     so the main loops stay free of them and vectorise */
   lower_agg_plan(&L);
-  lower_agg_phase(&L, n);
-  LLVMBasicBlockRef b_before = LLVMGetInsertBlock(L.B);
-  /* the outputs, LOWER_CHUNK at a time, each chunk in its own loop: a loop
-     with hundreds of outputs is too big for the vectoriser to analyse */
-  LLVMBasicBlockRef b_prev = b_before;
-  for (int k0 = 0; k0 < pk->noutputs; k0 += LOWER_CHUNK) {
-    int k1 = k0 + LOWER_CHUNK < pk->noutputs ? k0 + LOWER_CHUNK : pk->noutputs;
-    LLVMBasicBlockRef b_loop = LLVMAppendBasicBlockInContext(C, fn, "loop");
-    LLVMBuildBr(L.B, b_loop);
-    LLVMPositionBuilderAtEnd(L.B, b_loop);
-    L.i = LLVMBuildPhi(L.B, L.i64, "i");
-    memset(L.seg_done, 0, (size_t)nseg * sizeof *L.seg_done); /* values of another loop do not dominate */
-    L.stored_segments = k0 < nseg ? k0 : nseg;
-    for (int k = k0; k < k1; k++) {
-      const pack_output *o = &pk->outputs[k];
-      lv v = o->is_segment ? lower_segment(&L, ((seg_segment *)pk->prog->segments.items[k])->index) : lower_node(&L, o->expr);
-      /* byte = null ? UNKNOWN : value */
-      LLVMValueRef byte = LLVMBuildZExt(L.B, v.v, L.i8, "");
-      if (v.null) byte = LLVMBuildSelect(L.B, v.null, LLVMConstInt(L.i8, OUT_UNKNOWN, 0), byte, "");
-      /* the stride is the block size, a constant, so the vectoriser sees the
-         output rows cannot overlap */
-      LLVMValueRef idx = LLVMBuildAdd(L.B, c64(&L, (int64_t)k * RT_BLOCK), L.i, "");
-      LLVMBuildStore(L.B, byte, LLVMBuildGEP2(L.B, L.i8, L.out, &idx, 1, ""));
-    }
-    LLVMValueRef next = LLVMBuildAdd(L.B, L.i, c64(&L, 1), "");
-    LLVMBasicBlockRef b_body_end = LLVMGetInsertBlock(L.B);
-    LLVMBasicBlockRef b_after = LLVMAppendBasicBlockInContext(C, fn, "loop_done");
-    LLVMBuildCondBr(L.B, LLVMBuildICmp(L.B, LLVMIntSLT, next, n, ""), b_loop, b_after);
-    LLVMValueRef zero = c64(&L, 0);
-    LLVMAddIncoming(L.i, &zero, &b_prev, 1);
-    LLVMAddIncoming(L.i, &next, &b_body_end, 1);
-    LLVMPositionBuilderAtEnd(L.B, b_after);
-    b_prev = b_after;
+  if (L.naggs) {
+    unit_begin(&L, &units[n], n);
+    units[n++].aggregates = true;
+    lower_agg_phase(&L, L.n);
+    unit_end(&L);
   }
-  LLVMBuildBr(L.B, b_done);
-  LLVMPositionBuilderAtEnd(L.B, b_done);
-  LLVMBuildRetVoid(L.B);
-  mark_noalias(&L, fn);
-
+  /* the outputs, LOWER_CHUNK at a time, each chunk in its own loop (a loop
+     with hundreds of outputs is too big for the vectoriser to analyse), and
+     LOWER_UNIT at a time in units compiled in parallel */
+  for (int k0 = 0; k0 < pk->noutputs; k0 += LOWER_UNIT) {
+    unit_begin(&L, &units[n], n);
+    n++;
+    for (int c0 = k0; c0 < k0 + LOWER_UNIT && c0 < pk->noutputs; c0 += LOWER_CHUNK)
+      main_loop(&L, c0, c0 + LOWER_CHUNK < pk->noutputs ? c0 + LOWER_CHUNK : pk->noutputs);
+    unit_end(&L);
+  }
+  if (n == 0) { /* nothing to compute: one empty function */
+    unit_begin(&L, &units[n], n);
+    n++;
+    unit_end(&L);
+  }
+done:
   free(L.seg_cache);
   free(L.seg_done);
   free(L.aggs);
-  LLVMDisposeBuilder(L.B);
-  return L.M;
+  *nunits = n;
+  return units;
 }

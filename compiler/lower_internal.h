@@ -7,8 +7,9 @@
 #include "llvm_compat.h"
 #include "lower.h"
 
-/* outputs per main loop (see lower_pack) */
+/* outputs per main loop, and per compilation unit (see lower_pack) */
 #define LOWER_CHUNK 32
+#define LOWER_UNIT 128
 
 /* pack_ctx and rt_stream, field by field (their layout is asserted in lower.c) */
 enum { CTX_NOW, CTX_CONSTS, CTX_LIFT_VALS, CTX_LIFT_NULLS, CTX_NDICT, CTX_SLOW_USER, CTX_SLOW_EVAL, CTX_FIRST_ROW, CTX_STREAMS,
@@ -25,8 +26,8 @@ typedef struct lower {
   LLVMModuleRef M;
   LLVMBuilderRef B;
   LLVMTypeRef i1, i8, i32, i64, i128, f64, ctx_t, slow_t, stream_t;
-  LLVMValueRef block, ctx, out, stride, i;
-  LLVMBasicBlockRef entry;
+  LLVMValueRef fn, block, ctx, out, stride, i, n; /* n: the block's records (the rest is padding) */
+  LLVMBasicBlockRef entry, done;
   lv *seg_cache;
   bool *seg_done;
   int stored_segments;            /* segments [0, this) are already in `out` (earlier loops) */

@@ -31,8 +31,10 @@ typedef struct pack_ctx {
                                       dictionary, else 2 * (codes below it) - 1 */
 } pack_ctx;
 
-/* out holds RT_BLOCK bytes per output: out[k * RT_BLOCK + i]; n <= RT_BLOCK;
- * after them, the function's scratch space (pack_out_bytes in all). */
+/* out holds RT_BLOCK bytes per output: out[k * RT_BLOCK + i]; n <= RT_BLOCK
+ * records are real, and records [n, RT_BLOCK) of the block must hold valid
+ * values (rt_block_padded); their output bytes are meaningless.  After the
+ * outputs, the function's scratch space (pack_out_bytes in all). */
 typedef void (*pack_eval_fn)(const uint8_t *block, int64_t n, const pack_ctx *ctx, uint8_t *out,
                              int64_t stride);
 
@@ -60,11 +62,12 @@ typedef struct seg_pack {
   ast **strlits;    /* string literals compared with dictionary codes */
   int nstrlits;
   int naggs;        /* aggregates computed before the main loop, into scratch */
-  /* the JIT */
+  /* the JIT: a block runs through the units' functions in order */
   void *jit;
-  pack_eval_fn eval;
-  void *object;      /* PACK_OBJECT: the machine code */
-  size_t object_len;
+  pack_eval_fn *units;
+  int nunits;
+  void **objects;    /* PACK_OBJECT: each unit's machine code */
+  size_t *object_lens;
   double seconds_lower, seconds_optimise, seconds_jit;
 } seg_pack;
 
@@ -81,9 +84,13 @@ typedef enum { PACK_NATIVE, PACK_EMIT_IR, PACK_EMIT_ASM, PACK_OBJECT } pack_mode
 /* Lowers, optimises and JIT-compiles (or writes IR/assembly to `out`, or
  * keeps the machine code as an object file in p->object). */
 bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errlen);
-/* Runs machine code made by PACK_OBJECT on this host (the pack's lifts,
- * slow expressions and aggregates must be restored first). */
-bool pack_load_object(seg_pack *p, const void *object, size_t len, char *err, size_t errlen);
+/* Runs machine code made by PACK_OBJECT on this host, one object per unit
+ * (the pack's lifts, slow expressions and aggregates must be restored first). */
+bool pack_load_objects(seg_pack *p, const void *const *objects, const size_t *lens, int n, char *err, size_t errlen);
+/* Evaluates one block (see pack_eval_fn). */
+static inline void pack_run(const seg_pack *p, const uint8_t *block, int64_t n, const pack_ctx *ctx, uint8_t *out) {
+  for (int u = 0; u < p->nunits; u++) p->units[u](block, n, ctx, out, RT_BLOCK);
+}
 /* "llvm 14.0.6; x86_64-pc-linux-gnu; znver4; +avx,...": what native code is keyed by. */
 void pack_host_key(char *buf, size_t size);
 

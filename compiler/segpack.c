@@ -2,7 +2,7 @@
  * docs/segpack-format.md).
  *
  * A pack file holds the rule sources (so it can always be recompiled), the
- * machine code of the one pack function as an object file, and what the
+ * machine code of the pack's units (one object file each), and what the
  * runtime needs besides the code: the lifted and slow expressions, named by
  * their node numbers in the checked program (the same text checked by the
  * same segc numbers its nodes the same way), and the aggregate slot count.
@@ -18,10 +18,10 @@
 #include "lang/load.h"
 
 #define SEGPACK_MAGIC "SEGP"
-#define SEGPACK_VERSION 1u
+#define SEGPACK_VERSION 2u
 /* What the code expects of the runtime: bump SEGPACK_ABI with any change to
  * how generated code reads pack_ctx, blocks or events. */
-#define SEGPACK_ABI 1
+#define SEGPACK_ABI 2
 
 /* ---- a growable byte buffer ---- */
 
@@ -168,7 +168,8 @@ bool segpack_write(const seg_pack *pk, const char *const *roots, int nroots, con
   put_u32(&b, (uint32_t)pk->nstrlits);
   for (int k = 0; k < pk->nstrlits; k++) put_node(&b, pk->strlits[k]);
   put_u32(&b, (uint32_t)pk->naggs);
-  put_str(&b, pk->object, pk->object_len);
+  put_u32(&b, (uint32_t)pk->nunits);
+  for (int u = 0; u < pk->nunits; u++) put_str(&b, pk->objects[u], pk->object_lens[u]);
   put_u64(&b, fnv(UINT64_C(14695981039346656037), b.p, b.n));
   if (b.oom) {
     free(b.p);
@@ -336,21 +337,31 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
     ids_ok = pk->strlits[k] && pk->strlits[k]->kind == AST_LIT_STR;
   }
   pk->naggs = (int)get_u32(&r);
-  size_t olen;
-  const char *object = get_str(&r, &olen);
+  uint32_t nunits = get_u32(&r);
+  if (r.bad || nunits == 0 || nunits > (r.n - r.pos) / 8) r.bad = true, nunits = 0; /* each object takes 8 bytes at least */
+  const void **objects = calloc((size_t)nunits + 1, sizeof *objects);
+  size_t *lens = calloc((size_t)nunits + 1, sizeof *lens);
+  for (uint32_t u = 0; objects && lens && u < nunits && !r.bad; u++) objects[u] = get_str(&r, &lens[u]);
   free(by_id);
-  if (r.bad || !object || r.pos != r.n) {
+  if (r.bad || !objects || !lens || r.pos != r.n) {
+    free(objects);
+    free(lens);
     pack_free(pk);
     st = SEGPACK_REFUSED;
     snprintf(err, errlen, "%s is corrupt (bad code section)", path);
     goto done;
   }
   if (!ids_ok) { /* the sources check into other nodes here: another segc */
+    free(objects);
+    free(lens);
     pack_free(pk);
     snprintf(why, whylen, "it was built by another segc");
     goto done;
   }
-  if (!pack_load_object(pk, object, olen, err, errlen)) {
+  bool loaded = pack_load_objects(pk, objects, lens, (int)nunits, err, errlen);
+  free(objects);
+  free(lens);
+  if (!loaded) {
     pack_free(pk);
     st = SEGPACK_REFUSED;
     goto done;

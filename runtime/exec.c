@@ -97,11 +97,15 @@ static void *work(void *arg) {
   worker *w = arg;
   shared *sh = w->sh;
   const seg_pack *pk = sh->pk;
-  uint8_t *bytes = aligned_alloc(64, pack_out_bytes(pk));
-  if (!bytes) {
+  size_t nbytes = pack_out_bytes(pk), block_bytes = (sh->t->layout.block_bytes + 63u) / 64u * 64u;
+  uint8_t *bytes = aligned_alloc(64, nbytes), *padded = aligned_alloc(64, block_bytes ? block_bytes : 64);
+  if (!bytes || !padded) {
+    free(bytes);
+    free(padded);
     w->failed = true;
     return NULL;
   }
+  memset(bytes, 0, nbytes); /* the padding records read the aggregates' scratch too */
   pack_ctx ctx = sh->base;
   ctx.slow_user = w;
   for (;;) {
@@ -120,11 +124,12 @@ static void *work(void *arg) {
       }
     } else {
       ctx.first_row = (int64_t)(b * RT_BLOCK);
-      pk->eval(rt_block(sh->t, b), count, &ctx, bytes, RT_BLOCK);
+      pack_run(pk, rt_block_padded(sh->t, b, padded), count, &ctx, bytes);
     }
     emit_block(w, b, count, bytes);
   }
   free(bytes);
+  free(padded);
   return NULL;
 }
 
@@ -133,7 +138,7 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   memset(res, 0, sizeof *res);
-  if (!opt->interpreter && !pk->eval) {
+  if (!opt->interpreter && !pk->units) {
     snprintf(err, errlen, "the pack is not compiled");
     return false;
   }

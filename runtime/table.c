@@ -4,7 +4,8 @@
  * (generated code addresses blocks directly).  Values are widened exactly as
  * expressions see them: bool/enum from uint8, int32/date sign-extended,
  * string codes as uint32, every 8-byte kind as int64.  Out-of-range field or
- * row numbers read as null / zero rather than crash.  The same for events. */
+ * row numbers read as null / zero rather than crash.  The same for events.
+ * Also the padded copy of a partial last block that generated code runs over. */
 #include "table.h"
 
 #include <stdlib.h>
@@ -26,6 +27,23 @@ void rt_table_free(rt_table *t) {
   free(t->streams);
   rt_layout_free(&t->layout);
   memset(t, 0, sizeof *t);
+}
+
+static void table_fill_column(uint8_t *col, uint32_t count, int width) {
+  for (uint32_t i = count; i < RT_BLOCK; i++) memcpy(col + (size_t)i * (size_t)width, col, (size_t)width);
+}
+
+const uint8_t *rt_block_padded(const rt_table *t, uint64_t b, uint8_t *dst) {
+  uint32_t count = rt_block_count(t, b);
+  if (count == RT_BLOCK || count == 0) return rt_block(t, b);
+  memcpy(dst, rt_block(t, b), t->layout.block_bytes);
+  for (int f = 0; f < t->layout.nfields; f++) {
+    seg_tykind k = t->schema->fields[f].type.kind;
+    if (k == TY_STREAM) continue;
+    table_fill_column(dst + t->layout.val_off[f], count, ty_storage_width(k));
+    if (t->layout.null_off[f] != RT_NO_NULLS) table_fill_column(dst + t->layout.null_off[f], count, 1);
+  }
+  return dst;
 }
 
 static bool table_in_range(const rt_table *t, int field, uint64_t row) {

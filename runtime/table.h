@@ -77,6 +77,11 @@ static inline uint32_t rt_block_count(const rt_table *t, uint64_t b) {
   uint64_t left = t->nrecords - b * RT_BLOCK;
   return left < RT_BLOCK ? (uint32_t)left : RT_BLOCK;
 }
+/* Block b as a full block: itself when it is full, else a copy in dst
+ * (layout.block_bytes, 64-aligned) whose records past the last are copies of
+ * its first record, so code running over all RT_BLOCK records reads only
+ * values the table's checks accepted. */
+const uint8_t *rt_block_padded(const rt_table *t, uint64_t b, uint8_t *dst);
 /* Accessors for one record (row = global record number). */
 bool rt_is_null(const rt_table *t, int field, uint64_t row);
 int64_t rt_get_i64(const rt_table *t, int field, uint64_t row);   /* every integer-like kind, widened */
