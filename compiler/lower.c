@@ -197,11 +197,48 @@ static lv string_operand(lower *L, ast *n) {
 static lv operand(lower *L, ast *n, bool strings) { return strings ? string_operand(L, n) : lower_node(L, n); }
 
 
-static lv lower_lift(lower *L, ast *n, int field) {
-  seg_pack *pk = L->pk;
+static uint64_t lift_hash(const ast *n, int field) { return ast_hash(n) ^ (uint64_t)(field + 1) * UINT64_C(0x9E3779B97F4A7C15); }
+
+static int lift_new(seg_pack *pk, ast *n, int field) {
   int k = pk->nlifts++;
   pk->lifts = realloc(pk->lifts, sizeof(pack_lift) * (size_t)pk->nlifts);
   pk->lifts[k] = (pack_lift){n, field};
+  return k;
+}
+
+/* Grows the open-addressing index of the lifts (load <= 1/2). */
+static bool lift_grow(lower *L) {
+  size_t cap = L->lift_cap ? 2 * L->lift_cap : 64;
+  int *slots = calloc(cap, sizeof *slots);
+  if (!slots) return false;
+  for (int k = 0; k < L->pk->nlifts; k++) {
+    size_t s = (size_t)lift_hash(L->pk->lifts[k].node, L->pk->lifts[k].field) & (cap - 1);
+    while (slots[s]) s = (s + 1) & (cap - 1);
+    slots[s] = k + 1;
+  }
+  free(L->lift_slots);
+  L->lift_slots = slots;
+  L->lift_cap = cap;
+  return true;
+}
+
+/* The lift table of n over field: an existing one when an equal expression
+ * was lifted before (a pack's copies of `ends_with(lower(email), ...)` share
+ * one table, computed once per run), else a new one. */
+static int lift_index(lower *L, ast *n, int field) {
+  if (2 * (size_t)L->pk->nlifts >= L->lift_cap && !lift_grow(L)) return lift_new(L->pk, n, field);
+  size_t s = (size_t)lift_hash(n, field) & (L->lift_cap - 1);
+  for (; L->lift_slots[s]; s = (s + 1) & (L->lift_cap - 1)) {
+    const pack_lift *l = &L->pk->lifts[L->lift_slots[s] - 1];
+    if (l->field == field && ast_same(l->node, n)) return L->lift_slots[s] - 1;
+  }
+  int k = lift_new(L->pk, n, field);
+  L->lift_slots[s] = k + 1;
+  return k;
+}
+
+static lv lower_lift(lower *L, ast *n, int field) {
+  int k = lift_index(L, n, field);
   LLVMValueRef idx = c64(L, 0);
   if (field >= 0) {
     lv s = lower_field(L, field);
@@ -887,6 +924,7 @@ done:
   free(L.seg_cache);
   free(L.seg_done);
   free(L.aggs);
+  free(L.lift_slots);
   *nunits = n;
   return units;
 }

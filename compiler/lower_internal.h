@@ -31,6 +31,8 @@ typedef struct lower {
   lv *seg_cache;
   bool *seg_done;
   int stored_segments;            /* segments [0, this) are already in `out` (earlier loops) */
+  int *lift_slots;                /* index of pk->lifts by shape: lift number + 1, or 0 */
+  size_t lift_cap;
   /* stream aggregates (lower_agg.c) */
   LLVMValueRef ev[AGG_MAX_DEPTH]; /* the current event of each enclosing aggregate loop */
   int in_loop;                    /* > 0 inside an event loop: segment values are not cached */

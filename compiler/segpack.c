@@ -117,27 +117,12 @@ static uint64_t pack_key(const seg_program *prog, const char *host) {
   return h ^ ty_schema_fingerprint(prog->schema);
 }
 
-/* A node's structure: a number found in a pack must name a node of the same
- * shape in the program checked again (another segc may number nodes
- * differently; the same shape computes the same value). */
-static uint64_t node_hash(const ast *n) {
-  uint64_t h = UINT64_C(1469598103934665603);
-  if (!n) return h;
-  int64_t fixed[] = {n->kind, n->op, n->index, n->type.kind, n->type.scale, n->v.i, n->nargs, n->scope};
-  h = fnv(h, fixed, sizeof fixed);
-  if (n->name) h = fnv(h, n->name, n->kind == AST_LIT_STR ? n->len : strlen(n->name));
-  uint64_t kids[] = {node_hash(n->a), node_hash(n->b), node_hash(n->c)};
-  h = fnv(h, kids, sizeof kids);
-  for (int i = 0; i < n->nargs; i++) {
-    uint64_t k = node_hash(n->args[i]);
-    h = fnv(h, &k, sizeof k);
-  }
-  return h;
-}
-
+/* A node: its number, and its shape (a number found in a pack must name a
+ * node of the same shape in the program checked again: another segc may
+ * number nodes differently; the same shape computes the same value). */
 static void put_node(buf *b, const ast *n) {
   put_u32(b, (uint32_t)n->id);
-  put_u64(b, node_hash(n));
+  put_u64(b, ast_hash(n));
 }
 
 bool segpack_write(const seg_pack *pk, const char *const *roots, int nroots, const char *path, char *err,
@@ -206,7 +191,7 @@ static void index_nodes(ast *n, ast **by_id, int nnodes) {
 static ast *get_node(reader *r, ast **by_id, int nnodes) {
   uint32_t id = get_u32(r);
   uint64_t h = get_u64(r);
-  if (r->bad || id >= (uint32_t)nnodes || !by_id[id] || node_hash(by_id[id]) != h) return NULL;
+  if (r->bad || id >= (uint32_t)nnodes || !by_id[id] || ast_hash(by_id[id]) != h) return NULL;
   return by_id[id];
 }
 

@@ -152,6 +152,12 @@ typedef struct seg_parse {
  * bison names of the unexpected token and of the n tokens expected there */
 void syntax_error_report(seg_parse *p, seg_span at, const char *unexpected, const char *const *expected, int n);
 
+/* lang/ast_shape.c: an expression's shape (kinds, operators, resolved
+ * indexes, types, literals, recursively).  The hash is the same in every
+ * process for the same node; equal shapes compute equal values. */
+uint64_t ast_hash(const ast *n);
+bool ast_same(const ast *a, const ast *b);
+
 /* Node builders, one per grammar action shape. */
 ast *ast_new(seg_parse *p, ast_kind k, seg_span sp);
 bool ast_is_literal(const ast *n);
