@@ -654,6 +654,7 @@ static lv lower_segment(lower *L, int index) {
 lv lower_node(lower *L, ast *n) {
   lv a, b, r = {0};
   int field = -1;
+  if (lower_shared_value(L, n, &r)) return r;
   if (n->type.kind != TY_STRING && lower_has_string(n) && !code_comparison(n)) {
     if (liftable(L->pk->prog, n, &field)) return lower_lift(L, n, field);
     bool native = n->kind == AST_CMP || n->kind == AST_IN || n->kind == AST_NOT_IN || n->kind == AST_BETWEEN ||
@@ -750,6 +751,33 @@ lv lower_node(lower *L, ast *n) {
   }
 }
 
+/* ---- scratch columns ------------------------------------------------------ */
+
+/* Slot `slot` of the scratch area after the outputs (pack_out_bytes): RT_BLOCK
+ * int64 values, then RT_BLOCK null bytes; the element of the current record. */
+static LLVMValueRef scratch(lower *L, int slot, bool nulls, LLVMTypeRef elem) {
+  size_t off = pack_scratch_offset(L->pk) + (size_t)slot * RT_BLOCK * 9 + (nulls ? (size_t)RT_BLOCK * 8 : 0);
+  LLVMValueRef base = LLVMBuildGEP2(L->B, L->i8, L->out, (LLVMValueRef[]){c64(L, (int64_t)off)}, 1, "");
+  return LLVMBuildGEP2(L->B, elem, compat_ptr_cast(L->B, base, elem), &L->i, 1, "");
+}
+
+void lower_scratch_store(lower *L, int slot, lv v, seg_type t) {
+  LLVMValueRef raw = v.v;
+  if (t.kind == TY_FLOAT64) raw = LLVMBuildBitCast(L->B, raw, L->i64, "");
+  else if (t.kind == TY_BOOL) raw = LLVMBuildZExt(L->B, raw, L->i64, "");
+  LLVMBuildStore(L->B, raw, scratch(L, slot, false, L->i64));
+  LLVMValueRef nb = v.null ? LLVMBuildZExt(L->B, v.null, L->i8, "") : LLVMConstInt(L->i8, 0, 0);
+  LLVMBuildStore(L->B, nb, scratch(L, slot, true, L->i8));
+}
+
+lv lower_scratch_load(lower *L, int slot, seg_type t, bool nullable) {
+  lv r = lower_from_slot(L, LLVMBuildLoad2(L->B, L->i64, scratch(L, slot, false, L->i64), ""), t);
+  if (nullable)
+    r.null = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, scratch(L, slot, true, L->i8), ""),
+                           LLVMConstInt(L->i8, 0, 0), "");
+  return r;
+}
+
 /* ---- the pack function --------------------------------------------------- */
 
 /* The value a pointer is computed from, through GEPs and casts. */
@@ -765,20 +793,25 @@ static LLVMValueRef pointer_base(LLVMValueRef p) {
  * (every load not from `out`) and the outputs of earlier loops (loads from
  * `out`: other rows than the current loop writes) never alias the outputs
  * being written (every store to `out`): without it, those loads would need
- * runtime overlap checks the vectoriser cannot build. */
+ * runtime overlap checks the vectoriser cannot build.  Byte stores (outputs,
+ * null bytes) and wider ones (scratch values) get scopes of their own too:
+ * they are disjoint columns, which the vectoriser cannot prove alone when
+ * their element sizes differ. */
 static void mark_noalias(lower *L, LLVMValueRef fn) {
   LLVMMetadataRef domain_ops[] = {LLVMMDStringInContext2(L->C, "segc", 4)};
   LLVMMetadataRef domain = LLVMMDNodeInContext2(L->C, domain_ops, 1);
-  static const char *const names[] = {"segc.inputs", "segc.done", "segc.out"};
-  LLVMMetadataRef scope[3];
-  for (int k = 0; k < 3; k++) {
+  static const char *const names[] = {"segc.inputs", "segc.done", "segc.out", "segc.out_wide"};
+  LLVMMetadataRef scope[4];
+  for (int k = 0; k < 4; k++) {
     LLVMMetadataRef ops[] = {LLVMMDStringInContext2(L->C, names[k], strlen(names[k])), domain};
     scope[k] = LLVMMDNodeInContext2(L->C, ops, 2);
   }
-  LLVMValueRef in_list = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &scope[0], 1));
-  LLVMValueRef done_list = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &scope[1], 1));
-  LLVMValueRef out_list = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &scope[2], 1));
-  LLVMValueRef not_out = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, scope, 2));
+  LLVMValueRef list[4];
+  for (int k = 0; k < 4; k++) list[k] = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &scope[k], 1));
+  LLVMMetadataRef not_bytes[] = {scope[0], scope[1], scope[3]}, not_wide[] = {scope[0], scope[1], scope[2]};
+  LLVMValueRef stores = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, &scope[2], 2));
+  LLVMValueRef bytes_noalias = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, not_bytes, 3));
+  LLVMValueRef wide_noalias = LLVMMetadataAsValue(L->C, LLVMMDNodeInContext2(L->C, not_wide, 3));
   unsigned scope_kind = LLVMGetMDKindIDInContext(L->C, "alias.scope", 11);
   unsigned noalias_kind = LLVMGetMDKindIDInContext(L->C, "noalias", 7);
   for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
@@ -787,11 +820,12 @@ static void mark_noalias(lower *L, LLVMValueRef fn) {
       if (op != LLVMLoad && op != LLVMStore) continue;
       bool to_out = pointer_base(LLVMGetOperand(ins, op == LLVMLoad ? 0 : 1)) == L->out;
       if (op == LLVMStore && to_out) {
-        LLVMSetMetadata(ins, scope_kind, out_list);
-        LLVMSetMetadata(ins, noalias_kind, not_out);
+        bool byte = LLVMTypeOf(LLVMGetOperand(ins, 0)) == L->i8;
+        LLVMSetMetadata(ins, scope_kind, list[byte ? 2 : 3]);
+        LLVMSetMetadata(ins, noalias_kind, byte ? bytes_noalias : wide_noalias);
       } else if (op == LLVMLoad) {
-        LLVMSetMetadata(ins, scope_kind, to_out ? done_list : in_list);
-        LLVMSetMetadata(ins, noalias_kind, out_list);
+        LLVMSetMetadata(ins, scope_kind, list[to_out ? 1 : 0]);
+        LLVMSetMetadata(ins, noalias_kind, stores);
       }
     }
 }
@@ -899,6 +933,8 @@ lower_unit *lower_pack(seg_pack *pk, int *nunits) {
   /* the aggregates first, in their own loop and unit (it has inner loops),
      so the main loops stay free of them and vectorise */
   lower_agg_plan(&L);
+  lower_shared_plan(&L);
+  pk->nscratch = L.naggs + L.nshared;
   if (L.naggs) {
     unit_begin(&L, &units[n], n);
     units[n++].aggregates = true;
@@ -911,6 +947,7 @@ lower_unit *lower_pack(seg_pack *pk, int *nunits) {
   for (int k0 = 0; k0 < pk->noutputs; k0 += LOWER_UNIT) {
     unit_begin(&L, &units[n], n);
     n++;
+    if (k0 == 0) lower_shared_loop(&L);
     for (int c0 = k0; c0 < k0 + LOWER_UNIT && c0 < pk->noutputs; c0 += LOWER_CHUNK)
       main_loop(&L, c0, c0 + LOWER_CHUNK < pk->noutputs ? c0 + LOWER_CHUNK : pk->noutputs);
     unit_end(&L);
@@ -925,6 +962,9 @@ done:
   free(L.seg_done);
   free(L.aggs);
   free(L.lift_slots);
+  free(L.shared);
+  free(L.shared_slot);
+  free(L.shared_null);
   *nunits = n;
   return units;
 }

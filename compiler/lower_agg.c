@@ -93,7 +93,6 @@ void lower_agg_plan(lower *L) {
   for (int i = 0; i < prog->segments.n; i++) plan_walk(L, ((seg_segment *)prog->segments.items[i])->rule);
   for (int k = 0; k < L->pk->noutputs; k++)
     if (!L->pk->outputs[k].is_segment) plan_walk(L, L->pk->outputs[k].expr);
-  L->pk->naggs = L->naggs;
 }
 
 /* ---- one pass over a record's events ---- */
@@ -286,12 +285,6 @@ static void event_loop(lower *L, ast **aggs, int naggs, int stream, int depth, l
 
 /* ---- the aggregates loop and the main loop's view of it ---- */
 
-static LLVMValueRef scratch(lower *L, int slot, bool nulls, LLVMTypeRef elem) {
-  size_t off = pack_scratch_offset(L->pk) + (size_t)slot * RT_BLOCK * 9 + (nulls ? (size_t)RT_BLOCK * 8 : 0);
-  LLVMValueRef base = LLVMBuildGEP2(L->B, L->i8, L->out, (LLVMValueRef[]){c64(L, (int64_t)off)}, 1, "");
-  return LLVMBuildGEP2(L->B, elem, compat_ptr_cast(L->B, base, elem), &L->i, 1, "");
-}
-
 void lower_agg_phase(lower *L, LLVMValueRef n) {
   if (!L->naggs) return;
   LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInsertBlock(L->B));
@@ -312,12 +305,7 @@ void lower_agg_phase(lower *L, LLVMValueRef n) {
     for (int g = 0; g < ng; g++) {
       int slot = 0;
       while (L->aggs[slot] != group[g]) slot++;
-      LLVMValueRef raw = res[g].v;
-      if (group[g]->type.kind == TY_FLOAT64) raw = LLVMBuildBitCast(L->B, raw, L->i64, "");
-      else if (group[g]->type.kind == TY_BOOL) raw = LLVMBuildZExt(L->B, raw, L->i64, "");
-      LLVMBuildStore(L->B, raw, scratch(L, slot, false, L->i64));
-      LLVMValueRef nb = res[g].null ? LLVMBuildZExt(L->B, res[g].null, L->i8, "") : LLVMConstInt(L->i8, 0, 0);
-      LLVMBuildStore(L->B, nb, scratch(L, slot, true, L->i8));
+      lower_scratch_store(L, slot, res[g], group[g]->type);
     }
   }
   free(group);
@@ -334,13 +322,7 @@ void lower_agg_phase(lower *L, LLVMValueRef n) {
 lv lower_agg(lower *L, ast *n) {
   if (!L->in_loop)
     for (int j = 0; j < L->naggs; j++)
-      if (L->aggs[j] == n) {
-        lv r = lower_from_slot(L, LLVMBuildLoad2(L->B, L->i64, scratch(L, j, false, L->i64), ""), n->type);
-        if (n->nullable)
-          r.null = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, scratch(L, j, true, L->i8), ""),
-                                 LLVMConstInt(L->i8, 0, 0), "");
-        return r;
-      }
+      if (L->aggs[j] == n) return lower_scratch_load(L, j, n->type, n->nullable);
   lv r;
   event_loop(L, &n, 1, n->index, n->scope, &r);
   return r;

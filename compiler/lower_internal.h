@@ -38,6 +38,13 @@ typedef struct lower {
   int in_loop;                    /* > 0 inside an event loop: segment values are not cached */
   ast **aggs;                     /* the top-level aggregates computed before the main loop */
   int naggs;
+  /* shared expressions (lower_shared.c) */
+  ast **shared;                   /* one per shape, computed in scratch slots naggs.. */
+  int nshared;
+  int *shared_slot;               /* [nnodes] scratch slot + 1 of a node that reads its shared value */
+  bool *shared_null;              /* [nshared] whether the value can be null (overflow can make it so
+                                     where the checker's `nullable` says no) */
+  bool shared_ready;              /* the shared loop was emitted: later loops read it */
 } lower;
 
 static inline LLVMValueRef c64(lower *L, int64_t v) { return LLVMConstInt(L->i64, (unsigned long long)v, 1); }
@@ -83,6 +90,20 @@ LLVMValueRef lower_compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValue
 /* a float result: null when not finite (or when `null`) */
 lv lower_float_result(lower *L, LLVMValueRef v, LLVMValueRef null);
 bool lower_has_string(const ast *n);
+
+/* Scratch slot `slot` (pack_out_bytes) for the current record: v of type t
+ * stored as int64 plus a null byte; read back (its null byte only when
+ * `nullable`). */
+void lower_scratch_store(lower *L, int slot, lv v, seg_type t);
+lv lower_scratch_load(lower *L, int slot, seg_type t, bool nullable);
+
+/* lower_shared.c */
+/* Finds the calls on fields that the outputs of several main loops share. */
+void lower_shared_plan(lower *L);
+/* Emits the loop that computes them, before the main loops. */
+void lower_shared_loop(lower *L);
+/* n's shared value, when it has one and the shared loop ran. */
+bool lower_shared_value(lower *L, const ast *n, lv *out);
 
 /* lower_agg.c */
 /* Collects the pack's top-level aggregates that compile to loops (those

@@ -298,7 +298,7 @@ bool pack_load_objects(seg_pack *p, const void *const *objects, const size_t *le
 size_t pack_scratch_offset(const seg_pack *p) { return ((size_t)p->noutputs * RT_BLOCK + 63) / 64 * 64; }
 
 size_t pack_out_bytes(const seg_pack *p) {
-  size_t n = pack_scratch_offset(p) + (size_t)p->naggs * RT_BLOCK * 9;
+  size_t n = pack_scratch_offset(p) + (size_t)p->nscratch * RT_BLOCK * 9;
   return n ? n : RT_BLOCK;
 }
 

@@ -61,7 +61,7 @@ typedef struct seg_pack {
   int nslow;
   ast **strlits;    /* string literals compared with dictionary codes */
   int nstrlits;
-  int naggs;        /* aggregates computed before the main loop, into scratch */
+  int nscratch;     /* scratch columns: the aggregates', then the shared expressions' (lower.c) */
   /* the JIT: a block runs through the units' functions in order */
   void *jit;
   pack_eval_fn *units;

@@ -152,7 +152,7 @@ bool segpack_write(const seg_pack *pk, const char *const *roots, int nroots, con
   for (int k = 0; k < pk->nslow; k++) put_node(&b, pk->slow[k]);
   put_u32(&b, (uint32_t)pk->nstrlits);
   for (int k = 0; k < pk->nstrlits; k++) put_node(&b, pk->strlits[k]);
-  put_u32(&b, (uint32_t)pk->naggs);
+  put_u32(&b, (uint32_t)pk->nscratch);
   put_u32(&b, (uint32_t)pk->nunits);
   for (int u = 0; u < pk->nunits; u++) put_str(&b, pk->objects[u], pk->object_lens[u]);
   put_u64(&b, fnv(UINT64_C(14695981039346656037), b.p, b.n));
@@ -321,7 +321,7 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
     pk->strlits[k] = get_node(&r, by_id, prog->nnodes);
     ids_ok = pk->strlits[k] && pk->strlits[k]->kind == AST_LIT_STR;
   }
-  pk->naggs = (int)get_u32(&r);
+  pk->nscratch = (int)get_u32(&r);
   uint32_t nunits = get_u32(&r);
   if (r.bad || nunits == 0 || nunits > (r.n - r.pos) / 8) r.bad = true, nunits = 0; /* each object takes 8 bytes at least */
   const void **objects = calloc((size_t)nunits + 1, sizeof *objects);
