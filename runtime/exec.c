@@ -17,6 +17,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 typedef struct shared {
   const seg_pack *pk;
@@ -33,6 +36,7 @@ typedef struct worker {
   interp it;
   uint64_t *counts, *unknown;
   bool failed;
+  bool avx512; /* the CPU has AVX-512BW (emit_block_avx512) */
 } worker;
 
 int exec_default_threads(void) {
@@ -93,6 +97,32 @@ static void emit_block(worker *w, uint64_t b, uint32_t count, const uint8_t *byt
   }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define EXEC_AVX512 1
+/* The same with AVX-512BW: one compare into a mask register per 64 bytes. */
+__attribute__((target("avx512bw,popcnt"))) static void emit_block_avx512(worker *w, uint64_t b, uint32_t count,
+                                                                         const uint8_t *bytes) {
+  exec_result *res = w->sh->res;
+  const __m512i want_true = _mm512_set1_epi8(OUT_TRUE), want_unknown = _mm512_set1_epi8(OUT_UNKNOWN);
+  for (int k = 0; k < res->noutputs; k++) {
+    const uint8_t *o = bytes + (size_t)k * RT_BLOCK;
+    uint64_t *words = res->bits[k] + b * (RT_BLOCK / 64);
+    uint64_t total = 0, unk = 0;
+    for (uint32_t base = 0; base < count; base += 64) {
+      uint64_t keep = count - base >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << (count - base)) - 1;
+      __m512i x = _mm512_loadu_si512((const void *)(o + base));
+      uint64_t word = _mm512_cmpeq_epi8_mask(x, want_true) & keep;
+      words[base / 64] = word;
+      total += (uint64_t)__builtin_popcountll(word);
+      unk += (uint64_t)__builtin_popcountll(_mm512_cmpeq_epi8_mask(x, want_unknown) & keep);
+    }
+    w->counts[k] += total;
+    w->unknown[k] += unk;
+    if (res->bytes) memcpy(res->bytes[k] + b * RT_BLOCK, o, count);
+  }
+}
+#endif
+
 static void *work(void *arg) {
   worker *w = arg;
   shared *sh = w->sh;
@@ -126,7 +156,11 @@ static void *work(void *arg) {
       ctx.first_row = (int64_t)(b * RT_BLOCK);
       pack_run(pk, rt_block_padded(sh->t, b, padded), count, &ctx, bytes);
     }
-    emit_block(w, b, count, bytes);
+#ifdef EXEC_AVX512
+    if (w->avx512) emit_block_avx512(w, b, count, bytes);
+    else
+#endif
+      emit_block(w, b, count, bytes);
   }
   free(bytes);
   free(padded);
@@ -187,6 +221,9 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   worker *ws = calloc((size_t)nthreads, sizeof(worker));
   for (int i = 0; i < nthreads; i++) {
     ws[i].sh = &sh;
+#ifdef EXEC_AVX512
+    ws[i].avx512 = __builtin_cpu_supports("avx512bw");
+#endif
     interp_init(&ws[i].it, pk->prog, t, opt->now, opt->consts);
     ws[i].counts = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
     ws[i].unknown = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
