@@ -110,11 +110,35 @@ static bool common_type(seg_type a, seg_type b, seg_type *out) {
 
 /* ---- names --------------------------------------------------------------- */
 
-static seg_segment *find_segment(checker *c, const char *name) {
-  for (int i = 0; i < c->prog->segments.n; i++) {
+static uint64_t name_hash(const char *s) {
+  uint64_t h = UINT64_C(14695981039346656037);
+  for (; *s; s++) h = (h ^ (uint8_t)*s) * UINT64_C(1099511628211);
+  return h;
+}
+
+/* The segments by name (open addressing, load <= 1/2), built on first use:
+ * a pack of a thousand segments resolves thousands of names. */
+static bool index_segments(checker *c) {
+  int n = c->prog->segments.n;
+  size_t cap = 16;
+  while (cap < 2 * (size_t)n + 2) cap *= 2;
+  c->seg_index = arena_alloc(c->prog->a, cap * sizeof *c->seg_index);
+  if (!c->seg_index) return false;
+  memset(c->seg_index, 0, cap * sizeof *c->seg_index);
+  c->seg_cap = cap;
+  for (int i = 0; i < n; i++) {
     seg_segment *s = c->prog->segments.items[i];
-    if (strcmp(s->name, name) == 0) return s;
+    size_t k = (size_t)name_hash(s->name) & (cap - 1);
+    while (c->seg_index[k] && strcmp(c->seg_index[k]->name, s->name) != 0) k = (k + 1) & (cap - 1);
+    if (!c->seg_index[k]) c->seg_index[k] = s; /* the first of equal names, as declared */
   }
+  return true;
+}
+
+static seg_segment *find_segment(checker *c, const char *name) {
+  if (!c->seg_index && !index_segments(c)) return NULL;
+  for (size_t k = (size_t)name_hash(name) & (c->seg_cap - 1); c->seg_index[k]; k = (k + 1) & (c->seg_cap - 1))
+    if (strcmp(c->seg_index[k]->name, name) == 0) return c->seg_index[k];
   return NULL;
 }
 

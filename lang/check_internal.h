@@ -20,6 +20,8 @@ typedef struct checker {
   check_scope scopes[AGG_MAX_DEPTH];
   int nscopes;
   ptrvec binders;  /* every binder name met so far (interned), for messages */
+  seg_segment **seg_index; /* find_segment's hash index */
+  size_t seg_cap;
 } checker;
 
 static inline seg_type ty(seg_tykind k) {
