@@ -801,12 +801,11 @@ static void check_segments(checker *c) {
   ptrvec *segs = &c->prog->segments;
   const seg_schema *sch = c->prog->schema;
   for (int i = 0; i < segs->n; i++) {
-    seg_segment *s = segs->items[i];
-    for (int j = 0; j < i; j++)
-      if (((seg_segment *)segs->items[j])->name == s->name) {
-        seg_diag *g = diag_error(c->d, s->span, "segment %s is declared twice", s->name);
-        diag_note_first(c->d, g, ((seg_segment *)segs->items[j])->span);
-      }
+    seg_segment *s = segs->items[i], *first = find_segment(c, s->name);
+    if (first && first != s) {
+      seg_diag *g = diag_error(c->d, s->span, "segment %s is declared twice", s->name);
+      diag_note_first(c->d, g, first->span);
+    }
     if (sch && ty_schema_find(sch, s->name) >= 0)
       diag_error(c->d, s->span, "segment %s has the name of a schema field", s->name);
     if (find_const(c, s->name)) diag_error(c->d, s->span, "segment %s has the name of a const", s->name);
