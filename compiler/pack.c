@@ -63,13 +63,14 @@ static bool take_error(LLVMErrorRef e, const char *what, char *err, size_t errle
   return false;
 }
 
+static void host_machine_init_once(void) {
+  LLVMInitializeNativeTarget();
+  LLVMInitializeNativeAsmPrinter();
+}
+
 static void host_machine_init(void) {
-  static bool ready;
-  if (!ready) {
-    LLVMInitializeNativeTarget();
-    LLVMInitializeNativeAsmPrinter();
-    ready = true;
-  }
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, host_machine_init_once);
 }
 
 static LLVMTargetMachineRef host_machine(char *err, size_t errlen) {
@@ -242,7 +243,10 @@ bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errl
     const void **objs = calloc((size_t)nunits, sizeof *objs);
     size_t *lens = calloc((size_t)nunits, sizeof *lens);
     for (int u = 0; objs && lens && u < nunits; u++) objs[u] = jobs[u].code, lens[u] = jobs[u].len;
-    ok = objs && lens && pack_load_objects(p, objs, lens, nunits, err, errlen);
+    pack_code code;
+    ok = objs && lens && pack_link(&code, objs, lens, nunits, err, errlen);
+    if (ok) pack_attach(p, &code);
+    p->seconds_jit = now_seconds() - t2;
     free(objs);
     free(lens);
   }
@@ -263,8 +267,8 @@ bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errl
   return ok;
 }
 
-bool pack_load_objects(seg_pack *p, const void *const *objects, const size_t *lens, int n, char *err, size_t errlen) {
-  double t0 = now_seconds();
+bool pack_link(pack_code *c, const void *const *objects, const size_t *lens, int n, char *err, size_t errlen) {
+  memset(c, 0, sizeof *c);
   host_machine_init();
   LLVMOrcJITTargetMachineBuilderRef jtmb;
   if (!take_error(LLVMOrcJITTargetMachineBuilderDetectHost(&jtmb), "starting the JIT", err, errlen)) return false;
@@ -288,11 +292,21 @@ bool pack_load_objects(seg_pack *p, const void *const *objects, const size_t *le
     LLVMOrcDisposeLLJIT(jit);
     return false;
   }
-  p->jit = jit;
-  p->units = fns;
-  p->nunits = n;
-  p->seconds_jit = now_seconds() - t0;
+  *c = (pack_code){jit, fns, n};
   return true;
+}
+
+void pack_attach(seg_pack *p, pack_code *c) {
+  p->jit = c->jit;
+  p->units = c->units;
+  p->nunits = c->nunits;
+  memset(c, 0, sizeof *c);
+}
+
+void pack_code_free(pack_code *c) {
+  if (c->jit) LLVMOrcDisposeLLJIT(c->jit);
+  free(c->units);
+  memset(c, 0, sizeof *c);
 }
 
 size_t pack_scratch_offset(const seg_pack *p) { return ((size_t)p->noutputs * RT_BLOCK + 63) / 64 * 64; }

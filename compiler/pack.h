@@ -84,9 +84,20 @@ typedef enum { PACK_NATIVE, PACK_EMIT_IR, PACK_EMIT_ASM, PACK_OBJECT } pack_mode
 /* Lowers, optimises and JIT-compiles (or writes IR/assembly to `out`, or
  * keeps the machine code as an object file in p->object). */
 bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errlen);
-/* Runs machine code made by PACK_OBJECT on this host, one object per unit
- * (the pack's lifts, slow expressions and aggregates must be restored first). */
-bool pack_load_objects(seg_pack *p, const void *const *objects, const size_t *lens, int n, char *err, size_t errlen);
+/* Machine code linked into a JIT, not yet a pack's. */
+typedef struct pack_code {
+  void *jit;
+  pack_eval_fn *units;
+  int nunits;
+} pack_code;
+/* Links machine code made by PACK_OBJECT for this host, one object per unit.
+ * It touches no pack, so a pack file's code links on one thread while its
+ * sources are checked on another. */
+bool pack_link(pack_code *c, const void *const *objects, const size_t *lens, int n, char *err, size_t errlen);
+/* p runs c's code (p's lifts, slow expressions and scratch must be those
+ * the code was compiled with); c is left empty. */
+void pack_attach(seg_pack *p, pack_code *c);
+void pack_code_free(pack_code *c);
 /* Evaluates one block (see pack_eval_fn). */
 static inline void pack_run(const seg_pack *p, const uint8_t *block, int64_t n, const pack_ctx *ctx, uint8_t *out) {
   for (int u = 0; u < p->nunits; u++) p->units[u](block, n, ctx, out, RT_BLOCK);

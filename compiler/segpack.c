@@ -11,6 +11,7 @@
 #include "segpack.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -215,6 +216,58 @@ static char *read_all(const char *path, size_t *len, char *err, size_t errlen) {
   return p;
 }
 
+/* The code section, found by skipping the node sections (fixed-size
+ * records) that only the checked program can resolve. */
+typedef struct code_section {
+  uint32_t n;
+  const void **objects;
+  size_t *lens;
+} code_section;
+
+static bool find_code(reader r, code_section *cs) {
+  static const size_t record[] = {16, 12, 12}; /* lifts (node, field), slow (node), string literals (node) */
+  for (int k = 0; k < 3; k++) take(&r, (size_t)get_u32(&r) * record[k]);
+  get_u32(&r); /* scratch columns */
+  cs->n = get_u32(&r);
+  if (r.bad || cs->n == 0 || cs->n > (r.n - r.pos) / 8) return false; /* each object takes 8 bytes at least */
+  cs->objects = calloc(cs->n, sizeof *cs->objects);
+  cs->lens = calloc(cs->n, sizeof *cs->lens);
+  for (uint32_t u = 0; cs->objects && cs->lens && u < cs->n; u++) cs->objects[u] = get_str(&r, &cs->lens[u]);
+  return cs->objects && cs->lens && !r.bad && r.pos == r.n;
+}
+
+/* Links a pack's code on its own thread (pack_link) while its sources are
+ * checked: the code is used only once the key matches. */
+typedef struct linker {
+  code_section cs;
+  pack_code code;
+  pthread_t thread;
+  bool running, ok;
+  char err[512];
+} linker;
+
+static void *link_main(void *arg) {
+  linker *lk = arg;
+  lk->ok = pack_link(&lk->code, lk->cs.objects, lk->cs.lens, (int)lk->cs.n, lk->err, sizeof lk->err);
+  return NULL;
+}
+
+/* The code, linked: by the thread when it ran, else here. */
+static bool linker_finish(linker *lk) {
+  if (lk->running) pthread_join(lk->thread, NULL);
+  else lk->ok = pack_link(&lk->code, lk->cs.objects, lk->cs.lens, (int)lk->cs.n, lk->err, sizeof lk->err);
+  lk->running = false;
+  return lk->ok;
+}
+
+static void linker_free(linker *lk) {
+  if (lk->running) pthread_join(lk->thread, NULL);
+  lk->running = false;
+  pack_code_free(&lk->code);
+  free(lk->cs.objects);
+  free(lk->cs.lens);
+}
+
 segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack **pack_out, char *why, size_t whylen,
                             char *err, size_t errlen) {
   *prog_out = NULL;
@@ -228,6 +281,7 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
   uint32_t version = get_u32(&r);
   seg_program *prog = NULL;
   seg_source **srcs = NULL;
+  linker lk = {0};
   if (!magic || memcmp(magic, SEGPACK_MAGIC, 4) != 0) {
     snprintf(err, errlen, "%s is not a segc pack (bad magic)", path);
     goto done;
@@ -274,6 +328,10 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
     free(roots);
     goto done;
   }
+  char host[4096];
+  pack_host_key(host, sizeof host);
+  bool host_ok = hl == strlen(host) && memcmp(host_in, host, hl) == 0;
+  if (host_ok && find_code(r, &lk.cs)) lk.running = pthread_create(&lk.thread, NULL, link_main, &lk) == 0;
   /* the program, from the pack's own sources */
   prog = seg_program_new();
   prog->overlay = (const seg_source *const *)srcs;
@@ -288,10 +346,8 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
     snprintf(err, errlen, "%s: its rules have errors", path);
     goto done;
   }
-  char host[4096];
-  pack_host_key(host, sizeof host);
   st = SEGPACK_STALE;
-  if (hl != strlen(host) || memcmp(host_in, host, hl) != 0) {
+  if (!host_ok) {
     snprintf(why, whylen, "it was built for another machine or LLVM (%.*s)", (int)(hl > 80 ? 80 : hl), host_in);
     goto done;
   }
@@ -322,38 +378,29 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
     ids_ok = pk->strlits[k] && pk->strlits[k]->kind == AST_LIT_STR;
   }
   pk->nscratch = (int)get_u32(&r);
-  uint32_t nunits = get_u32(&r);
-  if (r.bad || nunits == 0 || nunits > (r.n - r.pos) / 8) r.bad = true, nunits = 0; /* each object takes 8 bytes at least */
-  const void **objects = calloc((size_t)nunits + 1, sizeof *objects);
-  size_t *lens = calloc((size_t)nunits + 1, sizeof *lens);
-  for (uint32_t u = 0; objects && lens && u < nunits && !r.bad; u++) objects[u] = get_str(&r, &lens[u]);
   free(by_id);
-  if (r.bad || !objects || !lens || r.pos != r.n) {
-    free(objects);
-    free(lens);
+  if (r.bad || !lk.cs.n) { /* find_code read the code section to its end */
     pack_free(pk);
     st = SEGPACK_REFUSED;
     snprintf(err, errlen, "%s is corrupt (bad code section)", path);
     goto done;
   }
   if (!ids_ok) { /* the sources check into other nodes here: another segc */
-    free(objects);
-    free(lens);
     pack_free(pk);
     snprintf(why, whylen, "it was built by another segc");
     goto done;
   }
-  bool loaded = pack_load_objects(pk, objects, lens, (int)nunits, err, errlen);
-  free(objects);
-  free(lens);
-  if (!loaded) {
+  if (!linker_finish(&lk)) {
+    snprintf(err, errlen, "%s", lk.err);
     pack_free(pk);
     st = SEGPACK_REFUSED;
     goto done;
   }
+  pack_attach(pk, &lk.code);
   *pack_out = pk;
   st = SEGPACK_LOADED;
 done:
+  linker_free(&lk);
   for (uint32_t i = 0; srcs && srcs[i]; i++) {
     free((char *)srcs[i]->path);
     free(srcs[i]);
