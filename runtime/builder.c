@@ -18,6 +18,7 @@
  * finish returns UINT64_MAX with an empty table. */
 #include "builder.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -463,6 +464,21 @@ static bool builder_blocks(rt_builder *b, rt_table *out, const uint64_t *perm, u
   return true;
 }
 
+typedef struct events_job {
+  rt_builder *b;
+  rt_table *out;
+  const uint64_t *perm;
+  uint64_t kept;
+  void *user;
+  bool ok;
+} events_job;
+
+static void *events_main(void *arg) {
+  events_job *j = arg;
+  j->ok = builder_events_finish(j->b, j->out, j->perm, j->kept, j->user);
+  return NULL;
+}
+
 uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user) {
   memset(out, 0, sizeof *out);
   if (!b) return UINT64_MAX;
@@ -475,7 +491,15 @@ uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void 
   if (!builder_dictionary(b, out)) goto done;
   kept = builder_order(b, &perm, on_dup, user);
   if (kept == UINT64_MAX) goto done;
-  if (!builder_blocks(b, out, perm, kept) || !builder_events_finish(b, out, perm, kept, user)) kept = UINT64_MAX;
+  /* the blocks and the events are built at the same time: both only read
+     the builder, and they write different parts of `out` */
+  events_job ev = {b, out, perm, kept, user, false};
+  pthread_t th;
+  bool threaded = b->schema->nstreams > 0 && pthread_create(&th, NULL, events_main, &ev) == 0;
+  bool blocks_ok = builder_blocks(b, out, perm, kept);
+  if (threaded) pthread_join(th, NULL);
+  else events_main(&ev);
+  if (!blocks_ok || !ev.ok) kept = UINT64_MAX;
 done:
   free(perm);
   rt_builder_free(b);

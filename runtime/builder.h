@@ -9,12 +9,16 @@
 #include "table.h"
 
 /* The events added to one stream, in the order they were added. */
+typedef struct { uint64_t key, idx; } builder_kv;
+
 typedef struct builder_stream {
   uint64_t n, cap;
   int64_t *key;     /* the customer key: its value, or a provisional string code */
   uint64_t *lines;
   uint8_t **col;    /* [nfields] values at storage width */
   uint8_t **nulls;  /* [nfields] null bytes, NULL when not nullable */
+  builder_kv *by_key; /* rt_builder_sort_events: the first nsorted events by key, stable */
+  uint64_t nsorted;
 } builder_stream;
 
 struct rt_builder {
@@ -39,7 +43,6 @@ struct rt_builder {
   rt_orphan_fn on_orphan;
 };
 
-typedef struct { uint64_t key, idx; } builder_kv;
 
 /* builder.c */
 bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *code);

@@ -117,6 +117,7 @@ void builder_events_free(rt_builder *b) {
     free(e->nulls);
     free(e->key);
     free(e->lines);
+    free(e->by_key);
   }
   free(b->streams);
   b->streams = NULL;
@@ -141,6 +142,10 @@ static int64_t events_value(const seg_field *fd, const uint8_t *p, uint64_t i) {
 
 typedef struct { int64_t t; uint64_t i; } events_tkey;
 
+/* Gathers in table order read the added events at random (they arrive in
+ * time order, not by customer): each read is prefetched this many ahead. */
+#define EVENTS_PREFETCH 16
+
 static int events_cmp_time(const void *pa, const void *pb) {
   const events_tkey *a = pa, *b = pb;
   if (a->t != b->t) return a->t < b->t ? -1 : 1;
@@ -158,6 +163,28 @@ static bool events_keep(rt_table *out, void *p) {
   return true;
 }
 
+/* The events by key image, stable (NULL when out of memory). */
+static builder_kv *events_by_key(const builder_stream *e, seg_tykind kk) {
+  builder_kv *kv = malloc((e->n + 1) * sizeof *kv);
+  if (!kv) return NULL;
+  for (uint64_t i = 0; i < e->n; i++) kv[i] = (builder_kv){builder_image(kk, e->key[i]), i};
+  if (!builder_radix_sort(kv, e->n)) {
+    free(kv);
+    return NULL;
+  }
+  return kv;
+}
+
+bool rt_builder_sort_events(rt_builder *b, int s) {
+  seg_tykind kk = b->schema->key >= 0 ? b->schema->fields[b->schema->key].type.kind : TY_STRING;
+  if (!b->streams || s < 0 || s >= b->schema->nstreams || kk == TY_STRING) return true;
+  builder_stream *e = &b->streams[s];
+  free(e->by_key);
+  e->by_key = events_by_key(e, kk);
+  e->nsorted = e->by_key ? e->n : 0;
+  return e->by_key != NULL;
+}
+
 /* Steps 1-2 for one stream: order[j] = the added event that is the table's
  * event j; start[] the customer ranges.  Returns the events kept. */
 static uint64_t events_order(rt_builder *b, int s, const uint64_t *keys, uint64_t kept, uint64_t *start,
@@ -167,12 +194,11 @@ static uint64_t events_order(rt_builder *b, int s, const uint64_t *keys, uint64_
   seg_tykind kk = b->schema->fields[b->schema->key].type.kind;
   /* sort the events by key (stable: a customer's events keep the order they
      were added in), then walk them and the sorted records together */
-  builder_kv *kv = malloc((e->n + 1) * sizeof *kv);
-  if (!kv) return UINT64_MAX;
-  for (uint64_t i = 0; i < e->n; i++) kv[i] = (builder_kv){builder_image(kk, e->key[i]), i};
-  if (!builder_radix_sort(kv, e->n)) {
+  builder_kv *kv = e->by_key;
+  e->by_key = NULL;
+  if (!kv || e->nsorted != e->n) {
     free(kv);
-    return UINT64_MAX;
+    if (!(kv = events_by_key(e, kk))) return UINT64_MAX;
   }
   memset(start, 0, (kept + 1) * sizeof *start);
   uint64_t n = 0, r = 0, norphans = 0;
@@ -193,28 +219,37 @@ static uint64_t events_order(rt_builder *b, int s, const uint64_t *keys, uint64_
   }
   free(kv);
   if (st->order < 0) return n;
+  /* the order values in table order (one gather), then each customer's
+     range checked, and sorted by (value, arrival) when it is not */
   const seg_field *of = &st->fields[st->order];
+  int64_t *tv = malloc((n + 1) * sizeof *tv);
+  if (!tv) return UINT64_MAX;
+  for (uint64_t j = 0; j < n; j++) {
+    if (j + EVENTS_PREFETCH < n) __builtin_prefetch(e->col[st->order] + order[j + EVENTS_PREFETCH] * 8);
+    tv[j] = events_value(of, e->col[st->order], order[j]);
+  }
   events_tkey *tk = NULL;
   size_t tk_cap = 0;
   for (uint64_t r = 0; r < kept; r++) {
     uint64_t a = start[r], len = start[r + 1] - a;
     bool sorted = true;
-    for (uint64_t j = 1; j < len && sorted; j++)
-      sorted = events_value(of, e->col[st->order], order[a + j - 1]) <= events_value(of, e->col[st->order], order[a + j]);
+    for (uint64_t j = a + 1; j < a + len; j++) sorted &= tv[j - 1] <= tv[j];
     if (sorted) continue;
     if (len > tk_cap) {
       events_tkey *t = realloc(tk, len * sizeof *t);
       if (!t) {
         free(tk);
+        free(tv);
         return UINT64_MAX;
       }
       tk = t, tk_cap = len;
     }
-    for (uint64_t j = 0; j < len; j++) tk[j] = (events_tkey){events_value(of, e->col[st->order], order[a + j]), order[a + j]};
+    for (uint64_t j = 0; j < len; j++) tk[j] = (events_tkey){tv[a + j], order[a + j]};
     qsort(tk, len, sizeof *tk, events_cmp_time);
     for (uint64_t j = 0; j < len; j++) order[a + j] = tk[j].i;
   }
   free(tk);
+  free(tv);
   return n;
 }
 
@@ -263,9 +298,15 @@ bool builder_events_finish(rt_builder *b, rt_table *out, const uint64_t *perm, u
         if (!v) free(nb);
         break;
       }
-      for (uint64_t j = 0; j < n; j++) memcpy(v + j * w, e->col[f] + order[j] * w, w);
+      for (uint64_t j = 0; j < n; j++) {
+        if (j + EVENTS_PREFETCH < n) __builtin_prefetch(e->col[f] + order[j + EVENTS_PREFETCH] * w);
+        memcpy(v + j * w, e->col[f] + order[j] * w, w);
+      }
       if (nb)
-        for (uint64_t j = 0; j < n; j++) nb[j] = e->nulls[f][order[j]];
+        for (uint64_t j = 0; j < n; j++) {
+          if (j + EVENTS_PREFETCH < n) __builtin_prefetch(e->nulls[f] + order[j + EVENTS_PREFETCH]);
+          nb[j] = e->nulls[f][order[j]];
+        }
       o->vals[f] = v;
       o->nulls[f] = nb;
     }

@@ -117,6 +117,11 @@ void rt_builder_add_event(rt_builder *b, int stream, const rt_cell *key, const r
  * per stream) at the same time: the string dictionary is locked.  The table
  * built is the same either way.  False when out of memory. */
 bool rt_builder_share(rt_builder *b, bool shared);
+/* Sorts stream s's events added so far by customer key, as finishing
+ * would (for keys that are not strings, whose order is known only then):
+ * called by the thread that added them, it takes that work off the finish.
+ * False when out of memory (finishing sorts them then). */
+bool rt_builder_sort_events(rt_builder *b, int s);
 /* Called once per event whose key matches no customer; the event is dropped
  * from the table.  Set before rt_builder_finish; its user is finish's. */
 typedef void (*rt_orphan_fn)(void *user, int stream, uint64_t line);
