@@ -352,8 +352,9 @@ static bool segd_check_dict(const char *path, const rt_table *t, uint64_t bytes_
 /* The checks after parsing, as tasks that threads take in turn; the error
  * reported is the first failing task's in this order, as if they had run one
  * after the other: the dictionary, each needed field, the keys, each needed
- * stream. */
-enum { CHECK_DICT, CHECK_FIELD, CHECK_KEYS, CHECK_STREAM };
+ * stream's values, then its event order (in ORDER_PARTS parts). */
+enum { CHECK_DICT, CHECK_FIELD, CHECK_KEYS, CHECK_STREAM, CHECK_ORDER };
+#define ORDER_PARTS 8
 
 typedef struct check_job {
   const char *path;
@@ -363,6 +364,7 @@ typedef struct check_job {
   int ntasks;
   bool *ok;                /* [ntasks] */
   char (*err)[512];        /* [ntasks] */
+  uint64_t (*counts)[2];   /* [ntasks] CHECK_ORDER: segd_stream_order_counts */
   atomic_int next;
 } check_job;
 
@@ -371,10 +373,15 @@ static void *check_worker(void *arg) {
   for (int i; (i = atomic_fetch_add(&j->next, 1)) < j->ntasks;) {
     int kind = j->task[i][0], x = j->task[i][1];
     char *e = j->err[i];
+    if (kind == CHECK_ORDER) {
+      segd_stream_order_counts(j->t, x / ORDER_PARTS, x % ORDER_PARTS, ORDER_PARTS, &j->counts[i][0], &j->counts[i][1]);
+      j->ok[i] = true;
+      continue;
+    }
     j->ok[i] = kind == CHECK_DICT    ? segd_check_dict(j->path, j->t, j->dict_bytes, e, 512)
                : kind == CHECK_FIELD ? segd_check_field(j->path, j->t, x, e, 512)
                : kind == CHECK_KEYS  ? segd_check_keys(j->path, j->t, e, 512)
-                                     : segd_streams_check(j->path, j->t, x, e, 512);
+                                     : segd_stream_values_check(j->path, j->t, x, e, 512);
   }
   return NULL;
 }
@@ -382,15 +389,17 @@ static void *check_worker(void *arg) {
 static bool segd_check_values(const char *path, const rt_table *t, uint64_t dict_bytes, const rt_needs *needs, char *err,
                               size_t errlen) {
   const seg_schema *s = t->schema;
-  int max = 2 + s->nfields + s->nstreams, n = 0;
+  int max = 2 + s->nfields + s->nstreams * (1 + ORDER_PARTS), n = 0;
   check_job j = {.path = path, .t = t, .dict_bytes = dict_bytes};
   j.task = malloc(sizeof *j.task * (size_t)max);
   j.ok = calloc((size_t)max, sizeof *j.ok);
   j.err = calloc((size_t)max, sizeof *j.err);
-  if (!j.task || !j.ok || !j.err) {
+  j.counts = calloc((size_t)max, sizeof *j.counts);
+  if (!j.task || !j.ok || !j.err || !j.counts) {
     free(j.task);
     free(j.ok);
     free(j.err);
+    free(j.counts);
     return segd_fail(err, errlen, "%s: out of memory", path);
   }
   j.task[n][0] = CHECK_DICT, j.task[n++][1] = 0;
@@ -400,7 +409,10 @@ static bool segd_check_values(const char *path, const rt_table *t, uint64_t dict
   if ((!needs || needs->key) && kf >= 0 && kf < s->nfields && s->fields[kf].type.kind != TY_FLOAT64)
     j.task[n][0] = CHECK_KEYS, j.task[n++][1] = 0;
   for (int i = 0; i < s->nstreams; i++)
-    if (!needs || !needs->streams || needs->streams[i]) j.task[n][0] = CHECK_STREAM, j.task[n++][1] = i;
+    if (!needs || !needs->streams || needs->streams[i]) {
+      j.task[n][0] = CHECK_STREAM, j.task[n++][1] = i;
+      for (int part = 0; s->streams[i].order >= 0 && part < ORDER_PARTS; part++) j.task[n][0] = CHECK_ORDER, j.task[n++][1] = i * ORDER_PARTS + part;
+    }
   j.ntasks = n;
   atomic_init(&j.next, 0);
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -412,12 +424,20 @@ static bool segd_check_values(const char *path, const rt_table *t, uint64_t dict
   check_worker(&j);
   for (int i = 1; i < nthreads; i++)
     if (started[i]) pthread_join(th[i], NULL);
+  /* a stream's order verdict, on its first part */
+  for (int i = 0; i < n; i++)
+    if (j.task[i][0] == CHECK_ORDER && j.task[i][1] % ORDER_PARTS == 0) {
+      uint64_t all = 0, across = 0;
+      for (int k = 0; k < ORDER_PARTS; k++) all += j.counts[i + k][0], across += j.counts[i + k][1];
+      if (all != across) j.ok[i] = segd_stream_order_report(path, t, j.task[i][1] / ORDER_PARTS, j.err[i], 512);
+    }
   bool ok = true;
   for (int i = 0; i < n && ok; i++)
     if (!j.ok[i]) ok = segd_fail(err, errlen, "%s", j.err[i]);
   free(j.task);
   free(j.ok);
   free(j.err);
+  free(j.counts);
   return ok;
 }
 

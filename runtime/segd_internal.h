@@ -47,7 +47,13 @@ bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64
  * look for the culprit only when it is true. */
 uint32_t segd_value_limit(const seg_field *f, uint32_t ndict);
 bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint8_t *v, uint64_t count);
-/* Checks stream s's stored values and each customer's event order. */
-bool segd_streams_check(const char *path, const rt_table *t, int s, char *err, size_t errlen);
+/* Checks stream s's stored values. */
+bool segd_stream_values_check(const char *path, const rt_table *t, int s, char *err, size_t errlen);
+/* Part `part` of `nparts` of the event order check of stream s: decreases
+ * between neighbouring events, and those between two customers'.  The
+ * events are in order when both sums over the parts are equal. */
+void segd_stream_order_counts(const rt_table *t, int s, int part, int nparts, uint64_t *all, uint64_t *across);
+/* When they are not: finds the first customer out of order, for the message. */
+bool segd_stream_order_report(const char *path, const rt_table *t, int s, char *err, size_t errlen);
 
 #endif

@@ -2,8 +2,9 @@
  * stream's per-customer event ranges and its event columns, laid out so
  * they are used in place from the mapping (docs/segd-format.md,
  * "Streams").  Reading checks every offset against the file and the ranges
- * for monotonicity; segd_streams_check, for the streams a run reads, every
- * stored value against its type and each customer's events for time order. */
+ * for monotonicity; for the streams a run reads, segd_stream_values_check
+ * checks every stored value against its type and segd_stream_order_counts
+ * (in parts, on the run's threads) each customer's events for time order. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,7 +98,8 @@ bool segd_streams_write(FILE *fp, const rt_table *t, uint64_t at) {
 /* ---- reading ---- */
 
 /* The events' order values never decrease inside a record: every decrease
- * between neighbours is one between two records.  Two branch-free counts. */
+ * between neighbours is one between two records.  Two branch-free counts,
+ * each over part `part` of `nparts` (their sums over the parts must agree). */
 static uint64_t decreases(const uint8_t *ov, bool wide, uint64_t a, uint64_t b) {
   if (wide) {
     int64_t x, y;
@@ -111,23 +113,32 @@ static uint64_t decreases(const uint8_t *ov, bool wide, uint64_t a, uint64_t b) 
   return x > y;
 }
 
-static bool order_ok(const rt_stream *r, uint64_t nrecords, const uint8_t *ov, bool wide) {
-  uint64_t all = 0, across = 0, n = r->nevents;
+void segd_stream_order_counts(const rt_table *t, int s, int part, int nparts, uint64_t *all, uint64_t *across) {
+  const seg_stream *st = &t->schema->streams[s];
+  const rt_stream *r = &t->streams[s];
+  *all = *across = 0;
+  if (st->order < 0) return;
+  bool wide = ty_storage_width(st->fields[st->order].type.kind) == 8; /* a timestamp (int64) or a date (int32) */
+  const uint8_t *ov = r->vals[st->order];
+  uint64_t n = r->nevents, k0 = n * (uint64_t)part / (uint64_t)nparts, k1 = n * (uint64_t)(part + 1) / (uint64_t)nparts;
+  uint64_t a = 0, c0 = t->nrecords * (uint64_t)part / (uint64_t)nparts, c1 = t->nrecords * (uint64_t)(part + 1) / (uint64_t)nparts;
+  if (k0 == 0) k0 = 1;
   if (wide) {
-    const int64_t *a = (const int64_t *)(const void *)ov;
-    for (uint64_t k = 1; k < n; k++) all += a[k - 1] > a[k];
+    const int64_t *v = (const int64_t *)(const void *)ov;
+    for (uint64_t k = k0; k < k1; k++) a += v[k - 1] > v[k];
   } else {
-    const int32_t *a = (const int32_t *)(const void *)ov;
-    for (uint64_t k = 1; k < n; k++) all += a[k - 1] > a[k];
+    const int32_t *v = (const int32_t *)(const void *)ov;
+    for (uint64_t k = k0; k < k1; k++) a += v[k - 1] > v[k];
   }
-  for (uint64_t c = 1; c < nrecords; c++) {
+  *all = a;
+  if (c0 == 0) c0 = 1;
+  for (uint64_t c = c0; c < c1; c++) {
     uint64_t p = r->start[c];
-    across += p > 0 && p < n && p != r->start[c - 1] ? decreases(ov, wide, p - 1, p) : 0;
+    *across += p > 0 && p < n && p != r->start[c - 1] ? decreases(ov, wide, p - 1, p) : 0;
   }
-  return all == across;
 }
 
-bool segd_streams_check(const char *path, const rt_table *t, int s, char *err, size_t errlen) {
+bool segd_stream_values_check(const char *path, const rt_table *t, int s, char *err, size_t errlen) {
   const seg_stream *st = &t->schema->streams[s];
   const rt_stream *r = &t->streams[s];
   for (int f = 0; f < st->nfields; f++) {
@@ -150,33 +161,23 @@ bool segd_streams_check(const char *path, const rt_table *t, int s, char *err, s
                          (unsigned long long)k + 1, st->name, fd->name);
     }
   }
-  if (st->order < 0) return true;
-  /* the order field is a timestamp (int64) or a date (int32), never null */
+  return true;
+}
+
+bool segd_stream_order_report(const char *path, const rt_table *t, int s, char *err, size_t errlen) {
+  const seg_stream *st = &t->schema->streams[s];
+  const rt_stream *r = &t->streams[s];
   bool wide = ty_storage_width(st->fields[st->order].type.kind) == 8;
   const uint8_t *ov = r->vals[st->order];
-  if (order_ok(r, t->nrecords, ov, wide)) return true;
   for (uint64_t c = 0; c < t->nrecords; c++) {
     uint64_t k0 = r->start[c], k1 = r->start[c + 1];
     bool sorted = true;
-    if (wide)
-      for (uint64_t k = k0 + 1; k < k1; k++) {
-        int64_t a, b;
-        memcpy(&a, ov + (k - 1) * 8, 8);
-        memcpy(&b, ov + k * 8, 8);
-        sorted &= a <= b;
-      }
-    else
-      for (uint64_t k = k0 + 1; k < k1; k++) {
-        int32_t a, b;
-        memcpy(&a, ov + (k - 1) * 4, 4);
-        memcpy(&b, ov + k * 4, 4);
-        sorted &= a <= b;
-      }
+    for (uint64_t k = k0 + 1; k < k1; k++) sorted &= !decreases(ov, wide, k - 1, k);
     if (!sorted)
       return segd_fail(err, errlen, "%s is corrupt: the %s of record %llu are not in %s order", path, st->name,
                        (unsigned long long)c + 1, st->fields[st->order].name);
   }
-  return true;
+  return segd_fail(err, errlen, "%s is corrupt: the %s are not in %s order", path, st->name, st->fields[st->order].name);
 }
 
 /* [off, off + len) lies inside a file of `size` bytes (no wrap-around) */
