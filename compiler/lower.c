@@ -1,26 +1,32 @@
 /* compiler/lower.c — checked rules to LLVM IR.
  *
- * One function per pack:
- *   void pack_eval(const u8 *block, i64 n, const pack_ctx *ctx, u8 *out, i64 stride)
- * loops over the records of a block and, for each record, computes every
- * output in one pass and stores one byte per output (OUT_FALSE/TRUE/UNKNOWN)
- * at out[k * stride + i].  The aggregates loop covers the n real records;
- * the main loops cover all RT_BLOCK, so the block must be full: exec.c pads
- * a partial one with copies of its first record (rt_block_padded).  The loop body has no branches and no calls (except
- * the rare "slow" string expressions), so LLVM vectorises it.
+ * A pack is a few compilation units (lower_pack), each one function
+ *   void pack_unit_<i>(const u8 *block, i64 n, const pack_ctx *ctx, u8 *out, i64 stride)
+ * run in order on each block: the aggregates loop when the pack has
+ * aggregates (lower_agg.c), then the main loops, LOWER_UNIT outputs per unit
+ * and LOWER_CHUNK per loop; the first main unit starts with the loop of the
+ * shared expressions (lower_shared.c).  A main loop computes its outputs for
+ * each record in one pass and stores one byte per output
+ * (OUT_FALSE/TRUE/UNKNOWN) at out[k * stride + i].  The aggregates loop
+ * covers the n real records; the main loops cover all RT_BLOCK (a constant
+ * trip count: no remainder loops), so the block must be full: exec.c pads a
+ * partial one with copies of its first record (rt_block_padded).  Their
+ * bodies have no branches and no calls (except the rare "slow" string
+ * expressions), so LLVM vectorises them.
  *
  * Values are pairs (value, is-null); a null part of NULL means "never null".
  * Bools are i1, every integer-like kind i64, float64 double.  Fields are read
  * at constant offsets of the block layout.  Each segment's membership is
  * computed once per record and reused by references; identical pure
- * expressions are merged by LLVM's GVN.
+ * expressions are merged by LLVM's GVN inside a loop, and by lower_shared.c
+ * across loops.
  *
  * Strings never reach the IR as bytes: a maximal expression that reads at
  * most one string field (`city == "Paris"`, `starts_with(lower(city), "new")`)
  * becomes a table lookup by dictionary code, the table being filled once per
- * run by the interpreter ("lift"); comparisons between string fields compare
- * dictionary codes (the dictionary is sorted); anything else calls back into
- * the interpreter ("slow"). */
+ * run by the interpreter ("lift"; equal expressions share one table);
+ * comparisons between string fields compare dictionary codes (the dictionary
+ * is sorted); anything else calls back into the interpreter ("slow"). */
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
