@@ -45,12 +45,16 @@ typedef struct shared_plan {
   bool oom;
 } shared_plan;
 
+/* Grows the index to cap slots, and the classes to cap / 2 (the load stays <= 1/2). */
 static void shared_rehash(shared_plan *P, size_t cap) {
   int *index = calloc(cap, sizeof *index);
-  if (!index) {
+  shared_class *classes = index ? realloc(P->classes, sizeof *classes * (cap / 2)) : NULL;
+  if (!classes) {
+    free(index);
     P->oom = true;
     return;
   }
+  P->classes = classes;
   for (int c = 0; c < P->nclasses; c++) {
     size_t s = (size_t)ast_hash(P->classes[c].rep) & (cap - 1);
     while (index[s]) s = (s + 1) & (cap - 1);
@@ -63,12 +67,7 @@ static void shared_rehash(shared_plan *P, size_t cap) {
 
 static void shared_note(shared_plan *P, ast *n, int loop) {
   if (2 * (size_t)(P->nclasses + 1) >= P->cap) shared_rehash(P, P->cap ? 2 * P->cap : 64);
-  shared_class *grown = P->oom ? NULL : realloc(P->classes, sizeof *grown * (size_t)(P->nclasses + 1));
-  if (!grown) {
-    P->oom = true;
-    return;
-  }
-  P->classes = grown;
+  if (P->oom) return;
   size_t s = (size_t)ast_hash(n) & (P->cap - 1);
   for (; P->index[s]; s = (s + 1) & (P->cap - 1)) {
     shared_class *c = &P->classes[P->index[s] - 1];

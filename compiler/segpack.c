@@ -5,7 +5,7 @@
  * machine code of the pack's units (one object file each), and what the
  * runtime needs besides the code: the lifted and slow expressions, named by
  * their node numbers in the checked program (the same text checked by the
- * same segc numbers its nodes the same way), and the aggregate slot count.
+ * same segc numbers its nodes the same way), and the scratch column count.
  * The code is keyed by the sources, the schema fingerprint, the segc build,
  * LLVM's version and the host CPU; any difference means recompiling. */
 #include "segpack.h"

@@ -54,22 +54,38 @@ static int64_t slow_eval(void *user, int64_t expr, int64_t row, uint8_t *isnull)
   return interp_slot(v, n->type);
 }
 
-/* Bit j of the result is set when p[j] == v, for 64 bytes. */
-static inline uint64_t bytes_equal_mask(const uint8_t *p, uint8_t v) {
+/* Output bytes o[0 .. 64 * nwords) as two masks per 64 records: bit j of
+ * t[w] / u[w] is set when o[64 w + j] is OUT_TRUE / OUT_UNKNOWN. */
+static void masks_sse2(const uint8_t *o, uint32_t nwords, uint64_t *t, uint64_t *u) {
+  for (uint32_t w = 0; w < nwords; w++, o += 64) {
 #if defined(__SSE2__)
-  __m128i want = _mm_set1_epi8((char)v);
-  uint64_t m = 0;
-  for (int q = 0; q < 4; q++) {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * q));
-    m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, want)) << (16 * q);
-  }
-  return m;
+    const __m128i want_true = _mm_set1_epi8(OUT_TRUE), want_unknown = _mm_set1_epi8(OUT_UNKNOWN);
+    uint64_t mt = 0, mu = 0;
+    for (int q = 0; q < 4; q++) {
+      __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(o + 16 * q));
+      mt |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, want_true)) << (16 * q);
+      mu |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, want_unknown)) << (16 * q);
+    }
+    t[w] = mt, u[w] = mu;
 #else
-  uint64_t m = 0;
-  for (int j = 0; j < 64; j++) m |= (uint64_t)(p[j] == v) << j;
-  return m;
+    t[w] = u[w] = 0;
+    for (int j = 0; j < 64; j++) t[w] |= (uint64_t)(o[j] == OUT_TRUE) << j, u[w] |= (uint64_t)(o[j] == OUT_UNKNOWN) << j;
 #endif
+  }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define EXEC_AVX512 1
+/* The same with AVX-512BW: one compare into a mask register per 64 bytes. */
+__attribute__((target("avx512bw"))) static void masks_avx512(const uint8_t *o, uint32_t nwords, uint64_t *t, uint64_t *u) {
+  const __m512i want_true = _mm512_set1_epi8(OUT_TRUE), want_unknown = _mm512_set1_epi8(OUT_UNKNOWN);
+  for (uint32_t w = 0; w < nwords; w++, o += 64) {
+    __m512i x = _mm512_loadu_si512((const void *)o);
+    t[w] = _mm512_cmpeq_epi8_mask(x, want_true);
+    u[w] = _mm512_cmpeq_epi8_mask(x, want_unknown);
+  }
+}
+#endif
 
 /* A block's output bytes to the shared bitmaps and the thread's counts. The
  * out buffer always holds RT_BLOCK bytes per output, so the last partial
@@ -80,48 +96,28 @@ __attribute__((target_clones("popcnt", "default")))
 #endif
 static void emit_block(worker *w, uint64_t b, uint32_t count, const uint8_t *bytes) {
   exec_result *res = w->sh->res;
+  uint32_t nwords = (count + 63) / 64;
+  uint64_t last = count % 64 ? (UINT64_C(1) << (count % 64)) - 1 : ~UINT64_C(0);
   for (int k = 0; k < res->noutputs; k++) {
     const uint8_t *o = bytes + (size_t)k * RT_BLOCK;
-    uint64_t *words = res->bits[k] + b * (RT_BLOCK / 64);
-    uint64_t total = 0, unk = 0;
-    for (uint32_t base = 0; base < count; base += 64) {
-      uint64_t keep = count - base >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << (count - base)) - 1;
-      uint64_t word = bytes_equal_mask(o + base, OUT_TRUE) & keep;
-      words[base / 64] = word;
-      total += (uint64_t)__builtin_popcountll(word);
-      unk += (uint64_t)__builtin_popcountll(bytes_equal_mask(o + base, OUT_UNKNOWN) & keep);
-    }
-    w->counts[k] += total;
-    w->unknown[k] += unk;
-    if (res->bytes) memcpy(res->bytes[k] + b * RT_BLOCK, o, count);
-  }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define EXEC_AVX512 1
-/* The same with AVX-512BW: one compare into a mask register per 64 bytes. */
-__attribute__((target("avx512bw,popcnt"))) static void emit_block_avx512(worker *w, uint64_t b, uint32_t count,
-                                                                         const uint8_t *bytes) {
-  exec_result *res = w->sh->res;
-  const __m512i want_true = _mm512_set1_epi8(OUT_TRUE), want_unknown = _mm512_set1_epi8(OUT_UNKNOWN);
-  for (int k = 0; k < res->noutputs; k++) {
-    const uint8_t *o = bytes + (size_t)k * RT_BLOCK;
-    uint64_t *words = res->bits[k] + b * (RT_BLOCK / 64);
-    uint64_t total = 0, unk = 0;
-    for (uint32_t base = 0; base < count; base += 64) {
-      uint64_t keep = count - base >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << (count - base)) - 1;
-      __m512i x = _mm512_loadu_si512((const void *)(o + base));
-      uint64_t word = _mm512_cmpeq_epi8_mask(x, want_true) & keep;
-      words[base / 64] = word;
-      total += (uint64_t)__builtin_popcountll(word);
-      unk += (uint64_t)__builtin_popcountll(_mm512_cmpeq_epi8_mask(x, want_unknown) & keep);
-    }
-    w->counts[k] += total;
-    w->unknown[k] += unk;
-    if (res->bytes) memcpy(res->bytes[k] + b * RT_BLOCK, o, count);
-  }
-}
+    uint64_t t[RT_BLOCK / 64], u[RT_BLOCK / 64], total = 0, unk = 0;
+#ifdef EXEC_AVX512
+    if (w->avx512) masks_avx512(o, nwords, t, u);
+    else
 #endif
+      masks_sse2(o, nwords, t, u);
+    t[nwords - 1] &= last, u[nwords - 1] &= last;
+    uint64_t *words = res->bits[k] + b * (RT_BLOCK / 64);
+    for (uint32_t i = 0; i < nwords; i++) {
+      words[i] = t[i];
+      total += (uint64_t)__builtin_popcountll(t[i]);
+      unk += (uint64_t)__builtin_popcountll(u[i]);
+    }
+    w->counts[k] += total;
+    w->unknown[k] += unk;
+    if (res->bytes) memcpy(res->bytes[k] + b * RT_BLOCK, o, count);
+  }
+}
 
 static void *work(void *arg) {
   worker *w = arg;
@@ -156,11 +152,7 @@ static void *work(void *arg) {
       ctx.first_row = (int64_t)(b * RT_BLOCK);
       pack_run(pk, rt_block_padded(sh->t, b, padded), count, &ctx, bytes);
     }
-#ifdef EXEC_AVX512
-    if (w->avx512) emit_block_avx512(w, b, count, bytes);
-    else
-#endif
-      emit_block(w, b, count, bytes);
+    emit_block(w, b, count, bytes);
   }
   free(bytes);
   free(padded);
