@@ -775,7 +775,7 @@ static void visit_refs(checker *c, ast *n, seg_segment **stack, int depth) {
 static void check_cycles(checker *c, seg_segment *s, seg_segment **stack, int depth) {
   if (s->state == 2) return;
   if (s->state == 1) {
-    int from = depth - 1;
+    int from = depth > 0 ? depth - 1 : 0; /* s is on the stack: depth > 0 */
     while (from > 0 && stack[from] != s) from--;
     size_t len = 0;
     for (int i = from; i < depth; i++) len += strlen(stack[i]->name) + 4;

@@ -1039,8 +1039,8 @@ static char *close_scope(const char *fn, char *src, int d) {
  * the stream of a value from its first `stream.field` (nested aggregates
  * included), so the scope's field always comes first. */
 static char *value_num(int d, nt *t) {
-  const sfield *f;
-  char *v = val_field(C_NUM, &f), *y, *tv;
+  const sfield *f = NULL;
+  char *v = val_field(C_NUM, &f), *y, *tv; /* every stream has a numeric field */
   *t = field_nt(f);
   nt b, r;
   switch (rn(14)) {
