@@ -18,6 +18,15 @@
 
 static inline const char *compat_llvm_version(void) { return LLVM_VERSION_STRING; }
 
+/* instcombine in a textual pipeline: from LLVM 18 it checks by default that
+ * one run reached a fixpoint (a testing aid that aborts), which the O-level
+ * pipelines turn off; LLVM 14 has no such parameter. */
+#if LLVM_VERSION_MAJOR >= 18
+#define COMPAT_INSTCOMBINE "instcombine<no-verify-fixpoint>"
+#else
+#define COMPAT_INSTCOMBINE "instcombine"
+#endif
+
 /* The pointer type used for element type `elem` in address space 0. */
 static inline LLVMTypeRef compat_ptr_type(LLVMContextRef ctx, LLVMTypeRef elem) {
 #if LLVM_VERSION_MAJOR >= 15

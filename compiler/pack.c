@@ -116,7 +116,9 @@ static LLVMOrcLLJITRef start_jit(LLVMOrcJITTargetMachineBuilderRef jtmb, char *e
  * across the stores to `out`, which the alias scopes allow) and the loop
  * vectoriser, which is what O3 does for them at a third of its time.  The
  * aggregates loop (inner loops, reductions, branches) gets all of O3. */
-#define PACK_LOOP_PASSES "function(sroa,early-cse<memssa>,instcombine,simplifycfg,gvn,loop-vectorize,instcombine,simplifycfg)"
+#define PACK_LOOP_PASSES                                                                                              \
+  "function(sroa,early-cse<memssa>," COMPAT_INSTCOMBINE ",simplifycfg,gvn,loop-vectorize," COMPAT_INSTCOMBINE         \
+  ",simplifycfg)"
 
 typedef struct unit_job {
   lower_unit *u;
