@@ -36,7 +36,7 @@ typedef struct worker {
   interp it;
   uint64_t *counts, *unknown;
   bool failed;
-  bool avx512; /* the CPU has AVX-512BW (emit_block_avx512) */
+  bool avx512; /* the CPU has AVX-512BW (masks_avx512) */
 } worker;
 
 int exec_default_threads(void) {
