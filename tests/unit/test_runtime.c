@@ -517,6 +517,44 @@ static void test_parse_cell(void) {
   CHECK(ingest_parse_cell(&str, "\xf0\x9f\x98\x80", 4, &c, &why) && c.len == 4, "emoji");
 }
 
+/* Keys out of order are refused, inside a block and across two blocks,
+ * for 8- and 4-byte keys (checked a block at a time). */
+static void test_segd_key_order(void) {
+  char err[512];
+  for (int w = 0; w < 2; w++) {
+    seg_field f[1] = {fld("k", w ? TY_INT32 : TY_INT64, false)};
+    f[0].key = true;
+    seg_schema s = {.fields = f, .nfields = 1, .key = 0};
+    rt_builder *b = rt_builder_new(&s);
+    for (int64_t r = 0; r < 5000; r++) rt_builder_add(b, (rt_cell[]){{.i = 10 * r - 20000}}, (uint64_t)r + 2);
+    rt_table t, u;
+    rt_builder_finish(b, &t, NULL, NULL);
+    CHECK(rt_table_write(&t, tpath("keys.segd"), err, sizeof err), "write keys: %s", err);
+    rt_table_free(&t);
+    CHECK(rt_table_open(tpath("keys.segd"), &s, &u, err, sizeof err), "keys in order: %s", err);
+    size_t at = (size_t)(rt_block(&u, 0) + u.layout.val_off[0] - (const uint8_t *)u.map), stride = u.layout.block_bytes;
+    rt_table_free(&u);
+    size_t n = 0;
+    char *data = read_file(tpath("keys.segd"), &n);
+    size_t width = w ? 4 : 8;
+    static const struct { uint64_t record, copy_of; } cases[] = {{4500, 4499}, {4096, 4095}, {1, 0}};
+    for (int c = 0; c < 3; c++) { /* record `record` (0-based) gets the key of `copy_of`: a repeat */
+      char *m = malloc(n);
+      memcpy(m, data, n);
+      uint64_t r = cases[c].record, q = cases[c].copy_of;
+      memcpy(m + at + (r / RT_BLOCK) * stride + (r % RT_BLOCK) * width, data + at + (q / RT_BLOCK) * stride + (q % RT_BLOCK) * width,
+             width);
+      write_file(tpath("keys_bad.segd"), m, n);
+      char want[64];
+      snprintf(want, sizeof want, "not strictly ascending at record %llu", (unsigned long long)r + 1);
+      CHECK(!rt_table_open(tpath("keys_bad.segd"), &s, &u, err, sizeof err) && strstr(err, want), "%s-byte keys, record %llu: %s",
+            w ? "4" : "8", (unsigned long long)r + 1, err);
+      free(m);
+    }
+    free(data);
+  }
+}
+
 int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/segc_test_runtime.XXXXXX");
   if (!mkdtemp(tmpdir)) {
@@ -529,6 +567,7 @@ int main(void) {
   test_builder_strings();
   test_builder_big();
   test_segd();
+  test_segd_key_order();
   test_parse_cell();
   test_ingest_types();
   test_ingest_rejects();
