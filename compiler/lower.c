@@ -203,43 +203,17 @@ static lv string_operand(lower *L, ast *n) {
 static lv operand(lower *L, ast *n, bool strings) { return strings ? string_operand(L, n) : lower_node(L, n); }
 
 
-static uint64_t lift_hash(const ast *n, int field) { return ast_hash(n) ^ (uint64_t)(field + 1) * UINT64_C(0x9E3779B97F4A7C15); }
-
-static int lift_new(seg_pack *pk, ast *n, int field) {
-  int k = pk->nlifts++;
-  pk->lifts = realloc(pk->lifts, sizeof(pack_lift) * (size_t)pk->nlifts);
-  pk->lifts[k] = (pack_lift){n, field};
-  return k;
-}
-
-/* Grows the open-addressing index of the lifts (load <= 1/2). */
-static bool lift_grow(lower *L) {
-  size_t cap = L->lift_cap ? 2 * L->lift_cap : 64;
-  int *slots = calloc(cap, sizeof *slots);
-  if (!slots) return false;
-  for (int k = 0; k < L->pk->nlifts; k++) {
-    size_t s = (size_t)lift_hash(L->pk->lifts[k].node, L->pk->lifts[k].field) & (cap - 1);
-    while (slots[s]) s = (s + 1) & (cap - 1);
-    slots[s] = k + 1;
-  }
-  free(L->lift_slots);
-  L->lift_slots = slots;
-  L->lift_cap = cap;
-  return true;
-}
-
 /* The lift table of n over field: an existing one when an equal expression
  * was lifted before (a pack's copies of `ends_with(lower(email), ...)` share
- * one table, computed once per run), else a new one. */
+ * one table, computed once per run), else a new one.  Equal shapes read
+ * the same field. */
 static int lift_index(lower *L, ast *n, int field) {
-  if (2 * (size_t)L->pk->nlifts >= L->lift_cap && !lift_grow(L)) return lift_new(L->pk, n, field);
-  size_t s = (size_t)lift_hash(n, field) & (L->lift_cap - 1);
-  for (; L->lift_slots[s]; s = (s + 1) & (L->lift_cap - 1)) {
-    const pack_lift *l = &L->pk->lifts[L->lift_slots[s] - 1];
-    if (l->field == field && ast_same(l->node, n)) return L->lift_slots[s] - 1;
-  }
-  int k = lift_new(L->pk, n, field);
-  L->lift_slots[s] = k + 1;
+  seg_pack *pk = L->pk;
+  int k = ast_map_get_or_put(&L->lift_shapes, n, pk->nlifts);
+  if (k >= 0 && k < pk->nlifts) return k;
+  k = pk->nlifts++;
+  pk->lifts = realloc(pk->lifts, sizeof(pack_lift) * (size_t)pk->nlifts);
+  pk->lifts[k] = (pack_lift){n, field};
   return k;
 }
 
@@ -784,6 +758,27 @@ lv lower_scratch_load(lower *L, int slot, seg_type t, bool nullable) {
   return r;
 }
 
+/* ---- loops over a block's records ------------------------------------------ */
+
+lower_loop lower_loop_begin(lower *L, LLVMValueRef bound) {
+  lower_loop loop = {LLVMGetInsertBlock(L->B), LLVMAppendBasicBlockInContext(L->C, L->fn, "records"), bound};
+  LLVMBuildBr(L->B, loop.body);
+  LLVMPositionBuilderAtEnd(L->B, loop.body);
+  L->i = LLVMBuildPhi(L->B, L->i64, "i");
+  return loop;
+}
+
+void lower_loop_end(lower *L, lower_loop loop) {
+  LLVMValueRef next = LLVMBuildAdd(L->B, L->i, c64(L, 1), "");
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(L->B);
+  LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(L->C, L->fn, "records_done");
+  LLVMBuildCondBr(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, next, loop.bound, ""), loop.body, after);
+  LLVMValueRef zero = c64(L, 0);
+  LLVMAddIncoming(L->i, &zero, &loop.before, 1);
+  LLVMAddIncoming(L->i, &next, &latch, 1);
+  LLVMPositionBuilderAtEnd(L->B, after);
+}
+
 /* ---- the pack function --------------------------------------------------- */
 
 /* The value a pointer is computed from, through GEPs and casts. */
@@ -895,11 +890,10 @@ static void unit_end(lower *L) {
 static void main_loop(lower *L, int k0, int k1) {
   seg_pack *pk = L->pk;
   int nseg = pk->prog->segments.n;
-  LLVMBasicBlockRef b_prev = LLVMGetInsertBlock(L->B);
-  LLVMBasicBlockRef b_loop = LLVMAppendBasicBlockInContext(L->C, L->fn, "loop");
-  LLVMBuildBr(L->B, b_loop);
-  LLVMPositionBuilderAtEnd(L->B, b_loop);
-  L->i = LLVMBuildPhi(L->B, L->i64, "i");
+  /* every main loop covers the whole block (exec.c pads a partial one with
+     copies of its first record): a constant trip count divisible by any
+     vector width, so no scalar remainder loop is generated */
+  lower_loop loop = lower_loop_begin(L, c64(L, RT_BLOCK));
   memset(L->seg_done, 0, (size_t)nseg * sizeof *L->seg_done); /* values of another loop do not dominate */
   L->stored_segments = k0 < nseg ? k0 : nseg;
   for (int k = k0; k < k1; k++) {
@@ -913,17 +907,7 @@ static void main_loop(lower *L, int k0, int k1) {
     LLVMValueRef idx = LLVMBuildAdd(L->B, c64(L, (int64_t)k * RT_BLOCK), L->i, "");
     LLVMBuildStore(L->B, byte, LLVMBuildGEP2(L->B, L->i8, L->out, &idx, 1, ""));
   }
-  LLVMValueRef next = LLVMBuildAdd(L->B, L->i, c64(L, 1), "");
-  LLVMBasicBlockRef b_body_end = LLVMGetInsertBlock(L->B);
-  LLVMBasicBlockRef b_after = LLVMAppendBasicBlockInContext(L->C, L->fn, "loop_done");
-  /* every main loop covers the whole block (exec.c pads a partial one with
-     copies of its first record): a constant trip count divisible by any
-     vector width, so no scalar remainder loop is generated */
-  LLVMBuildCondBr(L->B, LLVMBuildICmp(L->B, LLVMIntULT, next, c64(L, RT_BLOCK), ""), b_loop, b_after);
-  LLVMValueRef zero = c64(L, 0);
-  LLVMAddIncoming(L->i, &zero, &b_prev, 1);
-  LLVMAddIncoming(L->i, &next, &b_body_end, 1);
-  LLVMPositionBuilderAtEnd(L->B, b_after);
+  lower_loop_end(L, loop);
 }
 
 lower_unit *lower_pack(seg_pack *pk, int *nunits) {
@@ -944,7 +928,7 @@ lower_unit *lower_pack(seg_pack *pk, int *nunits) {
   if (L.naggs) {
     unit_begin(&L, &units[n], n);
     units[n++].aggregates = true;
-    lower_agg_phase(&L, L.n);
+    lower_agg_phase(&L);
     unit_end(&L);
   }
   /* the outputs, LOWER_CHUNK at a time, each chunk in its own loop (a loop
@@ -967,7 +951,7 @@ done:
   free(L.seg_cache);
   free(L.seg_done);
   free(L.aggs);
-  free(L.lift_slots);
+  ast_map_free(&L.lift_shapes);
   free(L.shared);
   free(L.shared_slot);
   free(L.shared_null);

@@ -285,15 +285,9 @@ static void event_loop(lower *L, ast **aggs, int naggs, int stream, int depth, l
 
 /* ---- the aggregates loop and the main loop's view of it ---- */
 
-void lower_agg_phase(lower *L, LLVMValueRef n) {
+void lower_agg_phase(lower *L) {
   if (!L->naggs) return;
-  LLVMValueRef fn = LLVMGetBasicBlockParent(LLVMGetInsertBlock(L->B));
-  LLVMBasicBlockRef pre = LLVMGetInsertBlock(L->B);
-  LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(L->C, fn, "aggregates_loop");
-  LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(L->C, fn, "aggregates_done");
-  LLVMBuildBr(L->B, body);
-  LLVMPositionBuilderAtEnd(L->B, body);
-  L->i = LLVMBuildPhi(L->B, L->i64, "r");
+  lower_loop loop = lower_loop_begin(L, L->n); /* the real records only: padding has no events */
   ast **group = malloc(sizeof(ast *) * (size_t)L->naggs);
   lv *res = malloc(sizeof(lv) * (size_t)L->naggs);
   for (int s = 0; s < L->pk->prog->schema->nstreams; s++) {
@@ -310,13 +304,7 @@ void lower_agg_phase(lower *L, LLVMValueRef n) {
   }
   free(group);
   free(res);
-  LLVMValueRef next = LLVMBuildAdd(L->B, L->i, c64(L, 1), "");
-  LLVMBasicBlockRef latch = LLVMGetInsertBlock(L->B);
-  LLVMBuildCondBr(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, next, n, ""), body, done);
-  LLVMValueRef zero = c64(L, 0);
-  LLVMAddIncoming(L->i, &zero, &pre, 1);
-  LLVMAddIncoming(L->i, &next, &latch, 1);
-  LLVMPositionBuilderAtEnd(L->B, done);
+  lower_loop_end(L, loop);
 }
 
 lv lower_agg(lower *L, ast *n) {

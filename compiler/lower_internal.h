@@ -31,8 +31,7 @@ typedef struct lower {
   lv *seg_cache;
   bool *seg_done;
   int stored_segments;            /* segments [0, this) are already in `out` (earlier loops) */
-  int *lift_slots;                /* index of pk->lifts by shape: lift number + 1, or 0 */
-  size_t lift_cap;
+  ast_map lift_shapes;            /* pk->lifts by shape */
   /* stream aggregates (lower_agg.c) */
   LLVMValueRef ev[AGG_MAX_DEPTH]; /* the current event of each enclosing aggregate loop */
   int in_loop;                    /* > 0 inside an event loop: segment values are not cached */
@@ -91,6 +90,16 @@ LLVMValueRef lower_compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValue
 lv lower_float_result(lower *L, LLVMValueRef v, LLVMValueRef null);
 bool lower_has_string(const ast *n);
 
+/* A loop over a block's records, i = 0 .. bound - 1 (bound >= 1): begin
+ * leaves the builder in its body with L->i the record; end closes it and
+ * leaves the builder after it. */
+typedef struct lower_loop {
+  LLVMBasicBlockRef before, body;
+  LLVMValueRef bound;
+} lower_loop;
+lower_loop lower_loop_begin(lower *L, LLVMValueRef bound);
+void lower_loop_end(lower *L, lower_loop loop);
+
 /* Scratch slot `slot` (pack_out_bytes) for the current record: v of type t
  * stored as int64 plus a null byte; read back (its null byte only when
  * `nullable`). */
@@ -111,7 +120,7 @@ bool lower_shared_value(lower *L, const ast *n, lv *out);
 void lower_agg_plan(lower *L);
 /* Emits, at the builder's position, the loop over the block's records that
  * computes L->aggs into the scratch area after the outputs. */
-void lower_agg_phase(lower *L, LLVMValueRef n);
+void lower_agg_phase(lower *L);
 /* An aggregate: its precomputed slot in the main loop, its own event loop
  * when nested. */
 lv lower_agg(lower *L, ast *n);

@@ -38,48 +38,30 @@ typedef struct shared_class {
 
 typedef struct shared_plan {
   shared_class *classes;
-  int nclasses;
-  int *index; /* open addressing: class number + 1, or 0 */
-  size_t cap;
-  int *class_of; /* [nnodes]: class number + 1 of each candidate */
+  int nclasses, cap;
+  ast_map shapes; /* class numbers */
+  int *class_of;  /* [nnodes]: class number + 1 of each candidate */
   bool oom;
 } shared_plan;
 
-/* Grows the index to cap slots, and the classes to cap / 2 (the load stays <= 1/2). */
-static void shared_rehash(shared_plan *P, size_t cap) {
-  int *index = calloc(cap, sizeof *index);
-  shared_class *classes = index ? realloc(P->classes, sizeof *classes * (cap / 2)) : NULL;
-  if (!classes) {
-    free(index);
+static void shared_note(shared_plan *P, ast *n, int loop) {
+  if (P->nclasses == P->cap) {
+    int cap = P->cap ? 2 * P->cap : 64;
+    shared_class *grown = realloc(P->classes, sizeof *grown * (size_t)cap);
+    if (!grown) {
+      P->oom = true;
+      return;
+    }
+    P->classes = grown, P->cap = cap;
+  }
+  int c = ast_map_get_or_put(&P->shapes, n, P->nclasses);
+  if (c < 0) {
     P->oom = true;
     return;
   }
-  P->classes = classes;
-  for (int c = 0; c < P->nclasses; c++) {
-    size_t s = (size_t)ast_hash(P->classes[c].rep) & (cap - 1);
-    while (index[s]) s = (s + 1) & (cap - 1);
-    index[s] = c + 1;
-  }
-  free(P->index);
-  P->index = index;
-  P->cap = cap;
-}
-
-static void shared_note(shared_plan *P, ast *n, int loop) {
-  if (2 * (size_t)(P->nclasses + 1) >= P->cap) shared_rehash(P, P->cap ? 2 * P->cap : 64);
-  if (P->oom) return;
-  size_t s = (size_t)ast_hash(n) & (P->cap - 1);
-  for (; P->index[s]; s = (s + 1) & (P->cap - 1)) {
-    shared_class *c = &P->classes[P->index[s] - 1];
-    if (ast_same(c->rep, n)) {
-      if (c->first_loop != loop) c->slot = 0; /* seen in two loops: gets a slot */
-      P->class_of[n->id] = P->index[s];
-      return;
-    }
-  }
-  P->classes[P->nclasses] = (shared_class){n, loop, -1};
-  P->index[s] = ++P->nclasses;
-  P->class_of[n->id] = P->nclasses;
+  if (c == P->nclasses) P->classes[P->nclasses++] = (shared_class){n, loop, -1};
+  else if (P->classes[c].first_loop != loop) P->classes[c].slot = 0; /* seen in two loops: gets a slot */
+  P->class_of[n->id] = c + 1;
 }
 
 /* The outermost candidates of n (a candidate's own calls are computed with it). */
@@ -116,30 +98,19 @@ void lower_shared_plan(lower *L) {
     if (P.class_of[id] && P.classes[P.class_of[id] - 1].slot >= 0) L->shared_slot[id] = P.classes[P.class_of[id] - 1].slot + 1;
 done:
   free(P.classes);
-  free(P.index);
+  ast_map_free(&P.shapes);
   free(P.class_of);
 }
 
 void lower_shared_loop(lower *L) {
   if (!L->nshared) return;
-  LLVMBasicBlockRef pre = LLVMGetInsertBlock(L->B);
-  LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(L->C, L->fn, "shared");
-  LLVMBuildBr(L->B, body);
-  LLVMPositionBuilderAtEnd(L->B, body);
-  L->i = LLVMBuildPhi(L->B, L->i64, "i");
+  lower_loop loop = lower_loop_begin(L, c64(L, RT_BLOCK)); /* the whole block, as the main loops */
   for (int s = 0; s < L->nshared; s++) {
     lv v = lower_node(L, L->shared[s]);
     L->shared_null[s] = v.null != NULL;
     lower_scratch_store(L, L->naggs + s, v, L->shared[s]->type);
   }
-  LLVMValueRef next = LLVMBuildAdd(L->B, L->i, c64(L, 1), "");
-  LLVMBasicBlockRef latch = LLVMGetInsertBlock(L->B);
-  LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(L->C, L->fn, "shared_done");
-  LLVMBuildCondBr(L->B, LLVMBuildICmp(L->B, LLVMIntULT, next, c64(L, RT_BLOCK), ""), body, after);
-  LLVMValueRef zero = c64(L, 0);
-  LLVMAddIncoming(L->i, &zero, &pre, 1);
-  LLVMAddIncoming(L->i, &next, &latch, 1);
-  LLVMPositionBuilderAtEnd(L->B, after);
+  lower_loop_end(L, loop);
   L->shared_ready = true;
 }
 

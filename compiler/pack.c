@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "llvm_compat.h"
 #include "lower.h"
+#include "runtime/parallel.h"
 
 static double now_seconds(void) {
   struct timespec ts;
@@ -198,12 +198,6 @@ static void *compile_worker(void *arg) {
   return NULL;
 }
 
-static int compile_threads(int njobs) {
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  int n = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
-  return n < njobs ? n : njobs;
-}
-
 bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errlen) {
   double t0 = now_seconds();
   p->nlifts = p->nslow = p->nstrlits = 0;
@@ -221,15 +215,7 @@ bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errl
   double t1 = now_seconds();
   unit_queue q = {jobs, nunits, 0};
   for (int u = 0; u < nunits; u++) jobs[u] = (unit_job){.u = &units[u], .mode = mode == PACK_NATIVE ? PACK_OBJECT : mode};
-  int nthreads = compile_threads(nunits);
-  pthread_t *threads = calloc((size_t)nthreads, sizeof *threads);
-  bool *started = calloc((size_t)nthreads, sizeof *started);
-  for (int t = 1; threads && started && t < nthreads; t++) started[t] = pthread_create(&threads[t], NULL, compile_worker, &q) == 0;
-  compile_worker(&q);
-  for (int t = 1; threads && started && t < nthreads; t++)
-    if (started[t]) pthread_join(threads[t], NULL);
-  free(threads);
-  free(started);
+  rt_parallel(rt_cpus() < nunits ? rt_cpus() : nunits, compile_worker, &q);
   double t2 = now_seconds();
   p->seconds_lower = t1 - t0;
   p->seconds_optimise = t2 - t1;

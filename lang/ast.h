@@ -158,6 +158,17 @@ void syntax_error_report(seg_parse *p, seg_span at, const char *unexpected, cons
 uint64_t ast_hash(const ast *n);
 bool ast_same(const ast *a, const ast *b);
 
+/* A value per expression shape (open addressing on ast_hash, load <= 1/2). */
+typedef struct ast_map {
+  struct ast_map_entry *entries; /* [cap] */
+  size_t cap, n;
+} ast_map;
+/* The value of n's shape: the one put with an equal node before, else
+ * `value`, which n's shape then keeps.  -1 when out of memory (nothing is
+ * kept). */
+int ast_map_get_or_put(ast_map *m, const ast *n, int value);
+void ast_map_free(ast_map *m);
+
 /* Node builders, one per grammar action shape. */
 ast *ast_new(seg_parse *p, ast_kind k, seg_span sp);
 bool ast_is_literal(const ast *n);

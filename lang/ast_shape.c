@@ -1,6 +1,8 @@
 /* lang/ast_shape.c — the shape of a checked expression: a hash that is the
- * same in every process for the same text (segpack names nodes by it), and
- * structural equality (the compiler computes equal lifted expressions once). */
+ * same in every process for the same text (segpack names nodes by it),
+ * structural equality, and a map keyed by shape (the compiler computes equal
+ * lifted and shared expressions once). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ast.h"
@@ -41,4 +43,43 @@ bool ast_same(const ast *a, const ast *b) {
   for (int i = 0; i < a->nargs; i++)
     if (!ast_same(a->args[i], b->args[i])) return false;
   return true;
+}
+
+struct ast_map_entry {
+  uint64_t hash;
+  const ast *key; /* NULL: empty */
+  int value;
+};
+
+static bool ast_map_grow(ast_map *m) {
+  size_t cap = m->cap ? 2 * m->cap : 64;
+  struct ast_map_entry *e = calloc(cap, sizeof *e);
+  if (!e) return false;
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->entries[i].key) {
+      size_t s = (size_t)m->entries[i].hash & (cap - 1);
+      while (e[s].key) s = (s + 1) & (cap - 1);
+      e[s] = m->entries[i];
+    }
+  free(m->entries);
+  m->entries = e;
+  m->cap = cap;
+  return true;
+}
+
+int ast_map_get_or_put(ast_map *m, const ast *n, int value) {
+  if (2 * (m->n + 1) > m->cap && !ast_map_grow(m)) return -1;
+  uint64_t h = ast_hash(n);
+  size_t s = (size_t)h & (m->cap - 1);
+  for (; m->entries[s].key; s = (s + 1) & (m->cap - 1))
+    if (m->entries[s].hash == h && ast_same(m->entries[s].key, n)) return m->entries[s].value;
+  m->entries[s] = (struct ast_map_entry){h, n, value};
+  m->n++;
+  return value;
+}
+
+void ast_map_free(ast_map *m) {
+  free(m->entries);
+  m->entries = NULL;
+  m->cap = m->n = 0;
 }

@@ -7,13 +7,13 @@
 #include "exec.h"
 
 #include "lifts.h"
+#include "parallel.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -39,10 +39,7 @@ typedef struct worker {
   bool avx512; /* the CPU has AVX-512BW (masks_avx512) */
 } worker;
 
-int exec_default_threads(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n < 1 ? 1 : n > 256 ? 256 : (int)n;
-}
+int exec_default_threads(void) { return rt_cpus(); }
 
 static int64_t slow_eval(void *user, int64_t expr, int64_t row, uint8_t *isnull) {
   worker *w = user;

@@ -6,10 +6,10 @@
  * thread has its own interpreter and writes disjoint table entries.  A lift
  * with a plan (lift_plan.h) is run by it, except for its null slot. */
 #include "lifts.h"
+#include "parallel.h"
 
 #include "lift_plan.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -26,6 +26,7 @@ typedef struct lift_job {
   lift_plan *plans;         /* [nlifts]; nops 0: no plan */
   int depth;                /* the deepest plan's stack */
   atomic_uint_fast64_t next;
+  atomic_bool failed;       /* a worker ran out of memory: its items may be undone */
 } lift_job;
 
 typedef struct lift_worker_state {
@@ -101,10 +102,10 @@ static void *lift_worker(void *arg) {
   lift_job *j = arg;
   lift_worker_state *w = malloc(sizeof *w);
   uint8_t *stack = malloc((size_t)j->depth * LIFT_CHUNK + 1);
-  if (!w || !stack) {
+  if (!w || !stack) { /* the others take the items */
     free(w);
     free(stack);
-    return (void *)1;
+    return NULL;
   }
   *w = (lift_worker_state){.scratch = {.stack = stack}};
   interp_init(&w->it, j->pk->prog, j->t, j->opt->now, j->opt->consts);
@@ -117,10 +118,10 @@ static void *lift_worker(void *arg) {
     lift_chunk(j, w, k, (item - j->first_item[k]) * LIFT_CHUNK);
   }
   interp_reset(&w->it);
-  void *failed = w->failed ? (void *)1 : NULL;
+  if (w->failed) atomic_store(&j->failed, true);
   lp_scratch_free(&w->scratch);
   free(w);
-  return failed;
+  return NULL;
 }
 
 bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, void ***vals, uint8_t ***nulls) {
@@ -155,17 +156,9 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
     atomic_init(&j.next, 0);
     int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
     if ((uint64_t)nthreads > j.first_item[n]) nthreads = (int)j.first_item[n];
-    pthread_t *th = calloc((size_t)nthreads + 1, sizeof *th);
-    bool *started = calloc((size_t)nthreads + 1, sizeof *started);
-    for (int i = 1; th && started && i < nthreads; i++) started[i] = pthread_create(&th[i], NULL, lift_worker, &j) == 0;
-    ok = lift_worker(&j) == NULL; /* this thread works too; items a failed thread would take are taken by the others */
-    for (int i = 1; th && started && i < nthreads; i++) {
-      void *failed = NULL;
-      if (started[i]) pthread_join(th[i], &failed);
-      ok &= failed == NULL;
-    }
-    free(th);
-    free(started);
+    atomic_init(&j.failed, false);
+    rt_parallel(nthreads, lift_worker, &j);
+    ok = !atomic_load(&j.failed);
   }
   for (int f = 0; j.used && f < nfields; f++) free(j.used[f]);
   free(j.used);

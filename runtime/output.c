@@ -1,5 +1,6 @@
 /* runtime/output.c — summary.json and the .ids files (see output.h). */
 #include "output.h"
+#include "parallel.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -235,14 +236,7 @@ static bool ids_write_all(ids_job *j, char *err, size_t errlen) {
   atomic_init(&j->failed, false);
   pthread_mutex_init(&j->lock, NULL);
   if (j->nthreads > j->nfiles) j->nthreads = j->nfiles > 0 ? j->nfiles : 1;
-  if (j->nthreads > 256) j->nthreads = 256;
-  pthread_t th[256];
-  bool started[256] = {false};
-  for (int i = 1; i < j->nthreads; i++) started[i] = pthread_create(&th[i], NULL, ids_worker, j) == 0;
-  ids_worker(j);
-  for (int i = 1; i < j->nthreads; i++)
-    if (started[i]) pthread_join(th[i], NULL);
-    else ids_worker(j); /* the share of a thread that did not start */
+  rt_parallel(j->nthreads, ids_worker, j); /* each call takes the next thread number's files */
   pthread_mutex_destroy(&j->lock);
   if (atomic_load(&j->failed)) snprintf(err, errlen, "%s", j->err);
   return !atomic_load(&j->failed);

@@ -12,9 +12,9 @@
  * Integers are little-endian; the blocks are used in place, so a big-endian
  * host refuses the file. */
 #include "segd_internal.h"
+#include "parallel.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -331,7 +331,6 @@ static bool segd_check_field(const char *path, const rt_table *t, int f, char *e
   return true;
 }
 
-/* The keys are strictly ascending. */
 /* Decreases or repeats in a block's keys of storage type T, from `prev`
  * (the previous block's last key; none for the first block): branch-free. */
 #define SEGD_KEY_FAULTS(T)                                                                                             \
@@ -345,6 +344,7 @@ static bool segd_check_field(const char *path, const rt_table *t, int f, char *e
 SEGD_KEY_FAULTS(int64_t)
 SEGD_KEY_FAULTS(int32_t)
 
+/* The keys are strictly ascending. */
 static bool segd_check_keys(const char *path, const rt_table *t, char *err, size_t errlen) {
   int kf = t->schema->key;
   seg_tykind k = t->schema->fields[kf].type.kind;
@@ -439,15 +439,8 @@ static bool segd_check_values(const char *path, const rt_table *t, uint64_t dict
     }
   j.ntasks = n;
   atomic_init(&j.next, 0);
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  int nthreads = needs && needs->threads > 0 ? needs->threads : cores < 1 ? 1 : cores > 64 ? 64 : (int)cores;
-  if (nthreads > n) nthreads = n;
-  pthread_t th[64];
-  bool started[64] = {false};
-  for (int i = 1; i < nthreads; i++) started[i] = pthread_create(&th[i], NULL, check_worker, &j) == 0;
-  check_worker(&j);
-  for (int i = 1; i < nthreads; i++)
-    if (started[i]) pthread_join(th[i], NULL);
+  int nthreads = needs && needs->threads > 0 ? needs->threads : rt_cpus();
+  rt_parallel(nthreads < n ? nthreads : n, check_worker, &j);
   /* a stream's order verdict, on its first part */
   for (int i = 0; i < n; i++)
     if (j.task[i][0] == CHECK_ORDER && j.task[i][1] % ORDER_PARTS == 0) {
