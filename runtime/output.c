@@ -54,15 +54,26 @@ typedef struct pending {
   char *tmp, *final;
 } pending;
 
-static FILE *open_tmp(const char *dir, const char *name, pending *p, char *err, size_t errlen) {
+/* p's names: dir/name, and the temporary it is written to first. */
+static bool pending_init(const char *dir, const char *name, pending *p) {
   size_t n = strlen(dir) + strlen(name) + 64;
   p->final = malloc(n);
   p->tmp = malloc(n);
+  if (!p->final || !p->tmp) return false;
   snprintf(p->final, n, "%s/%s", dir, name);
   snprintf(p->tmp, n, "%s/.%s.tmp.%ld", dir, name, (long)getpid());
-  FILE *f = fopen(p->tmp, "wb");
-  if (!f) snprintf(err, errlen, "cannot write %s: %s", p->tmp, strerror(errno));
+  return true;
+}
+
+static FILE *open_tmp(const char *dir, const char *name, pending *p, char *err, size_t errlen) {
+  FILE *f = pending_init(dir, name, p) ? fopen(p->tmp, "wb") : NULL;
+  if (!f) snprintf(err, errlen, "cannot write %s: %s", p->tmp ? p->tmp : dir, strerror(errno));
   return f;
+}
+
+static int open_tmp_fd(const char *dir, const char *name, pending *p) {
+  if (!pending_init(dir, name, p)) return errno = ENOMEM, -1;
+  return open(p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 }
 
 /* Closes a temporary file; its data reach the disk with the one syncfs
@@ -99,12 +110,14 @@ static char *format_i64(int64_t v, char *end) {
   return p;
 }
 
-/* The .ids files, written by all cores.  Thread t takes every nthreads-th
- * file and walks the records a block at a time: integer keys of the block
- * are formatted once into fixed slots of KEY_SLOT bytes ("digits\n", its
- * length in the last byte), then each of its files appends its members of
- * the block, one fixed-size copy per member, so the slots stay in cache. */
-enum { KEY_SLOT = 24, IDS_BUF = 1 << 18 };
+/* The .ids files, written by all cores in two passes over the records, cut
+ * into parts of whole blocks.  Pass 1 measures each file's bytes in each
+ * part; their running sums give every (file, part) its offset.  Pass 2
+ * formats each part's keys once (an integer key into a fixed slot of
+ * KEY_SLOT bytes: "digits\n", its length in the last byte) and writes each
+ * file's members of the part at the part's offset, so any thread can write
+ * any part and the slots stay in cache. */
+enum { KEY_SLOT = 24, IDS_BUF_MAX = 1 << 18, IDS_BUF_MIN = 1 << 12, IDS_BUFS = 1 << 23, IDS_PARTS_PER_THREAD = 4 };
 
 typedef struct ids_job {
   const rt_table *t;
@@ -115,128 +128,216 @@ typedef struct ids_job {
   const char **names; /* [nfiles] segment names */
   int *seg_of;        /* [nfiles] output index */
   int nfiles;
-  atomic_int next;    /* the next thread number */
+  int *fd;            /* [nfiles] */
+  int nparts;
+  uint64_t *bytes;    /* [nfiles][nparts]: pass 1's sizes, then the offsets */
+  size_t buf_size;    /* per file and thread */
+  bool slots;         /* integer keys */
+  atomic_int next;    /* the next part of the pass */
   atomic_bool failed;
   pthread_mutex_t lock;
   char err[1024];
 } ids_job;
 
-typedef struct ids_file {
-  FILE *f;
-  char *buf;
-  size_t used;
-  int file;
-} ids_file;
-
-static bool ids_flush(ids_file *o) {
-  bool ok = fwrite(o->buf, 1, o->used, o->f) == o->used;
-  o->used = 0;
-  return ok;
-}
-
-/* file o's members among records [b * RT_BLOCK, + count) */
-static bool ids_block(const ids_job *j, ids_file *o, uint64_t b, uint32_t count, const char *slots) {
-  const uint64_t *bits = j->res->bits[j->seg_of[o->file]] + b * (RT_BLOCK / 64);
-  char key[64], *buf = o->buf;
-  size_t used = o->used; /* a local: stores through buf cannot change it */
-  for (uint32_t w = 0; w < (count + 63) / 64; w++) {
-    for (uint64_t word = bits[w]; word; word &= word - 1) {
-      uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(word);
-      if (slots) {
-        if (used + KEY_SLOT > IDS_BUF) {
-          o->used = used;
-          if (!ids_flush(o)) return false;
-          used = 0;
-        }
-        const char *slot = slots + (size_t)i * KEY_SLOT;
-        memcpy(buf + used, slot, KEY_SLOT);
-        used += (size_t)slot[KEY_SLOT - 1];
-        continue;
-      }
-      size_t len;
-      const char *s = output_key(j->t, b * RT_BLOCK + i, key, sizeof key, &len);
-      if (used + len + 1 > IDS_BUF) {
-        o->used = used;
-        if (!ids_flush(o)) return false;
-        used = 0;
-      }
-      if (len + 1 > IDS_BUF) { /* a string key longer than the buffer */
-        if (fwrite(s, 1, len, o->f) != len || fputc('\n', o->f) == EOF) return false;
-        continue;
-      }
-      memcpy(buf + used, s, len);
-      buf[used + len] = '\n';
-      used += len + 1;
-    }
-  }
-  o->used = used;
-  return true;
-}
-
-static void ids_fail(ids_job *j, const char *err) {
+/* The first failure wins: "cannot write <path>: <errno e>", or with e ==
+ * ENOMEM "out of memory writing <path>". */
+static void ids_fail(ids_job *j, const char *path, int e) {
   pthread_mutex_lock(&j->lock);
-  if (!atomic_load(&j->failed)) snprintf(j->err, sizeof j->err, "%s", err);
+  if (!atomic_load(&j->failed)) {
+    if (e == ENOMEM) snprintf(j->err, sizeof j->err, "out of memory writing %s", path);
+    else snprintf(j->err, sizeof j->err, "cannot write %s: %s", path, strerror(e ? e : EIO));
+  }
   atomic_store(&j->failed, true);
   pthread_mutex_unlock(&j->lock);
 }
 
-static void *ids_worker(void *arg) {
-  ids_job *j = arg;
-  int t = atomic_fetch_add(&j->next, 1), mine = 0;
-  ids_file *files = calloc((size_t)j->nfiles / (size_t)j->nthreads + 1, sizeof(ids_file));
-  seg_tykind kk = j->t->schema->fields[j->t->schema->key].type.kind;
-  char *slots = kk == TY_INT64 || kk == TY_INT32 ? malloc((size_t)RT_BLOCK * KEY_SLOT) : NULL;
-  char err[1024] = "";
-  bool ok = files && (slots || !(kk == TY_INT64 || kk == TY_INT32));
-  if (!ok) snprintf(err, sizeof err, "out of memory writing %s", j->dir);
-  for (int i = t; ok && i < j->nfiles; i += j->nthreads) {
-    char name[4096];
-    snprintf(name, sizeof name, "%s.ids", j->names[i]);
-    ids_file *o = &files[mine];
-    o->file = i;
-    o->f = open_tmp(j->dir, name, &j->ps[i], err, sizeof err);
-    o->buf = malloc(IDS_BUF);
-    ok = o->f && o->buf;
-    if (o->f || o->buf) mine++;
-    if (o->f && !o->buf) snprintf(err, sizeof err, "out of memory writing %s", j->dir);
+static void ids_part_blocks(const ids_job *j, int p, uint64_t *b0, uint64_t *b1) {
+  *b0 = j->t->nblocks * (uint64_t)p / (uint64_t)j->nparts;
+  *b1 = j->t->nblocks * (uint64_t)(p + 1) / (uint64_t)j->nparts;
+}
+
+/* The block's integer keys into their slots. */
+static void ids_slots(const rt_table *t, uint64_t b, uint32_t count, char *slots) {
+  for (uint32_t i = 0; i < count; i++) {
+    char key[32], *slot = slots + (size_t)i * KEY_SLOT;
+    const char *s = format_i64(rt_get_i64(t, t->schema->key, b * RT_BLOCK + i), key + 31);
+    size_t len = (size_t)(key + 31 - s);
+    memcpy(slot, s, len);
+    slot[len] = '\n';
+    slot[KEY_SLOT - 1] = (char)(len + 1);
   }
-  for (uint64_t b = 0; ok && b < j->t->nblocks && !atomic_load(&j->failed); b++) {
+}
+
+/* Pass 1, one part: each file's bytes. */
+static void ids_measure(ids_job *j, int p, char *slots) {
+  uint64_t b0, b1;
+  ids_part_blocks(j, p, &b0, &b1);
+  for (uint64_t b = b0; b < b1; b++) {
+    uint32_t count = rt_block_count(j->t, b), words = (count + 63) / 64;
+    int same = -1; /* the one line length of the block's keys, if they share it */
+    if (slots) {
+      ids_slots(j->t, b, count, slots);
+      same = slots[KEY_SLOT - 1];
+      for (uint32_t i = 1; i < count && same >= 0; i++)
+        if (slots[(size_t)i * KEY_SLOT + KEY_SLOT - 1] != same) same = -1;
+    }
+    for (int f = 0; f < j->nfiles; f++) {
+      const uint64_t *bits = j->res->bits[j->seg_of[f]] + b * (RT_BLOCK / 64);
+      uint64_t n = 0;
+      if (same >= 0) {
+        for (uint32_t w = 0; w < words; w++) n += (uint64_t)__builtin_popcountll(bits[w]);
+        n *= (uint64_t)same;
+      } else {
+        for (uint32_t w = 0; w < words; w++)
+          for (uint64_t word = bits[w]; word; word &= word - 1) {
+            uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(word);
+            size_t len;
+            char key[64];
+            if (slots) len = (size_t)slots[(size_t)i * KEY_SLOT + KEY_SLOT - 1];
+            else output_key(j->t, b * RT_BLOCK + i, key, sizeof key, &len), len++;
+            n += len;
+          }
+      }
+      j->bytes[(size_t)f * (size_t)j->nparts + (size_t)p] += n;
+    }
+  }
+}
+
+/* One file's buffer in pass 2: its bytes go to fd at off. */
+typedef struct ids_out {
+  char *buf;
+  size_t used;
+  uint64_t off;
+} ids_out;
+
+static bool ids_pwrite(int fd, const char *p, size_t n, uint64_t off) {
+  while (n) {
+    ssize_t w = pwrite(fd, p, n, (off_t)off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w, n -= (size_t)w, off += (uint64_t)w;
+  }
+  return true;
+}
+
+static bool ids_flush(const ids_job *j, int f, ids_out *o) {
+  bool ok = ids_pwrite(j->fd[f], o->buf, o->used, o->off);
+  /* the disk can start on it now: less for the syncfs before the renames to wait for */
+  if (ok) sync_file_range(j->fd[f], (off_t)o->off, (off_t)o->used, SYNC_FILE_RANGE_WRITE);
+  o->off += o->used;
+  o->used = 0;
+  return ok;
+}
+
+/* Pass 2, one part: the members, written.  false: cannot write file *bad. */
+static bool ids_write_part(const ids_job *j, int p, char *slots, ids_out *outs, int *bad) {
+  uint64_t b0, b1;
+  ids_part_blocks(j, p, &b0, &b1);
+  for (int f = 0; f < j->nfiles; f++) outs[f].off = j->bytes[(size_t)f * (size_t)j->nparts + (size_t)p];
+  for (uint64_t b = b0; b < b1; b++) {
     uint32_t count = rt_block_count(j->t, b);
-    for (uint32_t i = 0; slots && i < count; i++) {
-      char key[32], *slot = slots + (size_t)i * KEY_SLOT;
-      const char *s = format_i64(rt_get_i64(j->t, j->t->schema->key, b * RT_BLOCK + i), key + 31);
-      size_t len = (size_t)(key + 31 - s);
-      memcpy(slot, s, len);
-      slot[len] = '\n';
-      slot[KEY_SLOT - 1] = (char)(len + 1);
+    if (slots) ids_slots(j->t, b, count, slots);
+    for (int f = 0; f < j->nfiles; f++) {
+      const uint64_t *bits = j->res->bits[j->seg_of[f]] + b * (RT_BLOCK / 64);
+      ids_out *o = &outs[f];
+      char key[64], *buf = o->buf;
+      size_t used = o->used; /* a local: stores through buf cannot change it */
+      for (uint32_t w = 0; w < (count + 63) / 64; w++)
+        for (uint64_t word = bits[w]; word; word &= word - 1) {
+          uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(word);
+          size_t len;
+          const char *s;
+          if (slots) s = slots + (size_t)i * KEY_SLOT, len = (size_t)s[KEY_SLOT - 1];
+          else s = output_key(j->t, b * RT_BLOCK + i, key, sizeof key, &len), len++;
+          if (used + KEY_SLOT > j->buf_size || used + len > j->buf_size) {
+            o->used = used;
+            if (!ids_flush(j, f, o)) return *bad = f, false;
+            used = 0;
+          }
+          if (len > j->buf_size) { /* a string key longer than the buffer */
+            if (!ids_pwrite(j->fd[f], s, len - 1, o->off) || !ids_pwrite(j->fd[f], "\n", 1, o->off + len - 1))
+              return *bad = f, false;
+            o->off += len;
+            continue;
+          }
+          if (slots) memcpy(buf + used, s, KEY_SLOT);
+          else memcpy(buf + used, s, len - 1), buf[used + len - 1] = '\n';
+          used += len;
+        }
+      o->used = used;
     }
-    for (int m = 0; ok && m < mine; m++)
-      if (!ids_block(j, &files[m], b, count, slots))
-        snprintf(err, sizeof err, "cannot write %s: %s", j->ps[files[m].file].tmp, strerror(errno ? errno : EIO)), ok = false;
   }
-  for (int m = 0; m < mine; m++) {
-    ids_file *o = &files[m];
-    if (ok && o->used && !ids_flush(o))
-      snprintf(err, sizeof err, "cannot write %s: %s", j->ps[o->file].tmp, strerror(errno ? errno : EIO)), ok = false;
-    char cerr[1024];
-    if (o->f && !close_tmp(o->f, &j->ps[o->file], cerr, sizeof cerr) && ok) {
-      snprintf(err, sizeof err, "%s", cerr);
-      ok = false;
-    }
-    free(o->buf);
-  }
-  if (!ok) ids_fail(j, err);
-  free(files);
+  for (int f = 0; f < j->nfiles; f++)
+    if (outs[f].used && !ids_flush(j, f, &outs[f])) return *bad = f, false;
+  return true;
+}
+
+static void *ids_measure_worker(void *arg) {
+  ids_job *j = arg;
+  char *slots = j->slots ? malloc((size_t)RT_BLOCK * KEY_SLOT) : NULL;
+  if (j->slots && !slots) ids_fail(j, j->dir, ENOMEM);
+  for (int p; !atomic_load(&j->failed) && (p = atomic_fetch_add(&j->next, 1)) < j->nparts;) ids_measure(j, p, slots);
   free(slots);
   return NULL;
 }
 
+static void *ids_write_worker(void *arg) {
+  ids_job *j = arg;
+  char *slots = j->slots ? malloc((size_t)RT_BLOCK * KEY_SLOT) : NULL;
+  ids_out *outs = calloc((size_t)j->nfiles + 1, sizeof *outs);
+  char *bufs = malloc((size_t)j->nfiles * j->buf_size + 1);
+  if ((j->slots && !slots) || !outs || !bufs) {
+    ids_fail(j, j->dir, ENOMEM);
+  } else {
+    for (int f = 0; f < j->nfiles; f++) outs[f].buf = bufs + (size_t)f * j->buf_size;
+    int bad = 0;
+    for (int p; !atomic_load(&j->failed) && (p = atomic_fetch_add(&j->next, 1)) < j->nparts;)
+      if (!ids_write_part(j, p, slots, outs, &bad)) ids_fail(j, j->ps[bad].tmp, errno);
+  }
+  free(slots);
+  free(outs);
+  free(bufs);
+  return NULL;
+}
+
 static bool ids_write_all(ids_job *j, char *err, size_t errlen) {
-  atomic_init(&j->next, 0);
   atomic_init(&j->failed, false);
   pthread_mutex_init(&j->lock, NULL);
-  if (j->nthreads > j->nfiles) j->nthreads = j->nfiles > 0 ? j->nfiles : 1;
-  rt_parallel(j->nthreads, ids_worker, j); /* each call takes the next thread number's files */
+  seg_tykind kk = j->t->schema->fields[j->t->schema->key].type.kind;
+  j->slots = kk == TY_INT64 || kk == TY_INT32;
+  uint64_t parts = (uint64_t)j->nthreads * IDS_PARTS_PER_THREAD;
+  j->nparts = (int)(j->t->nblocks < parts ? j->t->nblocks : parts);
+  size_t bs = j->nfiles ? IDS_BUFS / (size_t)j->nfiles : IDS_BUF_MAX;
+  j->buf_size = bs > IDS_BUF_MAX ? IDS_BUF_MAX : bs < IDS_BUF_MIN ? IDS_BUF_MIN : bs;
+  j->fd = malloc(((size_t)j->nfiles + 1) * sizeof *j->fd);
+  j->bytes = calloc((size_t)j->nfiles * (size_t)j->nparts + 1, sizeof *j->bytes);
+  if (!j->fd || !j->bytes) ids_fail(j, j->dir, ENOMEM);
+  int opened = 0;
+  for (; !atomic_load(&j->failed) && opened < j->nfiles; opened++) {
+    char name[4096];
+    snprintf(name, sizeof name, "%s.ids", j->names[opened]);
+    j->fd[opened] = open_tmp_fd(j->dir, name, &j->ps[opened]);
+    if (j->fd[opened] < 0) ids_fail(j, j->ps[opened].tmp ? j->ps[opened].tmp : j->dir, errno);
+  }
+  int threads = j->nthreads < j->nparts ? j->nthreads : j->nparts;
+  if (!atomic_load(&j->failed) && j->nparts) {
+    atomic_init(&j->next, 0);
+    rt_parallel(threads, ids_measure_worker, j);
+    for (int f = 0; f < j->nfiles; f++) { /* sizes -> offsets */
+      uint64_t *row = j->bytes + (size_t)f * (size_t)j->nparts, sum = 0;
+      for (int p = 0; p < j->nparts; p++) {
+        uint64_t n = row[p];
+        row[p] = sum;
+        sum += n;
+      }
+    }
+    atomic_init(&j->next, 0);
+    if (!atomic_load(&j->failed)) rt_parallel(threads, ids_write_worker, j);
+  }
+  for (int f = 0; f < opened; f++)
+    if (j->fd[f] >= 0 && close(j->fd[f]) != 0) ids_fail(j, j->ps[f].tmp, errno);
+  free(j->fd);
+  free(j->bytes);
   pthread_mutex_destroy(&j->lock);
   if (atomic_load(&j->failed)) snprintf(err, errlen, "%s", j->err);
   return !atomic_load(&j->failed);
