@@ -236,9 +236,25 @@ static bool find_code(reader r, code_section *cs) {
   return cs->objects && cs->lens && !r.bad && r.pos == r.n;
 }
 
-/* Links a pack's code on its own thread (pack_link) while its sources are
- * checked: the code is used only once the key matches. */
+/* The skipped header of a pack: its key, host, roots and sources. */
+static const char *skip_header(reader *r, size_t *host_len) {
+  size_t n;
+  get_u64(r);
+  const char *host = get_str(r, host_len);
+  for (uint32_t i = 0, nroots = get_u32(r); i < nroots && !r->bad; i++) get_str(r, &n);
+  for (uint32_t i = 0, nsrc = get_u32(r); i < nsrc && !r->bad; i++) get_str(r, &n), get_str(r, &n);
+  return host;
+}
+
+/* Checks a pack's checksum and host, then links its code (pack_link), on
+ * its own thread while the sources are parsed and checked: the code is used
+ * only once the key matches. */
 typedef struct linker {
+  const char *data;
+  size_t len;
+  bool intact;             /* the checksum matches */
+  bool host_ok;            /* built for this LLVM and CPU */
+  char host[4096];         /* pack_host_key */
   code_section cs;
   pack_code code;
   pthread_t thread;
@@ -248,16 +264,24 @@ typedef struct linker {
 
 static void *link_main(void *arg) {
   linker *lk = arg;
-  lk->ok = pack_link(&lk->code, lk->cs.objects, lk->cs.lens, (int)lk->cs.n, lk->err, sizeof lk->err);
+  reader tail = {(const uint8_t *)lk->data, lk->len, lk->len - 8, false};
+  lk->intact = fnv(UINT64_C(14695981039346656037), lk->data, lk->len - 8) == get_u64(&tail);
+  pack_host_key(lk->host, sizeof lk->host);
+  if (!lk->intact) return NULL;
+  reader r = {(const uint8_t *)lk->data, lk->len - 8, 8, false}; /* after the magic and version */
+  size_t hl;
+  const char *host = skip_header(&r, &hl);
+  lk->host_ok = !r.bad && hl == strlen(lk->host) && memcmp(host, lk->host, hl) == 0;
+  if (lk->host_ok && find_code(r, &lk->cs))
+    lk->ok = pack_link(&lk->code, lk->cs.objects, lk->cs.lens, (int)lk->cs.n, lk->err, sizeof lk->err);
   return NULL;
 }
 
-/* The code, linked: by the thread when it ran, else here. */
-static bool linker_finish(linker *lk) {
+/* Waits for the thread, or does its work here when it could not start. */
+static void linker_finish(linker *lk) {
   if (lk->running) pthread_join(lk->thread, NULL);
-  else lk->ok = pack_link(&lk->code, lk->cs.objects, lk->cs.lens, (int)lk->cs.n, lk->err, sizeof lk->err);
+  else link_main(lk);
   lk->running = false;
-  return lk->ok;
 }
 
 static void linker_free(linker *lk) {
@@ -291,14 +315,15 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
              version, SEGPACK_VERSION);
     goto done;
   }
-  {
-    reader tail = {(const uint8_t *)data, len, len >= 8 ? len - 8 : 0, len < 8};
-    if (len < 8 || fnv(UINT64_C(14695981039346656037), data, len - 8) != get_u64(&tail)) {
-      snprintf(err, errlen, "%s is corrupt (its checksum does not match)", path);
-      goto done;
-    }
-    r.n = len - 8;
+  if (len < 16) {
+    snprintf(err, errlen, "%s is corrupt (its checksum does not match)", path);
+    goto done;
   }
+  /* the checksum, the host and the code on a second thread; the sources here */
+  lk.data = data;
+  lk.len = len;
+  lk.running = pthread_create(&lk.thread, NULL, link_main, &lk) == 0;
+  r.n = len - 8;
   uint64_t key = get_u64(&r);
   size_t hl, n;
   const char *host_in = get_str(&r, &hl);
@@ -322,16 +347,19 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
     srcs[i]->text = t;
     srcs[i]->len = (uint32_t)tl;
   }
+  if (r.bad) linker_finish(&lk); /* a corrupt pack is reported as such first */
+  if (r.bad && !lk.intact) {
+    snprintf(err, errlen, "%s is corrupt (its checksum does not match)", path);
+    for (uint32_t i = 0; roots && i < nroots; i++) free((char *)roots[i]);
+    free(roots);
+    goto done;
+  }
   if (r.bad || !roots || !srcs) {
     snprintf(err, errlen, "%s is corrupt (bad source section)", path);
     for (uint32_t i = 0; roots && i < nroots; i++) free((char *)roots[i]);
     free(roots);
     goto done;
   }
-  char host[4096];
-  pack_host_key(host, sizeof host);
-  bool host_ok = hl == strlen(host) && memcmp(host_in, host, hl) == 0;
-  if (host_ok && find_code(r, &lk.cs)) lk.running = pthread_create(&lk.thread, NULL, link_main, &lk) == 0;
   /* the program, from the pack's own sources */
   prog = seg_program_new();
   prog->overlay = (const seg_source *const *)srcs;
@@ -342,16 +370,21 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
   if (prog->diags.nerrors == 0) seg_check(prog);
   prog->overlay = NULL; /* the texts were copied into the program */
   *prog_out = prog;
+  linker_finish(&lk);
+  if (!lk.intact) {
+    snprintf(err, errlen, "%s is corrupt (its checksum does not match)", path);
+    goto done;
+  }
   if (prog->diags.nerrors) {
     snprintf(err, errlen, "%s: its rules have errors", path);
     goto done;
   }
   st = SEGPACK_STALE;
-  if (!host_ok) {
+  if (!lk.host_ok) {
     snprintf(why, whylen, "it was built for another machine or LLVM (%.*s)", (int)(hl > 80 ? 80 : hl), host_in);
     goto done;
   }
-  if (key != pack_key(prog, host)) {
+  if (key != pack_key(prog, lk.host)) {
     snprintf(why, whylen, "it was built by another segc");
     goto done;
   }
@@ -390,7 +423,7 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
     snprintf(why, whylen, "it was built by another segc");
     goto done;
   }
-  if (!linker_finish(&lk)) {
+  if (!lk.ok) {
     snprintf(err, errlen, "%s", lk.err);
     pack_free(pk);
     st = SEGPACK_REFUSED;

@@ -287,13 +287,10 @@ void ast_comment(seg_parse *p, seg_span sp) {
 /* The whole-line comments on the lines directly above `at`, joined. */
 static const char *description(seg_parse *p, seg_span at) {
   const seg_source *s = D(p)->sources[p->file];
-  int line, col, first = -1;
-  diag_line_col(s, at.start, &line, &col);
-  int want = line - 1;
+  int first = -1, want = diag_line(s, at.start) - 1;
   for (int k = p->comments.n - 1; k >= 0; k--) {
     seg_span *c = p->comments.items[k];
-    int cl;
-    diag_line_col(s, c->start, &cl, &col);
+    int cl = diag_line(s, c->start);
     if (cl > want) continue;
     if (cl < want) break;
     first = k;

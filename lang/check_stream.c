@@ -16,13 +16,13 @@
 
 int check_find_stream(const seg_schema *s, const char *name) {
   for (int i = 0; s && i < s->nstreams; i++)
-    if (strcmp(s->streams[i].name, name) == 0) return i;
+    if (s->streams[i].name[0] == name[0] && strcmp(s->streams[i].name, name) == 0) return i;
   return -1;
 }
 
 static int stream_field(const seg_stream *st, const char *name) {
   for (int i = 0; i < st->nfields; i++)
-    if (strcmp(st->fields[i].name, name) == 0) return i;
+    if (st->fields[i].name[0] == name[0] && strcmp(st->fields[i].name, name) == 0) return i;
   return -1;
 }
 

@@ -17,12 +17,12 @@ int diag_add_source(seg_diags *d, const char *path, const char *text, size_t len
   s->text = arena_strndup(d->a, text, len);
   s->len = (uint32_t)len;
   int n = 1;
-  for (size_t i = 0; i < len; i++) n += text[i] == '\n';
+  for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))); p++) n++;
   s->lines = arena_alloc(d->a, sizeof(uint32_t) * (size_t)n);
   s->lines[0] = 0;
   int k = 1;
-  for (size_t i = 0; i < len; i++)
-    if (text[i] == '\n') s->lines[k++] = (uint32_t)i + 1;
+  for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+    s->lines[k++] = (uint32_t)(p - text) + 1;
   s->nlines = n;
   if (d->nsources == d->capsources) {
     int cap = d->capsources ? d->capsources * 2 : 8;
@@ -127,6 +127,8 @@ static int width(const char *p, const char *end) {
   for (; p < end; p++) w += ((unsigned char)*p & 0xC0) != 0x80;
   return w;
 }
+
+int diag_line(const seg_source *s, uint32_t off) { return find_line(s, off > s->len ? s->len : off) + 1; }
 
 void diag_line_col(const seg_source *s, uint32_t off, int *line, int *col) {
   if (off > s->len) off = s->len;

@@ -15,6 +15,7 @@
 #include "stdlib/calendar.h"
 
 char *output_decimal(int64_t v, int scale, char *buf, size_t size) {
+  if (scale > 18) scale = 18; /* decimal(p, s) has p <= 18 */
   uint64_t p = 1;
   for (int i = 0; i < scale; i++) p *= 10;
   uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
