@@ -9,11 +9,11 @@
  *      and walked together with the kept records' sorted keys: each event
  *      finds its customer, and an event that matches none is reported to
  *      on_orphan (in the order added) and dropped;
- *   2. the columns are gathered into the table's rt_stream arrays from a
- *      row-packed copy of the events (one random read per event);
- *   3. each customer's range is then sorted by the stream's order field
- *      where it is not already (events usually arrive in time order), ties
- *      kept stable. */
+ *   2. the events' fields are packed side by side into rows, and the rows
+ *      gathered into the table's rt_stream columns in table order (one
+ *      random read per event), a customer at a time; each customer's events
+ *      are put in order by the stream's order field on the way, ties kept
+ *      in the order added.  Both share the work between all cores. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,7 +191,7 @@ bool rt_builder_sort_events(rt_builder *b, int s) {
 }
 
 /* Step 1 for one stream: order[j] = the added event that is the table's
- * event j (before step 3); start[] the customer ranges.  Returns the events kept. */
+ * event j, before step 2's time order; start[] the customer ranges.  Returns the events kept. */
 static uint64_t events_order(rt_builder *b, int s, const uint64_t *keys, uint64_t kept, uint64_t *start,
                              uint64_t *order, void *user) {
   builder_stream *e = &b->streams[s];
@@ -267,7 +267,7 @@ static void events_rows_free(events_rows *rw) {
   free(rw->null_off);
 }
 
-/* Steps 2 and 3 share the stream's work between threads in parts: events
+/* Step 2 shares the stream's work between threads in parts: events
  * [i0, i1) to pack, then customers [r0, r1) to gather. */
 #define EVENTS_PARTS 64
 
@@ -357,7 +357,7 @@ static void *events_worker(void *arg) {
   return NULL;
 }
 
-/* Steps 2-3 for one stream: the table's columns of o, from the added events in `order`. */
+/* Step 2 for one stream: the table's columns of o, from the added events in `order`. */
 static bool events_columns(const seg_stream *st, builder_stream *e, const uint64_t *order, const uint64_t *start,
                            uint64_t kept, uint64_t n, rt_table *out, rt_stream *o) {
   events_job j = {.st = st, .e = e, .order = order, .start = start, .kept = kept};
