@@ -236,22 +236,15 @@ static bool find_code(reader r, code_section *cs) {
   return cs->objects && cs->lens && !r.bad && r.pos == r.n;
 }
 
-/* The skipped header of a pack: its key, host, roots and sources. */
-static const char *skip_header(reader *r, size_t *host_len) {
-  size_t n;
-  get_u64(r);
-  const char *host = get_str(r, host_len);
-  for (uint32_t i = 0, nroots = get_u32(r); i < nroots && !r->bad; i++) get_str(r, &n);
-  for (uint32_t i = 0, nsrc = get_u32(r); i < nsrc && !r->bad; i++) get_str(r, &n), get_str(r, &n);
-  return host;
-}
-
 /* Checks a pack's checksum and host, then links its code (pack_link), on
  * its own thread while the sources are parsed and checked: the code is used
  * only once the key matches. */
 typedef struct linker {
   const char *data;
   size_t len;
+  const char *host_in;     /* the pack's host text */
+  size_t host_len;
+  reader rest;             /* the pack after its sources */
   bool intact;             /* the checksum matches */
   bool host_ok;            /* built for this LLVM and CPU */
   char host[4096];         /* pack_host_key */
@@ -266,13 +259,10 @@ static void *link_main(void *arg) {
   linker *lk = arg;
   reader tail = {(const uint8_t *)lk->data, lk->len, lk->len - 8, false};
   lk->intact = fnv(UINT64_C(14695981039346656037), lk->data, lk->len - 8) == get_u64(&tail);
-  pack_host_key(lk->host, sizeof lk->host);
   if (!lk->intact) return NULL;
-  reader r = {(const uint8_t *)lk->data, lk->len - 8, 8, false}; /* after the magic and version */
-  size_t hl;
-  const char *host = skip_header(&r, &hl);
-  lk->host_ok = !r.bad && hl == strlen(lk->host) && memcmp(host, lk->host, hl) == 0;
-  if (lk->host_ok && find_code(r, &lk->cs))
+  pack_host_key(lk->host, sizeof lk->host);
+  lk->host_ok = lk->host_in && lk->host_len == strlen(lk->host) && memcmp(lk->host_in, lk->host, lk->host_len) == 0;
+  if (lk->host_ok && find_code(lk->rest, &lk->cs))
     lk->ok = pack_link(&lk->code, lk->cs.objects, lk->cs.lens, (int)lk->cs.n, lk->err, sizeof lk->err);
   return NULL;
 }
@@ -319,10 +309,6 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
     snprintf(err, errlen, "%s is corrupt (its checksum does not match)", path);
     goto done;
   }
-  /* the checksum, the host and the code on a second thread; the sources here */
-  lk.data = data;
-  lk.len = len;
-  lk.running = pthread_create(&lk.thread, NULL, link_main, &lk) == 0;
   r.n = len - 8;
   uint64_t key = get_u64(&r);
   size_t hl, n;
@@ -347,15 +333,13 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
     srcs[i]->text = t;
     srcs[i]->len = (uint32_t)tl;
   }
-  if (r.bad) linker_finish(&lk); /* a corrupt pack is reported as such first */
-  if (r.bad && !lk.intact) {
-    snprintf(err, errlen, "%s is corrupt (its checksum does not match)", path);
-    for (uint32_t i = 0; roots && i < nroots; i++) free((char *)roots[i]);
-    free(roots);
-    goto done;
-  }
+  /* the checksum, the host and the code on a second thread; the sources here */
+  lk = (linker){.data = data, .len = len, .host_in = host_in, .host_len = hl, .rest = r};
+  lk.running = pthread_create(&lk.thread, NULL, link_main, &lk) == 0;
   if (r.bad || !roots || !srcs) {
-    snprintf(err, errlen, "%s is corrupt (bad source section)", path);
+    linker_finish(&lk); /* a corrupt pack is reported as such first */
+    snprintf(err, errlen, lk.intact ? "%s is corrupt (bad source section)" : "%s is corrupt (its checksum does not match)",
+             path);
     for (uint32_t i = 0; roots && i < nroots; i++) free((char *)roots[i]);
     free(roots);
     goto done;

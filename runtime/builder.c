@@ -17,8 +17,10 @@
  * Allocation failure never crashes: the builder stops accepting records and
  * finish returns UINT64_MAX with an empty table. */
 #include "builder.h"
+#include "parallel.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -464,18 +466,23 @@ static bool builder_blocks(rt_builder *b, rt_table *out, const uint64_t *perm, u
   return true;
 }
 
-typedef struct events_job {
+/* The blocks and the events are built at the same time: both only read the
+ * builder, and they write different parts of `out`. */
+typedef struct finish_job {
   rt_builder *b;
   rt_table *out;
   const uint64_t *perm;
   uint64_t kept;
   void *user;
-  bool ok;
-} events_job;
+  atomic_int next; /* 0: the blocks, 1: the events */
+  bool blocks_ok, events_ok;
+} finish_job;
 
-static void *events_main(void *arg) {
-  events_job *j = arg;
-  j->ok = builder_events_finish(j->b, j->out, j->perm, j->kept, j->user);
+static void *finish_worker(void *arg) {
+  finish_job *j = arg;
+  for (int task; (task = atomic_fetch_add(&j->next, 1)) < 2;)
+    if (task == 0) j->blocks_ok = builder_blocks(j->b, j->out, j->perm, j->kept);
+    else j->events_ok = builder_events_finish(j->b, j->out, j->perm, j->kept, j->user);
   return NULL;
 }
 
@@ -491,15 +498,10 @@ uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void 
   if (!builder_dictionary(b, out)) goto done;
   kept = builder_order(b, &perm, on_dup, user);
   if (kept == UINT64_MAX) goto done;
-  /* the blocks and the events are built at the same time: both only read
-     the builder, and they write different parts of `out` */
-  events_job ev = {b, out, perm, kept, user, false};
-  pthread_t th;
-  bool threaded = b->schema->nstreams > 0 && pthread_create(&th, NULL, events_main, &ev) == 0;
-  bool blocks_ok = builder_blocks(b, out, perm, kept);
-  if (threaded) pthread_join(th, NULL);
-  else events_main(&ev);
-  if (!blocks_ok || !ev.ok) kept = UINT64_MAX;
+  finish_job j = {.b = b, .out = out, .perm = perm, .kept = kept, .user = user};
+  atomic_init(&j.next, 0);
+  rt_parallel(b->schema->nstreams > 0 ? 2 : 1, finish_worker, &j);
+  if (!j.blocks_ok || !j.events_ok) kept = UINT64_MAX;
 done:
   free(perm);
   rt_builder_free(b);

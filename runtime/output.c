@@ -169,18 +169,27 @@ static void ids_slots(const rt_table *t, uint64_t b, uint32_t count, char *slots
   }
 }
 
+/* The length of integer key v's line: its digits, a sign, the newline. */
+static uint8_t ids_int_line(int64_t v) {
+  uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  uint8_t n = v < 0 ? 3 : 2;
+  for (; a >= 10; a /= 10) n++;
+  return n;
+}
+
 /* Pass 1, one part: each file's bytes. */
-static void ids_measure(ids_job *j, int p, char *slots) {
+static void ids_measure(ids_job *j, int p) {
+  uint8_t lines[RT_BLOCK]; /* integer keys: each record's line length */
   uint64_t b0, b1;
   ids_part_blocks(j, p, &b0, &b1);
   for (uint64_t b = b0; b < b1; b++) {
     uint32_t count = rt_block_count(j->t, b), words = (count + 63) / 64;
     int same = -1; /* the one line length of the block's keys, if they share it */
-    if (slots) {
-      ids_slots(j->t, b, count, slots);
-      same = slots[KEY_SLOT - 1];
+    if (j->slots) {
+      for (uint32_t i = 0; i < count; i++) lines[i] = ids_int_line(rt_get_i64(j->t, j->t->schema->key, b * RT_BLOCK + i));
+      same = lines[0];
       for (uint32_t i = 1; i < count && same >= 0; i++)
-        if (slots[(size_t)i * KEY_SLOT + KEY_SLOT - 1] != same) same = -1;
+        if (lines[i] != same) same = -1;
     }
     for (int f = 0; f < j->nfiles; f++) {
       const uint64_t *bits = j->res->bits[j->seg_of[f]] + b * (RT_BLOCK / 64);
@@ -194,7 +203,7 @@ static void ids_measure(ids_job *j, int p, char *slots) {
             uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(word);
             size_t len;
             char key[64];
-            if (slots) len = (size_t)slots[(size_t)i * KEY_SLOT + KEY_SLOT - 1];
+            if (j->slots) len = lines[i];
             else output_key(j->t, b * RT_BLOCK + i, key, sizeof key, &len), len++;
             n += len;
           }
@@ -275,10 +284,7 @@ static bool ids_write_part(const ids_job *j, int p, char *slots, ids_out *outs, 
 
 static void *ids_measure_worker(void *arg) {
   ids_job *j = arg;
-  char *slots = j->slots ? malloc((size_t)RT_BLOCK * KEY_SLOT) : NULL;
-  if (j->slots && !slots) ids_fail(j, j->dir, ENOMEM);
-  for (int p; !atomic_load(&j->failed) && (p = atomic_fetch_add(&j->next, 1)) < j->nparts;) ids_measure(j, p, slots);
-  free(slots);
+  for (int p; !atomic_load(&j->failed) && (p = atomic_fetch_add(&j->next, 1)) < j->nparts;) ids_measure(j, p);
   return NULL;
 }
 
