@@ -59,4 +59,13 @@ static inline LLVMTypeRef compat_intrinsic_type(LLVMContextRef ctx, const char *
   return LLVMIntrinsicGetType(ctx, id, types, ntypes);
 }
 
+/* element k of a constant vector */
+static inline LLVMValueRef compat_const_element(LLVMValueRef v, unsigned k) {
+#if LLVM_VERSION_MAJOR >= 15
+  return LLVMGetAggregateElement(v, k);
+#else
+  return LLVMGetElementAsConstant(v, k);
+#endif
+}
+
 #endif

@@ -10,16 +10,18 @@
  * (OUT_FALSE/TRUE/UNKNOWN) at out[k * stride + i].  The aggregates loop
  * covers the n real records; the main loops cover all RT_BLOCK (a constant
  * trip count: no remainder loops), so the block must be full: exec.c pads a
- * partial one with copies of its first record (rt_block_padded).  Their
- * bodies have no branches and no calls (except the rare "slow" string
- * expressions), so LLVM vectorises them.
+ * partial one with copies of its first record (rt_block_padded).  The main
+ * loops are emitted as vector code, vf records per iteration (the host's
+ * int64 lanes, pack.c): every value is a vector, a field one vector load,
+ * a lift table one load per lane, a "slow" expression one call per lane.
+ * Their bodies are one basic block with the stores last.
  *
  * Values are pairs (value, is-null); a null part of NULL means "never null".
  * Bools are i1, every integer-like kind i64, float64 double.  Fields are read
  * at constant offsets of the block layout.  Each segment's membership is
  * computed once per record and reused by references; identical pure
- * expressions are merged by LLVM's GVN inside a loop, and by lower_shared.c
- * across loops.
+ * expressions are merged by LLVM's early CSE inside a loop, and by
+ * lower_shared.c across loops.
  *
  * Strings never reach the IR as bytes: a maximal expression that reads at
  * most one string field (`city == "Paris"`, `starts_with(lower(city), "new")`)
@@ -40,42 +42,81 @@ _Static_assert(offsetof(pack_ctx, str_codes) == 72, "pack_ctx layout is mirrored
 
 /* address block + off + i * width, as a pointer to elem */
 static LLVMValueRef column_addr(lower *L, uint32_t off, LLVMTypeRef elem) {
-  LLVMValueRef base = LLVMBuildGEP2(L->B, L->i8, L->block, (LLVMValueRef[]){c64(L, off)}, 1, "");
+  LLVMValueRef base = LLVMBuildGEP2(L->B, L->i8, L->block, (LLVMValueRef[]){s64(L, off)}, 1, "");
   base = compat_ptr_cast(L->B, base, elem);
   return LLVMBuildGEP2(L->B, elem, base, &L->i, 1, "");
 }
 
+/* the vf values of scalar type elem from p on (one vector load) */
+static LLVMValueRef load_lanes(lower *L, LLVMTypeRef elem, LLVMValueRef p) {
+  if (L->vf == 1) return LLVMBuildLoad2(L->B, elem, p, "");
+  LLVMTypeRef vt = LLVMVectorType(elem, (unsigned)L->vf);
+  LLVMValueRef v = LLVMBuildLoad2(L->B, vt, compat_ptr_cast(L->B, p, vt), "");
+  LLVMSetAlignment(v, 1);
+  return v;
+}
+
+static void store_lanes(lower *L, LLVMValueRef v, LLVMValueRef p) {
+  LLVMValueRef st = LLVMBuildStore(L->B, v, compat_ptr_cast(L->B, p, LLVMTypeOf(v)));
+  if (L->vf > 1) LLVMSetAlignment(st, 1);
+}
+
+/* base[idx] for each lane of idx (int64): one load per lane */
+static LLVMValueRef gather(lower *L, LLVMTypeRef elem, LLVMValueRef base, LLVMValueRef idx) {
+  if (L->vf == 1) return LLVMBuildLoad2(L->B, elem, LLVMBuildGEP2(L->B, elem, base, &idx, 1, ""), "");
+  LLVMValueRef r = LLVMGetUndef(LLVMVectorType(elem, (unsigned)L->vf));
+  for (int k = 0; k < L->vf; k++) {
+    LLVMValueRef lane = LLVMConstInt(L->i32, (unsigned long long)k, 0);
+    LLVMValueRef x = LLVMBuildExtractElement(L->B, idx, lane, "");
+    LLVMValueRef e = LLVMBuildLoad2(L->B, elem, LLVMBuildGEP2(L->B, elem, base, &x, 1, ""), "");
+    r = LLVMBuildInsertElement(L->B, r, e, lane, "");
+  }
+  return r;
+}
+
+/* v, a value of the entry block, in every lane (splat there once) */
+static LLVMValueRef entry_lanes(lower *L, LLVMValueRef v) {
+  if (L->vf == 1) return v;
+  LLVMBasicBlockRef was = lower_at_entry(L);
+  LLVMTypeRef vt = LLVMVectorType(LLVMTypeOf(v), (unsigned)L->vf);
+  LLVMValueRef one = LLVMBuildInsertElement(L->B, LLVMGetUndef(vt), v, LLVMConstInt(L->i32, 0, 0), "");
+  v = LLVMBuildShuffleVector(L->B, one, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(L->i32, (unsigned)L->vf)), "");
+  lower_resume(L, was);
+  return v;
+}
+
+/* ctx->field[index], an array of t, loaded once in the entry block */
+static LLVMValueRef ctx_element(lower *L, int field, LLVMTypeRef t, int64_t index) {
+  LLVMValueRef base = load_ctx(L, field, ptr_to(L, t));
+  LLVMBasicBlockRef was = lower_at_entry(L);
+  LLVMValueRef v = LLVMBuildLoad2(L->B, t, LLVMBuildGEP2(L->B, t, base, (LLVMValueRef[]){s64(L, index)}, 1, ""), "");
+  lower_resume(L, was);
+  return v;
+}
+
 /* ---- leaves -------------------------------------------------------------- */
 
+/* Field f of the current records; read once per main loop (its body is one
+ * basic block, so the first read dominates the others). */
 static lv lower_field(lower *L, int f) {
+  if (L->vf > 1 && L->field_loop[f] == L->loop_id) return L->field_cache[f];
   const seg_field *fd = &L->pk->prog->schema->fields[f];
   const rt_layout *ly = &L->pk->layout;
   lv r = {0};
   switch (fd->type.kind) {
   case TY_BOOL:
-    r.v = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, column_addr(L, ly->val_off[f], L->i8), ""),
-                        LLVMConstInt(L->i8, 0, 0), "");
+    r.v = LLVMBuildICmp(L->B, LLVMIntNE, load_lanes(L, L->i8, column_addr(L, ly->val_off[f], L->i8)), cint(L->v8, 0), "");
     break;
-  case TY_ENUM:
-    r.v = LLVMBuildZExt(L->B, LLVMBuildLoad2(L->B, L->i8, column_addr(L, ly->val_off[f], L->i8), ""), L->i64, "");
-    break;
-  case TY_STRING:
-    r.v = LLVMBuildZExt(L->B, LLVMBuildLoad2(L->B, L->i32, column_addr(L, ly->val_off[f], L->i32), ""), L->i64, "");
-    break;
+  case TY_ENUM: r.v = LLVMBuildZExt(L->B, load_lanes(L, L->i8, column_addr(L, ly->val_off[f], L->i8)), L->v64, ""); break;
+  case TY_STRING: r.v = LLVMBuildZExt(L->B, load_lanes(L, L->i32, column_addr(L, ly->val_off[f], L->i32)), L->v64, ""); break;
   case TY_INT32:
-  case TY_DATE:
-    r.v = LLVMBuildSExt(L->B, LLVMBuildLoad2(L->B, L->i32, column_addr(L, ly->val_off[f], L->i32), ""), L->i64, "");
-    break;
-  case TY_FLOAT64:
-    r.v = LLVMBuildLoad2(L->B, L->f64, column_addr(L, ly->val_off[f], L->f64), "");
-    break;
-  default:
-    r.v = LLVMBuildLoad2(L->B, L->i64, column_addr(L, ly->val_off[f], L->i64), "");
-    break;
+  case TY_DATE: r.v = LLVMBuildSExt(L->B, load_lanes(L, L->i32, column_addr(L, ly->val_off[f], L->i32)), L->v64, ""); break;
+  case TY_FLOAT64: r.v = load_lanes(L, L->f64, column_addr(L, ly->val_off[f], L->f64)); break;
+  default: r.v = load_lanes(L, L->i64, column_addr(L, ly->val_off[f], L->i64)); break;
   }
   if (fd->nullable)
-    r.null = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, column_addr(L, ly->null_off[f], L->i8), ""),
-                           LLVMConstInt(L->i8, 0, 0), "");
+    r.null = LLVMBuildICmp(L->B, LLVMIntNE, load_lanes(L, L->i8, column_addr(L, ly->null_off[f], L->i8)), cint(L->v8, 0), "");
+  if (L->vf > 1) L->field_cache[f] = r, L->field_loop[f] = L->loop_id;
   return r;
 }
 
@@ -83,9 +124,9 @@ static lv lower_literal(lower *L, const ast *n) {
   lv r = {0};
   if (n->kind == AST_LIT_NULL) {
     r.null = cbool(L, true);
-    r.v = n->type.kind == TY_FLOAT64 ? LLVMConstReal(L->f64, 0) : n->type.kind == TY_BOOL ? cbool(L, false) : c64(L, 0);
+    r.v = n->type.kind == TY_FLOAT64 ? cf64(L, 0) : n->type.kind == TY_BOOL ? cbool(L, false) : c64(L, 0);
   } else if (n->type.kind == TY_FLOAT64) {
-    r.v = LLVMConstReal(L->f64, n->v.f);
+    r.v = cf64(L, n->v.f);
   } else if (n->type.kind == TY_BOOL) {
     r.v = cbool(L, n->v.i != 0);
   } else {
@@ -96,31 +137,29 @@ static lv lower_literal(lower *L, const ast *n) {
 
 lv lower_from_slot(lower *L, LLVMValueRef raw, seg_type t) {
   lv r = {0};
-  if (t.kind == TY_FLOAT64) r.v = LLVMBuildBitCast(L->B, raw, L->f64, "");
+  if (t.kind == TY_FLOAT64) r.v = LLVMBuildBitCast(L->B, raw, L->vf64, "");
   else if (t.kind == TY_BOOL) r.v = LLVMBuildICmp(L->B, LLVMIntNE, raw, c64(L, 0), "");
   else r.v = raw;
   return r;
 }
 
 static lv lower_const(lower *L, const ast *n) {
-  LLVMValueRef base = load_ctx(L, CTX_CONSTS, ptr_to(L, L->i64));
-  LLVMValueRef p = LLVMBuildGEP2(L->B, L->i64, base, (LLVMValueRef[]){c64(L, n->index)}, 1, "");
-  return lower_from_slot(L, LLVMBuildLoad2(L->B, L->i64, p, ""), n->type);
+  return lower_from_slot(L, entry_lanes(L, ctx_element(L, CTX_CONSTS, L->i64, n->index)), n->type);
 }
 
 /* floor(x / d) for a constant d > 0, in the width of x */
 static LLVMValueRef floordiv(lower *L, LLVMValueRef x, int64_t d) {
   LLVMTypeRef t = LLVMTypeOf(x);
-  LLVMValueRef cd = LLVMConstInt(t, (unsigned long long)d, 1);
+  LLVMValueRef cd = cint(t, d);
   LLVMValueRef q = LLVMBuildSDiv(L->B, x, cd, "");
   LLVMValueRef r = LLVMBuildSRem(L->B, x, cd, "");
-  LLVMValueRef adj = LLVMBuildICmp(L->B, LLVMIntSLT, r, LLVMConstInt(t, 0, 0), "");
+  LLVMValueRef adj = LLVMBuildICmp(L->B, LLVMIntSLT, r, cint(t, 0), "");
   return LLVMBuildSub(L->B, q, LLVMBuildZExt(L->B, adj, t, ""), "");
 }
 
 static LLVMValueRef floormod(lower *L, LLVMValueRef x, int64_t d) {
   LLVMTypeRef t = LLVMTypeOf(x);
-  return LLVMBuildSub(L->B, x, LLVMBuildMul(L->B, floordiv(L, x, d), LLVMConstInt(t, (unsigned long long)d, 1), ""), "");
+  return LLVMBuildSub(L->B, x, LLVMBuildMul(L->B, floordiv(L, x, d), cint(t, d), ""), "");
 }
 
 static LLVMValueRef call1(lower *L, const char *intrinsic, LLVMValueRef x);
@@ -132,8 +171,8 @@ static LLVMValueRef call1(lower *L, const char *intrinsic, LLVMValueRef x);
  * just under an integer and that integer. */
 static LLVMValueRef floordiv_day(lower *L, LLVMValueRef x) {
   LLVMValueRef y = LLVMBuildAShr(L->B, x, c64(L, 11), "");
-  LLVMValueRef q = LLVMBuildFDiv(L->B, LLVMBuildSIToFP(L->B, y, L->f64, ""), LLVMConstReal(L->f64, 42187500.0), "");
-  return LLVMBuildFPToSI(L->B, call1(L, "llvm.floor", q), L->i64, "");
+  LLVMValueRef q = LLVMBuildFDiv(L->B, LLVMBuildSIToFP(L->B, y, L->vf64, ""), cf64(L, 42187500.0), "");
+  return LLVMBuildFPToSI(L->B, call1(L, "llvm.floor", q), L->v64, "");
 }
 
 /* ---- strings: lifts and slow calls -------------------------------------- */
@@ -191,9 +230,7 @@ static lv string_operand(lower *L, ast *n) {
     int k = pk->nstrlits++;
     pk->strlits = realloc(pk->strlits, sizeof(ast *) * (size_t)pk->nstrlits);
     pk->strlits[k] = n;
-    LLVMValueRef codes = load_ctx(L, CTX_STR_CODES, ptr_to(L, L->i64));
-    lv r = {LLVMBuildLoad2(L->B, L->i64, LLVMBuildGEP2(L->B, L->i64, codes, (LLVMValueRef[]){c64(L, k)}, 1, ""), ""), NULL};
-    return r;
+    return (lv){entry_lanes(L, ctx_element(L, CTX_STR_CODES, L->i64, k)), NULL};
   }
   lv r = lower_node(L, n);
   r.v = LLVMBuildShl(L->B, r.v, c64(L, 1), "");
@@ -222,26 +259,20 @@ static lv lower_lift(lower *L, ast *n, int field) {
   LLVMValueRef idx = c64(L, 0);
   if (field >= 0) {
     lv s = lower_field(L, field);
-    idx = s.null ? LLVMBuildSelect(L->B, s.null, load_ctx(L, CTX_NDICT, L->i64), s.v, "") : s.v;
+    idx = s.null ? LLVMBuildSelect(L->B, s.null, entry_lanes(L, load_ctx(L, CTX_NDICT, L->i64)), s.v, "") : s.v;
   }
-  LLVMValueRef vals = load_ctx(L, CTX_LIFT_VALS, ptr_to(L, ptr_to(L, L->i8)));
-  LLVMValueRef table = LLVMBuildLoad2(L->B, ptr_to(L, L->i8),
-                                      LLVMBuildGEP2(L->B, ptr_to(L, L->i8), vals, (LLVMValueRef[]){c64(L, k)}, 1, ""), "");
+  LLVMValueRef table = ctx_element(L, CTX_LIFT_VALS, ptr_to(L, L->i8), k);
   lv r = {0};
   if (n->type.kind == TY_BOOL) {
-    LLVMValueRef t = LLVMBuildLoad2(L->B, L->i8, LLVMBuildGEP2(L->B, L->i8, table, &idx, 1, ""), "");
-    r.v = LLVMBuildICmp(L->B, LLVMIntEQ, t, LLVMConstInt(L->i8, OUT_TRUE, 0), "");
-    if (n->nullable) r.null = LLVMBuildICmp(L->B, LLVMIntEQ, t, LLVMConstInt(L->i8, OUT_UNKNOWN, 0), "");
+    LLVMValueRef t = gather(L, L->i8, table, idx);
+    r.v = LLVMBuildICmp(L->B, LLVMIntEQ, t, cint(L->v8, OUT_TRUE), "");
+    if (n->nullable) r.null = LLVMBuildICmp(L->B, LLVMIntEQ, t, cint(L->v8, OUT_UNKNOWN), "");
     return r;
   }
-  LLVMValueRef t64 = compat_ptr_cast(L->B, table, L->i64);
-  r = lower_from_slot(L, LLVMBuildLoad2(L->B, L->i64, LLVMBuildGEP2(L->B, L->i64, t64, &idx, 1, ""), ""), n->type);
+  r = lower_from_slot(L, gather(L, L->i64, compat_ptr_cast(L->B, table, L->i64), idx), n->type);
   if (n->nullable) {
-    LLVMValueRef nulls = load_ctx(L, CTX_LIFT_NULLS, ptr_to(L, ptr_to(L, L->i8)));
-    LLVMValueRef nt = LLVMBuildLoad2(L->B, ptr_to(L, L->i8),
-                                     LLVMBuildGEP2(L->B, ptr_to(L, L->i8), nulls, (LLVMValueRef[]){c64(L, k)}, 1, ""), "");
-    r.null = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, LLVMBuildGEP2(L->B, L->i8, nt, &idx, 1, ""), ""),
-                           LLVMConstInt(L->i8, 0, 0), "");
+    LLVMValueRef nt = ctx_element(L, CTX_LIFT_NULLS, ptr_to(L, L->i8), k);
+    r.null = LLVMBuildICmp(L->B, LLVMIntNE, gather(L, L->i8, nt, idx), cint(L->v8, 0), "");
   }
   return r;
 }
@@ -256,15 +287,27 @@ static lv lower_slow(lower *L, ast *n) {
   LLVMValueRef slot = LLVMBuildAlloca(eb, L->i8, "isnull");
   LLVMDisposeBuilder(eb);
   LLVMValueRef fn = load_ctx(L, CTX_SLOW_EVAL, ptr_to(L, L->slow_t));
+  LLVMValueRef user = load_ctx(L, CTX_SLOW_USER, ptr_to(L, L->i8)), first = load_ctx(L, CTX_FIRST_ROW, L->i64);
   /* the main loops run over the whole block; a padding record asks for the
      block's last real record instead of reading past the table */
-  LLVMValueRef last = LLVMBuildSub(L->B, L->n, c64(L, 1), "");
-  LLVMValueRef i = LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, L->i, L->n, ""), L->i, last, "");
-  LLVMValueRef row = LLVMBuildAdd(L->B, load_ctx(L, CTX_FIRST_ROW, L->i64), i, "");
-  LLVMValueRef args[] = {load_ctx(L, CTX_SLOW_USER, ptr_to(L, L->i8)), c64(L, k), row, slot};
-  LLVMValueRef raw = LLVMBuildCall2(L->B, L->slow_t, fn, args, 4, "");
+  LLVMValueRef last = LLVMBuildSub(L->B, L->n, s64(L, 1), "");
+  LLVMValueRef raw = NULL, null = NULL;
+  for (int lane = 0; lane < L->vf; lane++) { /* one call per record */
+    LLVMValueRef rec = LLVMBuildAdd(L->B, L->i, s64(L, lane), "");
+    LLVMValueRef i = LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, rec, L->n, ""), rec, last, "");
+    LLVMValueRef args[] = {user, s64(L, k), LLVMBuildAdd(L->B, first, i, ""), slot};
+    LLVMValueRef v = LLVMBuildCall2(L->B, L->slow_t, fn, args, 4, "");
+    LLVMValueRef isnull = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, slot, ""), LLVMConstInt(L->i8, 0, 0), "");
+    if (L->vf == 1) {
+      raw = v, null = isnull;
+      break;
+    }
+    LLVMValueRef at = LLVMConstInt(L->i32, (unsigned long long)lane, 0);
+    raw = LLVMBuildInsertElement(L->B, raw ? raw : LLVMGetUndef(L->v64), v, at, "");
+    null = LLVMBuildInsertElement(L->B, null ? null : LLVMGetUndef(L->v1), isnull, at, "");
+  }
   lv r = lower_from_slot(L, raw, n->type);
-  r.null = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, slot, ""), LLVMConstInt(L->i8, 0, 0), "");
+  r.null = null;
   return r;
 }
 
@@ -301,11 +344,18 @@ LLVMValueRef lower_compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValue
   return LLVMBuildICmp(L->B, ip[op], a, b, "");
 }
 
+/* Three-valued AND and OR.  A value's v is undefined where it is null, so
+ * the cases with a side that is never null, or both null together, need
+ * fewer operations than the general one. */
 static lv and3(lower *L, lv a, lv b) {
   lv r;
   r.v = LLVMBuildAnd(L->B, a.v, b.v, "");
-  if (!a.null && !b.null) {
-    r.null = NULL;
+  if (a.null == b.null) { /* both never null, or null together */
+    r.null = a.null;
+    return r;
+  }
+  if (!a.null || !b.null) { /* unknown where the nullable side is, unless the other is false */
+    r.null = a.null ? LLVMBuildAnd(L->B, a.null, b.v, "") : LLVMBuildAnd(L->B, b.null, a.v, "");
     return r;
   }
   /* unknown unless one side is a known false */
@@ -319,9 +369,11 @@ static lv and3(lower *L, lv a, lv b) {
 
 static lv or3(lower *L, lv a, lv b) {
   lv r;
-  if (!a.null && !b.null) {
+  if (a.null == b.null || !a.null || !b.null) {
     r.v = LLVMBuildOr(L->B, a.v, b.v, "");
-    r.null = NULL;
+    if (a.null == b.null) r.null = a.null;
+    else /* unknown where the nullable side is, unless the other is true */
+      r.null = LLVMBuildAnd(L->B, a.null ? a.null : b.null, LLVMBuildNot(L->B, a.null ? b.v : a.v, ""), "");
     return r;
   }
   LLVMValueRef a_true = LLVMBuildAnd(L->B, LLVMBuildNot(L->B, null_of(L, a.null), ""), a.v, "");
@@ -332,10 +384,7 @@ static lv or3(lower *L, lv a, lv b) {
 }
 
 static LLVMValueRef is_finite(lower *L, LLVMValueRef x) {
-  LLVMTypeRef t = L->f64;
-  LLVMValueRef fabs = compat_intrinsic(L->M, "llvm.fabs", &t, 1);
-  LLVMValueRef ax = LLVMBuildCall2(L->B, compat_intrinsic_type(L->C, "llvm.fabs", &t, 1), fabs, &x, 1, "");
-  return LLVMBuildFCmp(L->B, LLVMRealOLT, ax, LLVMConstReal(L->f64, INFINITY), "");
+  return LLVMBuildFCmp(L->B, LLVMRealOLT, call1(L, "llvm.fabs", x), cf64(L, INFINITY), "");
 }
 
 lv lower_float_result(lower *L, LLVMValueRef v, LLVMValueRef null) {
@@ -348,17 +397,35 @@ static LLVMValueRef call1(lower *L, const char *intrinsic, LLVMValueRef x) {
   return LLVMBuildCall2(L->B, compat_intrinsic_type(L->C, intrinsic, &t, 1), compat_intrinsic(L->M, intrinsic, &t, 1), &x, 1, "");
 }
 
+/* Whether v is a constant integer, the same in every lane; *c its value. */
+static bool const_lanes(LLVMValueRef v, int64_t *c) {
+  if (LLVMIsAConstantInt(v)) {
+    *c = LLVMConstIntGetSExtValue(v);
+    return true;
+  }
+  if (LLVMIsAConstantAggregateZero(v)) {
+    *c = 0;
+    return true;
+  }
+  if (!LLVMIsAConstantDataVector(v)) return false;
+  LLVMValueRef e0 = compat_const_element(v, 0);
+  for (unsigned k = 1; k < LLVMGetVectorSize(LLVMTypeOf(v)); k++)
+    if (compat_const_element(v, k) != e0) return false;
+  *c = LLVMConstIntGetSExtValue(e0);
+  return true;
+}
+
 /* a * b with a flag for int64 overflow.  No 128-bit product and no
  * overflow intrinsic (neither vectorises): against a constant, two range
  * compares; otherwise the wrapped product divided back. */
 static LLVMValueRef mul_ovf(lower *L, LLVMValueRef a, LLVMValueRef b, LLVMValueRef *ovf) {
-  if (LLVMIsAConstantInt(a)) {
+  int64_t c;
+  if (const_lanes(a, &c)) {
     LLVMValueRef t = a;
     a = b, b = t;
   }
   LLVMValueRef r = LLVMBuildMul(L->B, a, b, "");
-  if (LLVMIsAConstantInt(b)) {
-    int64_t c = LLVMConstIntGetSExtValue(b);
+  if (const_lanes(b, &c)) {
     if (c == 0 || c == 1) *ovf = cbool(L, false);
     else if (c == -1) *ovf = LLVMBuildICmp(L->B, LLVMIntEQ, a, c64(L, INT64_MIN), "");
     else {
@@ -387,8 +454,8 @@ static lv lower_arith(lower *L, ast *n) {
     case AST_SUB: return lower_float_result(L, LLVMBuildFSub(L->B, a.v, b.v, ""), null);
     case AST_MUL: return lower_float_result(L, LLVMBuildFMul(L->B, a.v, b.v, ""), null);
     default: {
-      LLVMValueRef zero = LLVMBuildFCmp(L->B, LLVMRealOEQ, b.v, LLVMConstReal(L->f64, 0), "");
-      LLVMValueRef safe = LLVMBuildSelect(L->B, zero, LLVMConstReal(L->f64, 1), b.v, "");
+      LLVMValueRef zero = LLVMBuildFCmp(L->B, LLVMRealOEQ, b.v, cf64(L, 0), "");
+      LLVMValueRef safe = LLVMBuildSelect(L->B, zero, cf64(L, 1), b.v, "");
       LLVMValueRef v = n->kind == AST_DIV ? LLVMBuildFDiv(L->B, a.v, safe, "") : LLVMBuildFRem(L->B, a.v, safe, "");
       return lower_float_result(L, v, or_null(L, null, zero));
     }
@@ -424,8 +491,8 @@ static lv lower_cast(lower *L, ast *n) {
   lv a = lower_node(L, n->a), r = a;
   seg_type from = n->a->type, to = n->type;
   if (to.kind == TY_FLOAT64) {
-    r.v = LLVMBuildSIToFP(L->B, a.v, L->f64, "");
-    if (from.kind == TY_DECIMAL) r.v = LLVMBuildFDiv(L->B, r.v, LLVMConstReal(L->f64, (double)pow10i(from.scale)), "");
+    r.v = LLVMBuildSIToFP(L->B, a.v, L->vf64, "");
+    if (from.kind == TY_DECIMAL) r.v = LLVMBuildFDiv(L->B, r.v, cf64(L, (double)pow10i(from.scale)), "");
   } else if (to.kind == TY_DECIMAL) {
     int64_t m = pow10i(to.scale - (from.kind == TY_DECIMAL ? from.scale : 0));
     LLVMValueRef hi = LLVMBuildICmp(L->B, LLVMIntSGT, a.v, c64(L, INT64_MAX / m), "");
@@ -442,8 +509,8 @@ static lv lower_cast(lower *L, ast *n) {
  * which holds the day number of any int64 timestamp and vectorises */
 static void civil(lower *L, LLVMValueRef days, LLVMValueRef *y, LLVMValueRef *m, LLVMValueRef *d) {
   LLVMBuilderRef B = L->B;
-#define K(v) LLVMConstInt(L->i32, (unsigned long long)(v), 1)
-  LLVMValueRef z = LLVMBuildAdd(B, LLVMBuildTrunc(B, days, L->i32, ""), K(719468), "");
+#define K(v) cint(L->v32, v)
+  LLVMValueRef z = LLVMBuildAdd(B, LLVMBuildTrunc(B, days, L->v32, ""), K(719468), "");
   LLVMValueRef era = floordiv(L, z, 146097);
   LLVMValueRef doe = LLVMBuildSub(B, z, LLVMBuildMul(B, era, K(146097), ""), "");
   LLVMValueRef t = LLVMBuildAdd(B, LLVMBuildSub(B, doe, LLVMBuildSDiv(B, doe, K(1460), ""), ""), LLVMBuildSDiv(B, doe, K(36524), ""), "");
@@ -457,11 +524,11 @@ static void civil(lower *L, LLVMValueRef days, LLVMValueRef *y, LLVMValueRef *m,
   LLVMValueRef small = LLVMBuildICmp(B, LLVMIntSLT, mp, K(10), "");
   LLVMValueRef mm = LLVMBuildSelect(B, small, LLVMBuildAdd(B, mp, K(3), ""), LLVMBuildSub(B, mp, K(9), ""), "");
   LLVMValueRef le2 = LLVMBuildICmp(B, LLVMIntSLE, mm, K(2), "");
-  LLVMValueRef yy = LLVMBuildAdd(B, LLVMBuildAdd(B, yoe, LLVMBuildMul(B, era, K(400), ""), ""), LLVMBuildZExt(B, le2, L->i32, ""), "");
+  LLVMValueRef yy = LLVMBuildAdd(B, LLVMBuildAdd(B, yoe, LLVMBuildMul(B, era, K(400), ""), ""), LLVMBuildZExt(B, le2, L->v32, ""), "");
 #undef K
-  *y = LLVMBuildSExt(B, yy, L->i64, "");
-  *m = LLVMBuildSExt(B, mm, L->i64, "");
-  *d = LLVMBuildSExt(B, dd, L->i64, "");
+  *y = LLVMBuildSExt(B, yy, L->v64, "");
+  *m = LLVMBuildSExt(B, mm, L->v64, "");
+  *d = LLVMBuildSExt(B, dd, L->v64, "");
 }
 
 static LLVMValueRef days_of(lower *L, seg_tykind k, LLVMValueRef v) {
@@ -493,7 +560,7 @@ static lv lower_call(lower *L, ast *n) {
   bool fl = t0.kind == TY_FLOAT64;
   int scale = t0.kind == TY_DECIMAL ? t0.scale : 0;
   lv r = {NULL, null};
-  LLVMValueRef now = n->op == BI_DAYS_SINCE || n->op == BI_AGE_YEARS ? load_ctx(L, CTX_NOW, L->i64) : NULL;
+  LLVMValueRef now = n->op == BI_DAYS_SINCE || n->op == BI_AGE_YEARS ? entry_lanes(L, load_ctx(L, CTX_NOW, L->i64)) : NULL;
   switch ((builtin_id)n->op) {
   case BI_ABS:
     if (fl) {
@@ -514,10 +581,10 @@ static lv lower_call(lower *L, ast *n) {
     int64_t digits = n->nargs == 2 ? (n->args[1]->kind == AST_NEG ? -n->args[1]->a->v.i : n->args[1]->v.i) : 0;
     if (fl) {
       if (digits > 300 || digits < -300) {
-        r.v = digits > 0 ? a[0].v : LLVMBuildFMul(L->B, LLVMConstReal(L->f64, 0.0), a[0].v, "");
+        r.v = digits > 0 ? a[0].v : LLVMBuildFMul(L->B, cf64(L, 0.0), a[0].v, "");
         break;
       }
-      LLVMValueRef m = LLVMConstReal(L->f64, pow(10.0, (double)(digits < 0 ? -digits : digits)));
+      LLVMValueRef m = cf64(L, pow(10.0, (double)(digits < 0 ? -digits : digits)));
       if (digits >= 0) r.v = LLVMBuildFDiv(L->B, call1(L, "llvm.round", LLVMBuildFMul(L->B, a[0].v, m, "")), m, "");
       else r.v = LLVMBuildFMul(L->B, call1(L, "llvm.round", LLVMBuildFDiv(L->B, a[0].v, m, "")), m, "");
       return lower_float_result(L, r.v, null);
@@ -542,7 +609,7 @@ static lv lower_call(lower *L, ast *n) {
     LLVMValueRef q = floordiv(L, a[0].v, d);
     if (n->op == BI_CEIL) {
       LLVMValueRef exact = LLVMBuildICmp(L->B, LLVMIntEQ, LLVMBuildMul(L->B, q, c64(L, d), ""), a[0].v, "");
-      q = LLVMBuildAdd(L->B, q, LLVMBuildZExt(L->B, LLVMBuildNot(L->B, exact, ""), L->i64, ""), "");
+      q = LLVMBuildAdd(L->B, q, LLVMBuildZExt(L->B, LLVMBuildNot(L->B, exact, ""), L->v64, ""), "");
     }
     LLVMValueRef ovf;
     r.v = mul_ovf(L, q, c64(L, d), &ovf);
@@ -564,13 +631,13 @@ static lv lower_call(lower *L, ast *n) {
     break;
   }
   case BI_WEEKDAY: { /* day numbers of valid times fit in 32 bits */
-    LLVMValueRef d32 = LLVMBuildTrunc(L->B, LLVMBuildAdd(L->B, days_of(L, t0.kind, a[0].v), c64(L, 3), ""), L->i32, "");
-    r.v = LLVMBuildAdd(L->B, LLVMBuildSExt(L->B, floormod(L, d32, 7), L->i64, ""), c64(L, 1), "");
+    LLVMValueRef d32 = LLVMBuildTrunc(L->B, LLVMBuildAdd(L->B, days_of(L, t0.kind, a[0].v), c64(L, 3), ""), L->v32, "");
+    r.v = LLVMBuildAdd(L->B, LLVMBuildSExt(L->B, floormod(L, d32, 7), L->v64, ""), c64(L, 1), "");
     break;
   }
   case BI_HOUR: { /* the time of day is below 2^37: exact in double */
     LLVMValueRef tod = LLVMBuildSub(L->B, a[0].v, LLVMBuildMul(L->B, floordiv_day(L, a[0].v), c64(L, CAL_USEC_PER_DAY), ""), "");
-    r.v = LLVMBuildFPToSI(L->B, LLVMBuildFDiv(L->B, LLVMBuildSIToFP(L->B, tod, L->f64, ""), LLVMConstReal(L->f64, 3600.0 * 1e6), ""), L->i64, "");
+    r.v = LLVMBuildFPToSI(L->B, LLVMBuildFDiv(L->B, LLVMBuildSIToFP(L->B, tod, L->vf64, ""), cf64(L, 3600.0 * 1e6), ""), L->v64, "");
     break;
   }
   case BI_AGE_YEARS: {
@@ -579,7 +646,7 @@ static lv lower_call(lower *L, ast *n) {
     civil(L, floordiv_day(L, now), &ty, &tm, &td);
     LLVMValueRef before = LLVMBuildOr(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, tm, fm, ""),
                                       LLVMBuildAnd(L->B, LLVMBuildICmp(L->B, LLVMIntEQ, tm, fm, ""), LLVMBuildICmp(L->B, LLVMIntSLT, td, fd, ""), ""), "");
-    r.v = LLVMBuildSub(L->B, LLVMBuildSub(L->B, ty, fy, ""), LLVMBuildZExt(L->B, before, L->i64, ""), "");
+    r.v = LLVMBuildSub(L->B, LLVMBuildSub(L->B, ty, fy, ""), LLVMBuildZExt(L->B, before, L->v64, ""), "");
     break;
   }
   default: /* string functions are lifted or slow; never here */
@@ -616,9 +683,9 @@ static lv lower_segment(lower *L, int index) {
     return (lv){v.null ? LLVMBuildAnd(L->B, v.v, LLVMBuildNot(L->B, v.null, ""), "") : v.v, NULL};
   }
   if (index < L->stored_segments) { /* computed by an earlier loop: its output byte */
-    LLVMValueRef idx = LLVMBuildAdd(L->B, c64(L, (int64_t)index * RT_BLOCK), L->i, "");
-    LLVMValueRef byte = LLVMBuildLoad2(L->B, L->i8, LLVMBuildGEP2(L->B, L->i8, L->out, &idx, 1, ""), "");
-    return (lv){LLVMBuildICmp(L->B, LLVMIntEQ, byte, LLVMConstInt(L->i8, OUT_TRUE, 0), ""), NULL};
+    LLVMValueRef idx = LLVMBuildAdd(L->B, s64(L, (int64_t)index * RT_BLOCK), L->i, "");
+    LLVMValueRef byte = load_lanes(L, L->i8, LLVMBuildGEP2(L->B, L->i8, L->out, &idx, 1, ""));
+    return (lv){LLVMBuildICmp(L->B, LLVMIntEQ, byte, cint(L->v8, OUT_TRUE), ""), NULL};
   }
   if (!L->seg_done[index]) {
     const seg_segment *s = L->pk->prog->segments.items[index];
@@ -650,8 +717,8 @@ lv lower_node(lower *L, ast *n) {
   case AST_LIT_NULL: case AST_LIT_BOOL: case AST_LIT_INT: case AST_LIT_DEC: case AST_LIT_DATE:
   case AST_LIT_TS: case AST_LIT_DUR: case AST_ENUMLIT:
     return lower_literal(L, n);
-  case AST_NOW: r.v = load_ctx(L, CTX_NOW, L->i64); return r;
-  case AST_TODAY: r.v = floordiv_day(L, load_ctx(L, CTX_NOW, L->i64)); return r;
+  case AST_NOW: r.v = entry_lanes(L, load_ctx(L, CTX_NOW, L->i64)); return r;
+  case AST_TODAY: r.v = floordiv_day(L, entry_lanes(L, load_ctx(L, CTX_NOW, L->i64))); return r;
   case AST_FIELD: return lower_field(L, n->index);
   case AST_CONSTREF: return lower_const(L, n);
   case AST_SEGREF: return lower_segment(L, n->index);
@@ -737,24 +804,22 @@ lv lower_node(lower *L, ast *n) {
  * int64 values, then RT_BLOCK null bytes; the element of the current record. */
 static LLVMValueRef scratch(lower *L, int slot, bool nulls, LLVMTypeRef elem) {
   size_t off = pack_scratch_offset(L->pk) + (size_t)slot * RT_BLOCK * 9 + (nulls ? (size_t)RT_BLOCK * 8 : 0);
-  LLVMValueRef base = LLVMBuildGEP2(L->B, L->i8, L->out, (LLVMValueRef[]){c64(L, (int64_t)off)}, 1, "");
+  LLVMValueRef base = LLVMBuildGEP2(L->B, L->i8, L->out, (LLVMValueRef[]){s64(L, (int64_t)off)}, 1, "");
   return LLVMBuildGEP2(L->B, elem, compat_ptr_cast(L->B, base, elem), &L->i, 1, "");
 }
 
 void lower_scratch_store(lower *L, int slot, lv v, seg_type t) {
   LLVMValueRef raw = v.v;
-  if (t.kind == TY_FLOAT64) raw = LLVMBuildBitCast(L->B, raw, L->i64, "");
-  else if (t.kind == TY_BOOL) raw = LLVMBuildZExt(L->B, raw, L->i64, "");
-  LLVMBuildStore(L->B, raw, scratch(L, slot, false, L->i64));
-  LLVMValueRef nb = v.null ? LLVMBuildZExt(L->B, v.null, L->i8, "") : LLVMConstInt(L->i8, 0, 0);
-  LLVMBuildStore(L->B, nb, scratch(L, slot, true, L->i8));
+  if (t.kind == TY_FLOAT64) raw = LLVMBuildBitCast(L->B, raw, L->v64, "");
+  else if (t.kind == TY_BOOL) raw = LLVMBuildZExt(L->B, raw, L->v64, "");
+  store_lanes(L, raw, scratch(L, slot, false, L->i64));
+  LLVMValueRef nb = v.null ? LLVMBuildZExt(L->B, v.null, L->v8, "") : cint(L->v8, 0);
+  store_lanes(L, nb, scratch(L, slot, true, L->i8));
 }
 
 lv lower_scratch_load(lower *L, int slot, seg_type t, bool nullable) {
-  lv r = lower_from_slot(L, LLVMBuildLoad2(L->B, L->i64, scratch(L, slot, false, L->i64), ""), t);
-  if (nullable)
-    r.null = LLVMBuildICmp(L->B, LLVMIntNE, LLVMBuildLoad2(L->B, L->i8, scratch(L, slot, true, L->i8), ""),
-                           LLVMConstInt(L->i8, 0, 0), "");
+  lv r = lower_from_slot(L, load_lanes(L, L->i64, scratch(L, slot, false, L->i64)), t);
+  if (nullable) r.null = LLVMBuildICmp(L->B, LLVMIntNE, load_lanes(L, L->i8, scratch(L, slot, true, L->i8)), cint(L->v8, 0), "");
   return r;
 }
 
@@ -765,15 +830,16 @@ lower_loop lower_loop_begin(lower *L, LLVMValueRef bound) {
   LLVMBuildBr(L->B, loop.body);
   LLVMPositionBuilderAtEnd(L->B, loop.body);
   L->i = LLVMBuildPhi(L->B, L->i64, "i");
+  L->loop_id++;
   return loop;
 }
 
 void lower_loop_end(lower *L, lower_loop loop) {
-  LLVMValueRef next = LLVMBuildAdd(L->B, L->i, c64(L, 1), "");
+  LLVMValueRef next = LLVMBuildAdd(L->B, L->i, s64(L, L->vf), "");
   LLVMBasicBlockRef latch = LLVMGetInsertBlock(L->B);
   LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(L->C, L->fn, "records_done");
   LLVMBuildCondBr(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, next, loop.bound, ""), loop.body, after);
-  LLVMValueRef zero = c64(L, 0);
+  LLVMValueRef zero = s64(L, 0);
   LLVMAddIncoming(L->i, &zero, &loop.before, 1);
   LLVMAddIncoming(L->i, &next, &latch, 1);
   LLVMPositionBuilderAtEnd(L->B, after);
@@ -790,14 +856,12 @@ static LLVMValueRef pointer_base(LLVMValueRef p) {
   }
 }
 
-/* Tells the optimiser that the records, the lift tables and the events
- * (every load not from `out`) and the outputs of earlier loops (loads from
- * `out`: other rows than the current loop writes) never alias the outputs
- * being written (every store to `out`): without it, those loads would need
- * runtime overlap checks the vectoriser cannot build.  Byte stores (outputs,
- * null bytes) and wider ones (scratch values) get scopes of their own too:
- * they are disjoint columns, which the vectoriser cannot prove alone when
- * their element sizes differ. */
+/* Tells the optimiser of the aggregates loop (O3) that the records and the
+ * events (every load not from `out`) never alias the results being written
+ * (every store to `out`), so it can keep loads out of the inner loops.
+ * Byte stores (null bytes) and wider ones (values) get scopes of their own
+ * too: they are disjoint columns.  The main loops need none of it: their
+ * loads all come before their stores. */
 static void mark_noalias(lower *L, LLVMValueRef fn) {
   LLVMMetadataRef domain_ops[] = {LLVMMDStringInContext2(L->C, "segc", 4)};
   LLVMMetadataRef domain = LLVMMDNodeInContext2(L->C, domain_ops, 1);
@@ -821,7 +885,8 @@ static void mark_noalias(lower *L, LLVMValueRef fn) {
       if (op != LLVMLoad && op != LLVMStore) continue;
       bool to_out = pointer_base(LLVMGetOperand(ins, op == LLVMLoad ? 0 : 1)) == L->out;
       if (op == LLVMStore && to_out) {
-        bool byte = LLVMTypeOf(LLVMGetOperand(ins, 0)) == L->i8;
+        LLVMTypeRef t = LLVMTypeOf(LLVMGetOperand(ins, 0));
+        bool byte = (LLVMGetTypeKind(t) == LLVMVectorTypeKind ? LLVMGetElementType(t) : t) == L->i8;
         LLVMSetMetadata(ins, scope_kind, list[byte ? 2 : 3]);
         LLVMSetMetadata(ins, noalias_kind, byte ? bytes_noalias : wide_noalias);
       } else if (op == LLVMLoad) {
@@ -832,8 +897,9 @@ static void mark_noalias(lower *L, LLVMValueRef fn) {
 }
 
 /* Starts unit u: its context, module and function `pack_unit_<index>`,
- * with the builder in a block that runs when the block has records. */
-static void unit_begin(lower *L, lower_unit *u, int index) {
+ * with the builder in a block that runs when the block has records; its
+ * values have vf lanes. */
+static void unit_begin(lower *L, lower_unit *u, int index, int vf) {
   LLVMContextRef C = L->C = u->C = LLVMContextCreate();
   snprintf(u->name, sizeof u->name, "pack_unit_%d", index);
   L->M = u->M = LLVMModuleCreateWithNameInContext(u->name, C);
@@ -844,6 +910,12 @@ static void unit_begin(lower *L, lower_unit *u, int index) {
   L->i64 = LLVMInt64TypeInContext(C);
   L->i128 = LLVMIntTypeInContext(C, 128);
   L->f64 = LLVMDoubleTypeInContext(C);
+  L->vf = vf;
+  L->v1 = vf > 1 ? LLVMVectorType(L->i1, (unsigned)vf) : L->i1;
+  L->v8 = vf > 1 ? LLVMVectorType(L->i8, (unsigned)vf) : L->i8;
+  L->v32 = vf > 1 ? LLVMVectorType(L->i32, (unsigned)vf) : L->i32;
+  L->v64 = vf > 1 ? LLVMVectorType(L->i64, (unsigned)vf) : L->i64;
+  L->vf64 = vf > 1 ? LLVMVectorType(L->f64, (unsigned)vf) : L->f64;
   LLVMTypeRef p8 = ptr_to(L, L->i8);
   LLVMTypeRef slow_args[] = {p8, L->i64, L->i64, p8};
   L->slow_t = LLVMFunctionType(L->i64, slow_args, 4, 0);
@@ -863,7 +935,7 @@ static void unit_begin(lower *L, lower_unit *u, int index) {
     LLVMAddAttributeAtIndex(fn, i, LLVMCreateEnumAttribute(C, nocapture, 0));
     if (i != 4) LLVMAddAttributeAtIndex(fn, i, LLVMCreateEnumAttribute(C, readonly, 0));
   }
-  /* byte outputs: vectorise 64 records wide where the CPU has 512-bit registers */
+  /* vf = 8 means 512-bit vectors: let the code generator use them whole */
   LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateStringAttribute(C, "prefer-vector-width", 19, "512", 3));
   L->block = LLVMGetParam(fn, 0);
   L->n = LLVMGetParam(fn, 1);
@@ -874,7 +946,7 @@ static void unit_begin(lower *L, lower_unit *u, int index) {
   LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(C, fn, "records");
   L->done = LLVMAppendBasicBlockInContext(C, fn, "done");
   LLVMPositionBuilderAtEnd(L->B, L->entry);
-  LLVMBuildCondBr(L->B, LLVMBuildICmp(L->B, LLVMIntSGT, L->n, c64(L, 0), ""), body, L->done);
+  LLVMBuildCondBr(L->B, LLVMBuildICmp(L->B, LLVMIntSGT, L->n, s64(L, 0), ""), body, L->done);
   LLVMPositionBuilderAtEnd(L->B, body);
 }
 
@@ -882,35 +954,38 @@ static void unit_end(lower *L) {
   LLVMBuildBr(L->B, L->done);
   LLVMPositionBuilderAtEnd(L->B, L->done);
   LLVMBuildRetVoid(L->B);
-  mark_noalias(L, L->fn);
+  if (L->vf == 1) mark_noalias(L, L->fn);
   LLVMDisposeBuilder(L->B);
 }
 
-/* One main loop over the whole block: outputs [k0, k1). */
+/* One main loop over the whole block, vf records at a time: outputs
+ * [k0, k1) (at most LOWER_CHUNK).  The stores come after every value is
+ * computed, so every load of the body precedes them and equal loads merge
+ * (early CSE). */
 static void main_loop(lower *L, int k0, int k1) {
   seg_pack *pk = L->pk;
   int nseg = pk->prog->segments.n;
   /* every main loop covers the whole block (exec.c pads a partial one with
-     copies of its first record): a constant trip count divisible by any
-     vector width, so no scalar remainder loop is generated */
-  lower_loop loop = lower_loop_begin(L, c64(L, RT_BLOCK));
+     copies of its first record): a constant trip count that vf divides */
+  lower_loop loop = lower_loop_begin(L, s64(L, RT_BLOCK));
   memset(L->seg_done, 0, (size_t)nseg * sizeof *L->seg_done); /* values of another loop do not dominate */
   L->stored_segments = k0 < nseg ? k0 : nseg;
+  LLVMValueRef bytes[LOWER_CHUNK];
   for (int k = k0; k < k1; k++) {
     const pack_output *o = &pk->outputs[k];
     lv v = o->is_segment ? lower_segment(L, ((seg_segment *)pk->prog->segments.items[k])->index) : lower_node(L, o->expr);
     /* byte = null ? UNKNOWN : value */
-    LLVMValueRef byte = LLVMBuildZExt(L->B, v.v, L->i8, "");
-    if (v.null) byte = LLVMBuildSelect(L->B, v.null, LLVMConstInt(L->i8, OUT_UNKNOWN, 0), byte, "");
-    /* the stride is the block size, a constant, so the vectoriser sees the
-       output rows cannot overlap */
-    LLVMValueRef idx = LLVMBuildAdd(L->B, c64(L, (int64_t)k * RT_BLOCK), L->i, "");
-    LLVMBuildStore(L->B, byte, LLVMBuildGEP2(L->B, L->i8, L->out, &idx, 1, ""));
+    bytes[k - k0] = LLVMBuildZExt(L->B, v.v, L->v8, "");
+    if (v.null) bytes[k - k0] = LLVMBuildSelect(L->B, v.null, cint(L->v8, OUT_UNKNOWN), bytes[k - k0], "");
+  }
+  for (int k = k0; k < k1; k++) {
+    LLVMValueRef idx = LLVMBuildAdd(L->B, s64(L, (int64_t)k * RT_BLOCK), L->i, "");
+    store_lanes(L, bytes[k - k0], LLVMBuildGEP2(L->B, L->i8, L->out, &idx, 1, ""));
   }
   lower_loop_end(L, loop);
 }
 
-lower_unit *lower_pack(seg_pack *pk, int *nunits) {
+lower_unit *lower_pack(seg_pack *pk, int vf, int *nunits) {
   lower L = {0};
   L.pk = pk;
   int nseg = pk->prog->segments.n;
@@ -918,24 +993,27 @@ lower_unit *lower_pack(seg_pack *pk, int *nunits) {
   lower_unit *units = calloc((size_t)(nloops + per_unit - 1) / (size_t)per_unit + 2, sizeof *units);
   L.seg_cache = calloc((size_t)nseg + 1, sizeof(lv));
   L.seg_done = calloc((size_t)nseg + 1, sizeof(bool));
+  int nfields = pk->prog->schema->nfields;
+  L.field_cache = calloc((size_t)nfields + 1, sizeof(lv));
+  L.field_loop = calloc((size_t)nfields + 1, sizeof(int));
   int n = 0;
-  if (!units || !L.seg_cache || !L.seg_done) goto done;
+  if (!units || !L.seg_cache || !L.seg_done || !L.field_cache || !L.field_loop) goto done;
   /* the aggregates first, in their own loop and unit (it has inner loops),
-     so the main loops stay free of them and vectorise */
+     so the main loops stay free of them: one basic block of vector code */
   lower_agg_plan(&L);
   lower_shared_plan(&L);
   pk->nscratch = L.naggs + L.nshared;
   if (L.naggs) {
-    unit_begin(&L, &units[n], n);
+    unit_begin(&L, &units[n], n, 1);
     units[n++].aggregates = true;
     lower_agg_phase(&L);
     unit_end(&L);
   }
-  /* the outputs, LOWER_CHUNK at a time, each chunk in its own loop (a loop
-     with hundreds of outputs is too big for the vectoriser to analyse), and
-     LOWER_UNIT at a time in units compiled in parallel */
+  /* the outputs, LOWER_CHUNK at a time, each chunk in its own loop (which
+     keeps each body's values few enough for the registers), and LOWER_UNIT
+     at a time in units compiled in parallel */
   for (int k0 = 0; k0 < pk->noutputs; k0 += LOWER_UNIT) {
-    unit_begin(&L, &units[n], n);
+    unit_begin(&L, &units[n], n, vf);
     n++;
     if (k0 == 0) lower_shared_loop(&L);
     for (int c0 = k0; c0 < k0 + LOWER_UNIT && c0 < pk->noutputs; c0 += LOWER_CHUNK)
@@ -943,13 +1021,15 @@ lower_unit *lower_pack(seg_pack *pk, int *nunits) {
     unit_end(&L);
   }
   if (n == 0) { /* nothing to compute: one empty function */
-    unit_begin(&L, &units[n], n);
+    unit_begin(&L, &units[n], n, 1);
     n++;
     unit_end(&L);
   }
 done:
   free(L.seg_cache);
   free(L.seg_done);
+  free(L.field_cache);
+  free(L.field_loop);
   free(L.aggs);
   ast_map_free(&L.lift_shapes);
   free(L.shared);

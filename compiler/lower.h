@@ -17,8 +17,8 @@ typedef struct lower_unit {
 } lower_unit;
 
 /* Lowers the pack into *nunits units (a malloc'd array; the caller disposes
- * each module and context); records the pack's lifts, slow expressions and
- * aggregates as it meets them. */
-lower_unit *lower_pack(seg_pack *pk, int *nunits);
+ * each module and context), the main loops vf records at a time; records
+ * the pack's lifts, slow expressions and aggregates as it meets them. */
+lower_unit *lower_pack(seg_pack *pk, int vf, int *nunits);
 
 #endif

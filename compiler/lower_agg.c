@@ -4,8 +4,8 @@
  * records: for each stream, one pass over the record's event range
  * [start[row], start[row+1]) updates every top-level aggregate over that
  * stream at once (shared pass), and the results go to the scratch space
- * after the outputs (int64 slot + null byte per record).  The main loop then
- * reads them like fields, and stays vectorisable.  An aggregate nested in
+ * after the outputs (int64 slot + null byte per record).  The main loops then
+ * read them like fields, and stay straight-line vector code.  An aggregate nested in
  * another's `where` runs its own inner loop at that point.  Aggregates that
  * read strings are left to the interpreter (lower.c's slow path).
  *
@@ -19,7 +19,7 @@
 static LLVMValueRef stream_member_here(lower *L, int stream, int member, LLVMTypeRef t) {
   LLVMValueRef streams = LLVMBuildLoad2(L->B, ptr_to(L, L->stream_t),
                                         LLVMBuildStructGEP2(L->B, L->ctx_t, L->ctx, CTX_STREAMS, ""), "");
-  LLVMValueRef st = LLVMBuildGEP2(L->B, L->stream_t, streams, (LLVMValueRef[]){c64(L, stream)}, 1, "");
+  LLVMValueRef st = LLVMBuildGEP2(L->B, L->stream_t, streams, (LLVMValueRef[]){s64(L, stream)}, 1, "");
   return LLVMBuildLoad2(L->B, t, LLVMBuildStructGEP2(L->B, L->stream_t, st, (unsigned)member, ""), "");
 }
 
@@ -37,7 +37,7 @@ static LLVMValueRef stream_column(lower *L, int stream, int member, int f, LLVMT
   LLVMTypeRef p8 = ptr_to(L, L->i8);
   LLVMBasicBlockRef was = lower_at_entry(L);
   LLVMValueRef cols = stream_member_here(L, stream, member, ptr_to(L, p8));
-  LLVMValueRef col = LLVMBuildLoad2(L->B, p8, LLVMBuildGEP2(L->B, p8, cols, (LLVMValueRef[]){c64(L, f)}, 1, ""), "");
+  LLVMValueRef col = LLVMBuildLoad2(L->B, p8, LLVMBuildGEP2(L->B, p8, cols, (LLVMValueRef[]){s64(L, f)}, 1, ""), "");
   col = compat_ptr_cast(L->B, col, elem);
   lower_resume(L, was);
   return col;

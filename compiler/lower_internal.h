@@ -20,16 +20,25 @@ typedef struct lv {
   LLVMValueRef v, null;
 } lv;
 
+/* Values are lanes: a main loop computes L->vf records at a time, in vector
+ * IR of that width (lower_pack), the aggregates loop one.  i1..f64 are the
+ * scalar types (addresses, the ctx, lift tables); v1..vf64 the types of
+ * values, vectors of vf lanes in a main loop. */
 typedef struct lower {
   seg_pack *pk;
   LLVMContextRef C;
   LLVMModuleRef M;
   LLVMBuilderRef B;
   LLVMTypeRef i1, i8, i32, i64, i128, f64, ctx_t, slow_t, stream_t;
+  LLVMTypeRef v1, v8, v32, v64, vf64;
+  int vf, main_vf; /* lanes of the current loop; of the main loops */
   LLVMValueRef fn, block, ctx, out, stride, i, n; /* n: the block's records (the rest is padding) */
   LLVMBasicBlockRef entry, done;
   lv *seg_cache;
   bool *seg_done;
+  lv *field_cache;                /* fields read in the current main loop (one basic block) */
+  int *field_loop;                /* [field]: the loop field_cache holds it for */
+  int loop_id;                    /* lower_loop_begin's count */
   int stored_segments;            /* segments [0, this) are already in `out` (earlier loops) */
   ast_map lift_shapes;            /* pk->lifts by shape */
   /* stream aggregates (lower_agg.c) */
@@ -46,8 +55,28 @@ typedef struct lower {
   bool shared_ready;              /* the shared loop was emitted: later loops read it */
 } lower;
 
-static inline LLVMValueRef c64(lower *L, int64_t v) { return LLVMConstInt(L->i64, (unsigned long long)v, 1); }
-static inline LLVMValueRef cbool(lower *L, bool v) { return LLVMConstInt(L->i1, v, 0); }
+/* constant v of type t, in every lane when t is a vector */
+static inline LLVMValueRef cint(LLVMTypeRef t, int64_t v) {
+  bool vec = LLVMGetTypeKind(t) == LLVMVectorTypeKind;
+  LLVMTypeRef e = vec ? LLVMGetElementType(t) : t;
+  LLVMValueRef c = LLVMGetTypeKind(e) == LLVMDoubleTypeKind ? LLVMConstReal(e, (double)v) : LLVMConstInt(e, (unsigned long long)v, v < 0);
+  if (!vec) return c;
+  LLVMValueRef lanes[64];
+  unsigned n = LLVMGetVectorSize(t);
+  for (unsigned k = 0; k < n; k++) lanes[k] = c;
+  return LLVMConstVector(lanes, n);
+}
+static inline LLVMValueRef cf64(lower *L, double v) {
+  LLVMValueRef c = LLVMConstReal(L->f64, v);
+  if (L->vf == 1) return c;
+  LLVMValueRef lanes[64];
+  for (int k = 0; k < L->vf; k++) lanes[k] = c;
+  return LLVMConstVector(lanes, (unsigned)L->vf);
+}
+static inline LLVMValueRef c64(lower *L, int64_t v) { return cint(L->v64, v); }
+static inline LLVMValueRef cbool(lower *L, bool v) { return cint(L->v1, v); }
+/* a scalar int64 (addresses, indexes) */
+static inline LLVMValueRef s64(lower *L, int64_t v) { return LLVMConstInt(L->i64, (unsigned long long)v, 1); }
 
 /* null OR null, where NULL means never null */
 static inline LLVMValueRef or_null(lower *L, LLVMValueRef a, LLVMValueRef b) {

@@ -104,12 +104,18 @@ done:
 
 void lower_shared_loop(lower *L) {
   if (!L->nshared) return;
-  lower_loop loop = lower_loop_begin(L, c64(L, RT_BLOCK)); /* the whole block, as the main loops */
+  lower_loop loop = lower_loop_begin(L, s64(L, RT_BLOCK)); /* the whole block, as the main loops */
+  /* the values, then the stores, so that the loads all come first (out of
+     memory: each store after its value) */
+  lv *vals = malloc(sizeof *vals * (size_t)L->nshared);
   for (int s = 0; s < L->nshared; s++) {
     lv v = lower_node(L, L->shared[s]);
     L->shared_null[s] = v.null != NULL;
-    lower_scratch_store(L, L->naggs + s, v, L->shared[s]->type);
+    if (vals) vals[s] = v;
+    else lower_scratch_store(L, L->naggs + s, v, L->shared[s]->type);
   }
+  for (int s = 0; vals && s < L->nshared; s++) lower_scratch_store(L, L->naggs + s, vals[s], L->shared[s]->type);
+  free(vals);
   lower_loop_end(L, loop);
   L->shared_ready = true;
 }

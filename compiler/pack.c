@@ -93,6 +93,19 @@ static LLVMTargetMachineRef host_machine(char *err, size_t errlen) {
   return tm;
 }
 
+/* Records per iteration of the main loops: the int64 lanes of the host's
+ * vector registers (512 bits with AVX-512, 256 with AVX2, else 128).
+ * SEGC_LANES (1, 2, 4, 8 or 16) overrides it, for the tests. */
+static int host_lanes(void) {
+  const char *env = getenv("SEGC_LANES");
+  int forced = env ? atoi(env) : 0;
+  if (forced == 1 || forced == 2 || forced == 4 || forced == 8 || forced == 16) return forced;
+  char *f = LLVMGetHostCPUFeatures();
+  int vf = strstr(f, "+avx512f") ? 8 : strstr(f, "+avx2") ? 4 : 2;
+  LLVMDisposeMessage(f);
+  return vf;
+}
+
 /* An LLJIT for jtmb's machine (consumed) that resolves C library symbols
  * in the process (frem on doubles becomes a call to fmod). */
 static LLVMOrcLLJITRef start_jit(LLVMOrcJITTargetMachineBuilderRef jtmb, char *err, size_t errlen) {
@@ -112,13 +125,12 @@ static LLVMOrcLLJITRef start_jit(LLVMOrcJITTargetMachineBuilderRef jtmb, char *e
 
 /* ---- compiling the units, in parallel ---- */
 
-/* Main loops are straight-line bodies: they need CSE (GVN also merges loads
- * across the stores to `out`, which the alias scopes allow) and the loop
- * vectoriser, which is what O3 does for them at a third of its time.  The
- * aggregates loop (inner loops, reductions, branches) gets all of O3. */
-#define PACK_LOOP_PASSES                                                                                              \
-  "function(sroa,early-cse<memssa>," COMPAT_INSTCOMBINE ",simplifycfg,gvn,loop-vectorize," COMPAT_INSTCOMBINE         \
-  ",simplifycfg)"
+/* The main loops come out of lower.c as vector code with every load before
+ * the stores: early CSE merges the loads and expressions that segments
+ * share, and that is all they need (no loop vectoriser, no GVN: most of
+ * what their optimisation cost).  The aggregates loop (inner loops,
+ * reductions, branches) gets all of O3. */
+#define PACK_LOOP_PASSES "function(early-cse)"
 
 typedef struct unit_job {
   lower_unit *u;
@@ -203,7 +215,7 @@ bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errl
   p->nlifts = p->nslow = p->nstrlits = 0;
   host_machine_init();
   int nunits = 0;
-  lower_unit *units = lower_pack(p, &nunits);
+  lower_unit *units = lower_pack(p, host_lanes(), &nunits);
   unit_job *jobs = calloc((size_t)nunits + 1, sizeof *jobs);
   if (!units || !jobs || nunits == 0) {
     for (int u = 0; units && u < nunits; u++) LLVMDisposeModule(units[u].M), LLVMContextDispose(units[u].C);
