@@ -697,11 +697,46 @@ static lv lower_segment(lower *L, int index) {
   return L->seg_cache[index];
 }
 
+/* Whether n reads nothing of the record: the same value for all of them. */
+static bool record_free(const ast *n) {
+  if (!n) return true;
+  if (n->kind == AST_FIELD || n->kind == AST_SEGREF || n->kind == AST_AGG || n->kind == AST_EVFIELD) return false;
+  if (!record_free(n->a) || !record_free(n->b) || !record_free(n->c)) return false;
+  for (int i = 0; i < n->nargs; i++)
+    if (!record_free(n->args[i])) return false;
+  return true;
+}
+
+/* A record-free expression of a main loop (`month(today)`, `now - 30d`),
+ * computed once per call in the entry block (once per unit). */
+static bool hoistable(lower *L, const ast *n) {
+  if (L->vf == 1 || L->hoisting || n->id < 0 || n->id >= L->pk->prog->nnodes) return false;
+  switch (n->kind) {
+  case AST_LIT_NULL: case AST_LIT_BOOL: case AST_LIT_INT: case AST_LIT_DEC: case AST_LIT_DATE:
+  case AST_LIT_TS: case AST_LIT_DUR: case AST_ENUMLIT: case AST_LIT_STR:
+    return false; /* constants already */
+  default: return record_free(n) && !lower_has_string(n);
+  }
+}
+
+static lv lower_hoisted(lower *L, ast *n) {
+  if (L->invariant_unit[n->id] != L->unit_id) {
+    LLVMBasicBlockRef was = lower_at_entry(L);
+    L->hoisting = true;
+    L->invariant[n->id] = lower_node(L, n);
+    L->hoisting = false;
+    lower_resume(L, was);
+    L->invariant_unit[n->id] = L->unit_id;
+  }
+  return L->invariant[n->id];
+}
+
 /* Lowers one checked node to a (value, null) pair. */
 lv lower_node(lower *L, ast *n) {
   lv a, b, r = {0};
   int field = -1;
   if (lower_shared_value(L, n, &r)) return r;
+  if (hoistable(L, n)) return lower_hoisted(L, n);
   if (n->type.kind != TY_STRING && lower_has_string(n) && !code_comparison(n)) {
     if (liftable(L->pk->prog, n, &field)) return lower_lift(L, n, field);
     bool native = n->kind == AST_CMP || n->kind == AST_IN || n->kind == AST_NOT_IN || n->kind == AST_BETWEEN ||
@@ -910,6 +945,7 @@ static void unit_begin(lower *L, lower_unit *u, int index, int vf) {
   L->i64 = LLVMInt64TypeInContext(C);
   L->i128 = LLVMIntTypeInContext(C, 128);
   L->f64 = LLVMDoubleTypeInContext(C);
+  L->unit_id++;
   L->vf = vf;
   L->v1 = vf > 1 ? LLVMVectorType(L->i1, (unsigned)vf) : L->i1;
   L->v8 = vf > 1 ? LLVMVectorType(L->i8, (unsigned)vf) : L->i8;
@@ -996,8 +1032,10 @@ lower_unit *lower_pack(seg_pack *pk, int vf, int *nunits) {
   int nfields = pk->prog->schema->nfields;
   L.field_cache = calloc((size_t)nfields + 1, sizeof(lv));
   L.field_loop = calloc((size_t)nfields + 1, sizeof(int));
+  L.invariant = calloc((size_t)pk->prog->nnodes + 1, sizeof(lv));
+  L.invariant_unit = calloc((size_t)pk->prog->nnodes + 1, sizeof(int));
   int n = 0;
-  if (!units || !L.seg_cache || !L.seg_done || !L.field_cache || !L.field_loop) goto done;
+  if (!units || !L.seg_cache || !L.seg_done || !L.field_cache || !L.field_loop || !L.invariant || !L.invariant_unit) goto done;
   /* the aggregates first, in their own loop and unit (it has inner loops),
      so the main loops stay free of them: one basic block of vector code */
   lower_agg_plan(&L);
@@ -1030,6 +1068,8 @@ done:
   free(L.seg_done);
   free(L.field_cache);
   free(L.field_loop);
+  free(L.invariant);
+  free(L.invariant_unit);
   free(L.aggs);
   ast_map_free(&L.lift_shapes);
   free(L.shared);

@@ -39,6 +39,10 @@ typedef struct lower {
   lv *field_cache;                /* fields read in the current main loop (one basic block) */
   int *field_loop;                /* [field]: the loop field_cache holds it for */
   int loop_id;                    /* lower_loop_begin's count */
+  lv *invariant;                  /* [nnodes] values of record-free expressions, in the entry block */
+  int *invariant_unit;            /* [nnodes] the unit `invariant` holds them for */
+  int unit_id;                    /* unit_begin's count */
+  bool hoisting;                  /* lowering into the entry block */
   int stored_segments;            /* segments [0, this) are already in `out` (earlier loops) */
   ast_map lift_shapes;            /* pk->lifts by shape */
   /* stream aggregates (lower_agg.c) */
@@ -88,9 +92,9 @@ static inline LLVMValueRef or_null(lower *L, LLVMValueRef a, LLVMValueRef b) {
 static inline LLVMValueRef null_of(lower *L, LLVMValueRef n) { return n ? n : cbool(L, false); }
 
 /* Moves the builder to the end of the entry block (before its branch), for
- * loads that hold for the whole call: the optimiser cannot hoist them out
- * of the loops itself when they sit on a conditional path.  Returns where
- * the builder was, for lower_resume; the pair does not nest. */
+ * values that hold for the whole call: loads, and expressions that read no
+ * record.  Returns where the builder was, for lower_resume: the end of a
+ * block, or the entry block's (before its branch), so the pair nests. */
 static inline LLVMBasicBlockRef lower_at_entry(lower *L) {
   LLVMBasicBlockRef was = LLVMGetInsertBlock(L->B);
   LLVMValueRef term = LLVMGetBasicBlockTerminator(L->entry);
@@ -98,7 +102,11 @@ static inline LLVMBasicBlockRef lower_at_entry(lower *L) {
   else LLVMPositionBuilderAtEnd(L->B, L->entry);
   return was;
 }
-static inline void lower_resume(lower *L, LLVMBasicBlockRef was) { LLVMPositionBuilderAtEnd(L->B, was); }
+static inline void lower_resume(lower *L, LLVMBasicBlockRef was) {
+  LLVMValueRef term = was == L->entry ? LLVMGetBasicBlockTerminator(L->entry) : NULL;
+  if (term) LLVMPositionBuilderBefore(L->B, term);
+  else LLVMPositionBuilderAtEnd(L->B, was);
+}
 
 /* a field of the ctx argument, loaded once in the entry block */
 static inline LLVMValueRef load_ctx(lower *L, int field, LLVMTypeRef t) {
