@@ -61,17 +61,21 @@ static void store_lanes(lower *L, LLVMValueRef v, LLVMValueRef p) {
   if (L->vf > 1) LLVMSetAlignment(st, 1);
 }
 
-/* base[idx] for each lane of idx (int64): one load per lane */
+/* base[idx] for each lane of idx (int64): llvm.masked.gather, one gather
+ * instruction where the CPU has them and one load per lane elsewhere.  A
+ * byte table is read 4 bytes at a time (lifts.c pads it by 3). */
 static LLVMValueRef gather(lower *L, LLVMTypeRef elem, LLVMValueRef base, LLVMValueRef idx) {
   if (L->vf == 1) return LLVMBuildLoad2(L->B, elem, LLVMBuildGEP2(L->B, elem, base, &idx, 1, ""), "");
-  LLVMValueRef r = LLVMGetUndef(LLVMVectorType(elem, (unsigned)L->vf));
-  for (int k = 0; k < L->vf; k++) {
-    LLVMValueRef lane = LLVMConstInt(L->i32, (unsigned long long)k, 0);
-    LLVMValueRef x = LLVMBuildExtractElement(L->B, idx, lane, "");
-    LLVMValueRef e = LLVMBuildLoad2(L->B, elem, LLVMBuildGEP2(L->B, elem, base, &x, 1, ""), "");
-    r = LLVMBuildInsertElement(L->B, r, e, lane, "");
-  }
-  return r;
+  bool byte = elem == L->i8;
+  LLVMTypeRef word = byte ? L->i32 : elem;
+  LLVMValueRef ptrs = LLVMBuildGEP2(L->B, elem, base, &idx, 1, "");
+  LLVMTypeRef vw = LLVMVectorType(word, (unsigned)L->vf), vp = LLVMVectorType(ptr_to(L, word), (unsigned)L->vf);
+  if (byte) ptrs = LLVMBuildBitCast(L->B, ptrs, vp, "");
+  LLVMValueRef args[] = {ptrs, LLVMConstInt(L->i32, byte ? 1 : 8, 0), cbool(L, true), LLVMGetUndef(vw)};
+  LLVMTypeRef ty[] = {vw, vp};
+  LLVMValueRef g = LLVMBuildCall2(L->B, compat_intrinsic_type(L->C, "llvm.masked.gather", ty, 2),
+                                  compat_intrinsic(L->M, "llvm.masked.gather", ty, 2), args, 4, "");
+  return byte ? LLVMBuildTrunc(L->B, g, L->v8, "") : g;
 }
 
 /* v, a value of the entry block, in every lane (splat there once) */

@@ -137,7 +137,7 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
   for (int k = 0; ok && k < n; k++) {
     const pack_lift *l = &pk->lifts[k];
     bool is_bool = l->node->type.kind == TY_BOOL;
-    uint8_t *nu = calloc(size, 1);
+    uint8_t *nu = calloc(size + 3, 1); /* + 3: the generated code reads 4 bytes at a code (lower.c gather) */
     void *v = is_bool ? (void *)nu : calloc(size, sizeof(int64_t));
     (*vals)[k] = v;
     (*nulls)[k] = is_bool ? NULL : nu;
