@@ -402,7 +402,7 @@ static LLVMValueRef call1(lower *L, const char *intrinsic, LLVMValueRef x) {
 }
 
 /* Whether v is a constant integer, the same in every lane; *c its value. */
-static bool const_lanes(LLVMValueRef v, int64_t *c) {
+static bool splat_value(LLVMValueRef v, int64_t *c) {
   if (LLVMIsAConstantInt(v)) {
     *c = LLVMConstIntGetSExtValue(v);
     return true;
@@ -424,12 +424,12 @@ static bool const_lanes(LLVMValueRef v, int64_t *c) {
  * compares; otherwise the wrapped product divided back. */
 static LLVMValueRef mul_ovf(lower *L, LLVMValueRef a, LLVMValueRef b, LLVMValueRef *ovf) {
   int64_t c;
-  if (const_lanes(a, &c)) {
+  if (splat_value(a, &c)) {
     LLVMValueRef t = a;
     a = b, b = t;
   }
   LLVMValueRef r = LLVMBuildMul(L->B, a, b, "");
-  if (const_lanes(b, &c)) {
+  if (splat_value(b, &c)) {
     if (c == 0 || c == 1) *ovf = cbool(L, false);
     else if (c == -1) *ovf = LLVMBuildICmp(L->B, LLVMIntEQ, a, c64(L, INT64_MIN), "");
     else {

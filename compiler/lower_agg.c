@@ -4,10 +4,11 @@
  * records: for each stream, one pass over the record's event range
  * [start[row], start[row+1]) updates every top-level aggregate over that
  * stream at once (shared pass), and the results go to the scratch space
- * after the outputs (int64 slot + null byte per record).  The main loops then
- * read them like fields, and stay straight-line vector code.  An aggregate nested in
- * another's `where` runs its own inner loop at that point.  Aggregates that
- * read strings are left to the interpreter (lower.c's slow path).
+ * after the outputs (int64 slot + null byte per record).  The main loops
+ * then read them like fields, and stay straight-line vector code.  An
+ * aggregate nested in another's `where` runs its own inner loop at that
+ * point.  Aggregates that read strings are left to the interpreter (lower.c's
+ * slow path).
  *
  * Each accumulator lives in an alloca of the entry block (promoted to
  * registers by the optimiser) and is updated without branches: an event is

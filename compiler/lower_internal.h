@@ -31,7 +31,7 @@ typedef struct lower {
   LLVMBuilderRef B;
   LLVMTypeRef i1, i8, i32, i64, i128, f64, ctx_t, slow_t, stream_t;
   LLVMTypeRef v1, v8, v32, v64, vf64;
-  int vf, main_vf; /* lanes of the current loop; of the main loops */
+  int vf; /* lanes of the current unit's values */
   LLVMValueRef fn, block, ctx, out, stride, i, n; /* n: the block's records (the rest is padding) */
   LLVMBasicBlockRef entry, done;
   lv *seg_cache;
@@ -59,24 +59,20 @@ typedef struct lower {
   bool shared_ready;              /* the shared loop was emitted: later loops read it */
 } lower;
 
-/* constant v of type t, in every lane when t is a vector */
-static inline LLVMValueRef cint(LLVMTypeRef t, int64_t v) {
-  bool vec = LLVMGetTypeKind(t) == LLVMVectorTypeKind;
-  LLVMTypeRef e = vec ? LLVMGetElementType(t) : t;
-  LLVMValueRef c = LLVMGetTypeKind(e) == LLVMDoubleTypeKind ? LLVMConstReal(e, (double)v) : LLVMConstInt(e, (unsigned long long)v, v < 0);
-  if (!vec) return c;
-  LLVMValueRef lanes[64];
-  unsigned n = LLVMGetVectorSize(t);
+/* the scalar constant c in n lanes (n = 1: c itself; n <= 16) */
+static inline LLVMValueRef splat_const(LLVMValueRef c, unsigned n) {
+  if (n == 1) return c;
+  LLVMValueRef lanes[16];
   for (unsigned k = 0; k < n; k++) lanes[k] = c;
   return LLVMConstVector(lanes, n);
 }
-static inline LLVMValueRef cf64(lower *L, double v) {
-  LLVMValueRef c = LLVMConstReal(L->f64, v);
-  if (L->vf == 1) return c;
-  LLVMValueRef lanes[64];
-  for (int k = 0; k < L->vf; k++) lanes[k] = c;
-  return LLVMConstVector(lanes, (unsigned)L->vf);
+/* integer constant v of type t (an integer type or a vector of one) */
+static inline LLVMValueRef cint(LLVMTypeRef t, int64_t v) {
+  bool vec = LLVMGetTypeKind(t) == LLVMVectorTypeKind;
+  LLVMValueRef c = LLVMConstInt(vec ? LLVMGetElementType(t) : t, (unsigned long long)v, v < 0);
+  return splat_const(c, vec ? LLVMGetVectorSize(t) : 1);
 }
+static inline LLVMValueRef cf64(lower *L, double v) { return splat_const(LLVMConstReal(L->f64, v), (unsigned)L->vf); }
 static inline LLVMValueRef c64(lower *L, int64_t v) { return cint(L->v64, v); }
 static inline LLVMValueRef cbool(lower *L, bool v) { return cint(L->v1, v); }
 /* a scalar int64 (addresses, indexes) */
@@ -127,9 +123,10 @@ LLVMValueRef lower_compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValue
 lv lower_float_result(lower *L, LLVMValueRef v, LLVMValueRef null);
 bool lower_has_string(const ast *n);
 
-/* A loop over a block's records, i = 0 .. bound - 1 (bound >= 1): begin
- * leaves the builder in its body with L->i the record; end closes it and
- * leaves the builder after it. */
+/* A loop over a block's records, vf at a time: i = 0, vf, 2 vf, .. < bound
+ * (bound >= 1, a multiple of vf).  Begin leaves the builder in its body
+ * with L->i the first record of the iteration; end closes it and leaves the
+ * builder after it. */
 typedef struct lower_loop {
   LLVMBasicBlockRef before, body;
   LLVMValueRef bound;
