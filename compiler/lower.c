@@ -169,14 +169,19 @@ static LLVMValueRef floormod(lower *L, LLVMValueRef x, int64_t d) {
 static LLVMValueRef call1(lower *L, const char *intrinsic, LLVMValueRef x);
 
 /* floor(x / 1 day) for microseconds, without a 64-bit division (which no
- * vector unit has): 1 day = 2^11 * 42187500 us; the shift floors exactly,
- * and |x >> 11| < 2^52 divides exactly enough in double: the quotient's
- * rounding error (< 1.2e-8) is below the gap 1/42187500 between a quotient
- * just under an integer and that integer. */
+ * vector unit has) or a double one (slow, one divider per core): 1 day =
+ * 2^11 * d us with d = 42187500; the shift floors exactly, and y = x >> 11,
+ * |y| < 2^52, is exact in double.  floor(y * fl(1/d)) is floor(y / d):
+ * fl(1/d) = (1/d)(1 + e) with e = -0.74 * 2^-54, so for t = y / d
+ * (|t| < 2^27) the product is t(1 + e) before rounding.  An integer t = k
+ * is off by |k e| < half an ulp of k, and rounds back to k; otherwise t is
+ * at least 1/d = 2.4e-8 from both neighbouring integers, the error |t e| is
+ * below 5.6e-9, and rounding adds at most half an ulp (< 7.5e-9): the
+ * product stays strictly between them. */
 static LLVMValueRef floordiv_day(lower *L, LLVMValueRef x) {
-  LLVMValueRef y = LLVMBuildAShr(L->B, x, c64(L, 11), "");
-  LLVMValueRef q = LLVMBuildFDiv(L->B, LLVMBuildSIToFP(L->B, y, L->vf64, ""), cf64(L, 42187500.0), "");
-  return LLVMBuildFPToSI(L->B, call1(L, "llvm.floor", q), L->v64, "");
+  LLVMValueRef y = LLVMBuildSIToFP(L->B, LLVMBuildAShr(L->B, x, c64(L, 11), ""), L->vf64, "");
+  LLVMValueRef q = call1(L, "llvm.floor", LLVMBuildFMul(L->B, y, cf64(L, 1.0 / 42187500.0), ""));
+  return LLVMBuildFPToSI(L->B, q, L->v64, "");
 }
 
 /* ---- strings: lifts and slow calls -------------------------------------- */
@@ -639,9 +644,10 @@ static lv lower_call(lower *L, ast *n) {
     r.v = LLVMBuildAdd(L->B, LLVMBuildSExt(L->B, floormod(L, d32, 7), L->v64, ""), c64(L, 1), "");
     break;
   }
-  case BI_HOUR: { /* the time of day is below 2^37: exact in double */
+  case BI_HOUR: { /* the time of day is below 2^37, exact in double; times fl(1 / 1 hour) it floors as in floordiv_day
+                     (the same relative error e, and the quotient below 24) */
     LLVMValueRef tod = LLVMBuildSub(L->B, a[0].v, LLVMBuildMul(L->B, floordiv_day(L, a[0].v), c64(L, CAL_USEC_PER_DAY), ""), "");
-    r.v = LLVMBuildFPToSI(L->B, LLVMBuildFDiv(L->B, LLVMBuildSIToFP(L->B, tod, L->vf64, ""), cf64(L, 3600.0 * 1e6), ""), L->v64, "");
+    r.v = LLVMBuildFPToSI(L->B, LLVMBuildFMul(L->B, LLVMBuildSIToFP(L->B, tod, L->vf64, ""), cf64(L, 1.0 / (3600.0 * 1e6)), ""), L->v64, "");
     break;
   }
   case BI_AGE_YEARS: {
