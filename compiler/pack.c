@@ -164,7 +164,6 @@ static bool compile_unit(LLVMTargetMachineRef tm, unit_job *job) {
   char *triple = LLVMGetTargetMachineTriple(tm);
   LLVMSetTarget(M, triple);
   LLVMDisposeMessage(triple);
-  struct timespec ta, tb, tc; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ta);
   LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
   LLVMPassBuilderOptionsSetLoopVectorization(opts, 1);
   LLVMPassBuilderOptionsSetSLPVectorization(opts, 1);
@@ -172,7 +171,6 @@ static bool compile_unit(LLVMTargetMachineRef tm, unit_job *job) {
                        job->err, sizeof job->err);
   LLVMDisposePassBuilderOptions(opts);
   if (!ok) return false;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &tb);
   if (job->mode == PACK_EMIT_IR) {
     char *ir = LLVMPrintModuleToString(M);
     job->len = strlen(ir);
@@ -192,9 +190,6 @@ static bool compile_unit(LLVMTargetMachineRef tm, unit_job *job) {
     if (job->code) memcpy(job->code, LLVMGetBufferStart(buf), job->len);
     LLVMDisposeMemoryBuffer(buf);
   }
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &tc);
-  struct timespec tw; clock_gettime(CLOCK_MONOTONIC, &tw);
-  if (getenv("SEGC_TIMES")) fprintf(stderr, "%.3f unit %s opt %.4f cg %.4f\n", tw.tv_sec % 100 + tw.tv_nsec * 1e-9, job->u->name, (tb.tv_sec-ta.tv_sec)+(tb.tv_nsec-ta.tv_nsec)*1e-9, (tc.tv_sec-tb.tv_sec)+(tc.tv_nsec-tb.tv_nsec)*1e-9);
   if (!job->code) snprintf(job->err, sizeof job->err, "out of memory");
   return job->code != NULL;
 }

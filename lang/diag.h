@@ -62,9 +62,9 @@ void diag_set_note(seg_diags *d, seg_diag *g, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Adds the note "first declared at FILE:LINE:COL" for a duplicate of `first`. */
 void diag_note_first(seg_diags *d, seg_diag *g, seg_span first);
-/* 1-based line and column (in code points) of a byte offset. */
 /* The 1-based line of offset off (diag_line_col without the column). */
 int diag_line(const seg_source *s, uint32_t off);
+/* 1-based line and column (in code points) of a byte offset. */
 void diag_line_col(const seg_source *s, uint32_t off, int *line, int *col);
 /* Renders every diagnostic, ordered by file and position: the
  * `file:line:col: level: message` line, the source line, a caret under the
