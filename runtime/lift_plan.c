@@ -8,6 +8,7 @@
 
 #include "stdlib/builtins.h"
 #include "stdlib/regex.h"
+#include "stdlib/str_scan.h"
 #include "stdlib/strings.h"
 
 typedef struct planner {
@@ -102,6 +103,8 @@ static int64_t code_points(const char *s, uint32_t n) {
   return count;
 }
 
+void lp_scratch_new_chunk(lp_scratch *w) { w->have_cat[0] = w->have_cat[1] = false; }
+
 void lp_scratch_free(lp_scratch *w) {
   for (int i = 0; i < w->nregexes; i++)
     if (w->regexes[i]) {
@@ -109,6 +112,9 @@ void lp_scratch_free(lp_scratch *w) {
       free(w->regexes[i]);
     }
   free(w->regexes);
+  free(w->cat[0]);
+  free(w->cat[1]);
+  free(w->off);
   free(w->buf);
   free(w->stack);
   memset(w, 0, sizeof *w);
@@ -158,6 +164,48 @@ static bool run_matches(const lp_op *op, uint32_t count, const char *const *s, c
   return true;
 }
 
+/* The strings end to end in w->cat[fold] (folded when fold), with w->off;
+ * false when out of memory or when they do not fit 32-bit offsets. */
+static bool concatenate(lp_scratch *w, bool fold, uint32_t count, const char *const *s, const uint32_t *len) {
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < count; i++) total += len[i];
+  if (total > UINT32_MAX - STR_SCAN_PAD) return false;
+  if (count + 1 > w->offcap) {
+    uint32_t *v = realloc(w->off, sizeof *v * (count + 1));
+    if (!v) return false;
+    w->off = v;
+    w->offcap = count + 1;
+  }
+  if (total + STR_SCAN_PAD > w->catcap[fold]) {
+    char *v = realloc(w->cat[fold], total + STR_SCAN_PAD);
+    if (!v) return false;
+    w->cat[fold] = v;
+    w->catcap[fold] = total + STR_SCAN_PAD;
+  }
+  char *c = w->cat[fold];
+  uint32_t at = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    w->off[i] = at;
+    if (fold) str_fold(c + at, s[i], len[i]);
+    else memcpy(c + at, s[i], len[i]);
+    at += len[i];
+  }
+  w->off[count] = at;
+  memset(c + at, 0, STR_SCAN_PAD);
+  return true;
+}
+
+static void run_contains(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
+                         lp_scratch *w) {
+  if (!w->have_cat[op->fold]) w->have_cat[op->fold] = concatenate(w, op->fold, count, s, len);
+  if (w->have_cat[op->fold]) {
+    memset(r, 0, count);
+    str_scan_contains(w->cat[op->fold], w->off, count, op->text, op->len, r);
+    return;
+  }
+  for (uint32_t i = 0; i < count; i++) r[i] = str_contains(s[i], len[i], op->text, op->len, op->fold);
+}
+
 bool lift_plan_run(const lift_plan *p, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *out,
                    lp_scratch *w) {
   uint8_t *stack = w->stack;
@@ -173,9 +221,7 @@ bool lift_plan_run(const lift_plan *p, uint32_t count, const char *const *s, con
     case LP_ENDS:
       for (uint32_t i = 0; i < count; i++) r[i] = str_ends_with(s[i], len[i], op->text, op->len, op->fold);
       break;
-    case LP_CONTAINS:
-      for (uint32_t i = 0; i < count; i++) r[i] = str_contains(s[i], len[i], op->text, op->len, op->fold);
-      break;
+    case LP_CONTAINS: run_contains(op, count, s, len, r, w); break;
     case LP_MATCHES:
       if (!run_matches(op, count, s, len, r, w)) return false;
       break;

@@ -48,11 +48,20 @@ typedef struct lp_scratch {
   size_t bufcap;
   void **regexes;         /* [prog->regexes.n] regex_t*, compiled on first use */
   int nregexes;
+  char *cat[2];           /* the chunk's strings end to end, as they are and folded (str_scan.h) */
+  size_t catcap[2];
+  bool have_cat[2];       /* cat[fold] holds the current chunk */
+  uint32_t *off;          /* [count + 1] where each string starts in cat */
+  uint32_t offcap;
 } lp_scratch;
 
 void lp_scratch_free(lp_scratch *w);
+/* The strings given to the next lift_plan_run are new: what the runs before
+ * kept of them (cat) is stale. */
+void lp_scratch_new_chunk(lp_scratch *w);
 /* out[i] = n's truth (0 or 1) for the present string s[i] of len[i] bytes.
- * False when out of memory. */
+ * Runs on the same strings (no lp_scratch_new_chunk between) share the
+ * scratch's copies of them.  False when out of memory. */
 bool lift_plan_run(const lift_plan *p, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *out,
                    lp_scratch *w);
 

@@ -1,10 +1,14 @@
 /* runtime/lifts.c — tabulating lifted string expressions (lifts.h).
  *
  * First, sequentially, every table is allocated and each string field's used
- * codes are marked (one scan of its column).  Then the (lift, chunk of
- * codes) work items are shared by threads through an atomic counter; each
- * thread has its own interpreter and writes disjoint table entries.  A lift
- * with a plan (lift_plan.h) is run by it, except for its null slot. */
+ * codes are marked (one scan of its column).  The lifts with a plan
+ * (lift_plan.h) are grouped by field: a group's work item gathers a chunk of
+ * the field's strings once and runs every plan of the group on it, so the
+ * plans share one copy of the strings laid end to end (and folded).  A lift
+ * without a plan is a group of its own, run by the interpreter, which also
+ * does the null slot of every lift.  The (group, chunk of codes) work items
+ * are shared by threads through an atomic counter; each thread has its own
+ * interpreter and writes disjoint table entries. */
 #include "lifts.h"
 #include "parallel.h"
 
@@ -15,6 +19,12 @@
 
 #define LIFT_CHUNK 4096u
 
+typedef struct lift_group {
+  int field;
+  int first, n;             /* its lifts: order[first .. first + n) */
+  bool planned;
+} lift_group;
+
 typedef struct lift_job {
   const seg_pack *pk;
   const rt_table *t;
@@ -22,8 +32,11 @@ typedef struct lift_job {
   void **vals;
   uint8_t **nulls;
   uint8_t **used;           /* [nfields] codes a string field uses */
-  uint64_t *first_item;     /* [nlifts + 1] prefix sums of the work items per lift */
   lift_plan *plans;         /* [nlifts]; nops 0: no plan */
+  int *order;               /* [nlifts] the lifts, group by group */
+  lift_group *groups;
+  int ngroups;
+  uint64_t *first_item;     /* [ngroups + 1] prefix sums of the work items per group */
   int depth;                /* the deepest plan's stack */
   atomic_uint_fast64_t next;
   atomic_bool failed;       /* a worker ran out of memory: its items may be undone */
@@ -51,10 +64,10 @@ static uint8_t *codes_used(const rt_table *t, int field) {
   return used;
 }
 
-/* The present strings of codes [c0, c1) by plan; false when out of memory */
-static bool planned_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0, uint64_t c1) {
-  const uint8_t *used = j->used[j->pk->lifts[k].field];
-  uint8_t *vals = j->vals[k];
+/* The group's plans on the present strings of codes [c0, c1); false when
+ * out of memory */
+static bool planned_chunk(lift_job *j, lift_worker_state *w, const lift_group *g, uint64_t c0, uint64_t c1) {
+  const uint8_t *used = j->used[g->field];
   uint32_t count = 0;
   for (uint64_t c = c0; c < c1 && c < j->t->ndict; c++) {
     if (!used[c]) continue;
@@ -63,22 +76,24 @@ static bool planned_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0,
     w->len[count] = (uint32_t)len;
     w->code[count++] = (uint32_t)c;
   }
-  if (!lift_plan_run(&j->plans[k], count, w->s, w->len, w->out, &w->scratch)) return false;
-  for (uint32_t i = 0; i < count; i++) vals[w->code[i]] = w->out[i];
+  lp_scratch_new_chunk(&w->scratch);
+  for (int q = g->first; q < g->first + g->n; q++) {
+    int k = j->order[q];
+    if (!lift_plan_run(&j->plans[k], count, w->s, w->len, w->out, &w->scratch)) return false;
+    uint8_t *vals = j->vals[k];
+    for (uint32_t i = 0; i < count; i++) vals[w->code[i]] = w->out[i];
+  }
   return true;
 }
 
-static void lift_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0) {
+/* Lift k by the interpreter over codes [c0, c1) (the null slot is ndict) */
+static void interp_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0, uint64_t c1) {
   const pack_lift *l = &j->pk->lifts[k];
   const rt_table *t = j->t;
   interp *it = &w->it;
   bool is_bool = l->node->type.kind == TY_BOOL;
-  uint64_t size = l->field < 0 ? 1 : (uint64_t)t->ndict + 1, c1 = c0 + LIFT_CHUNK < size ? c0 + LIFT_CHUNK : size;
-  bool planned = j->plans[k].nops > 0;
-  if (planned && !planned_chunk(j, w, k, c0, c1)) w->failed = true;
   it->bind_field = l->field;
-  uint64_t from = planned ? (c1 > t->ndict ? t->ndict : c1) : c0; /* a plan leaves the null slot to the interpreter */
-  for (uint64_t c = from; c < c1; c++) {
+  for (uint64_t c = c0; c < c1; c++) {
     if (l->field >= 0 && c < t->ndict && !j->used[l->field][c]) continue;
     it->bind = (ival){.null = c == t->ndict && l->field >= 0};
     if (!it->bind.null && l->field >= 0) {
@@ -98,6 +113,19 @@ static void lift_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0) {
   }
 }
 
+/* Work item `chunk` of group g */
+static void group_chunk(lift_job *j, lift_worker_state *w, const lift_group *g, uint64_t chunk) {
+  uint64_t size = g->field < 0 ? 1 : (uint64_t)j->t->ndict + 1, c0 = chunk * LIFT_CHUNK;
+  uint64_t c1 = c0 + LIFT_CHUNK < size ? c0 + LIFT_CHUNK : size;
+  if (!g->planned) {
+    interp_chunk(j, w, j->order[g->first], c0, c1);
+    return;
+  }
+  if (!planned_chunk(j, w, g, c0, c1)) w->failed = true;
+  if (c1 > j->t->ndict) /* a plan leaves the null slot to the interpreter */
+    for (int q = g->first; q < g->first + g->n; q++) interp_chunk(j, w, j->order[q], j->t->ndict, c1);
+}
+
 static void *lift_worker(void *arg) {
   lift_job *j = arg;
   lift_worker_state *w = malloc(sizeof *w);
@@ -109,13 +137,13 @@ static void *lift_worker(void *arg) {
   }
   *w = (lift_worker_state){.scratch = {.stack = stack}};
   interp_init(&w->it, j->pk->prog, j->t, j->opt->now, j->opt->consts);
-  uint64_t total = j->first_item[j->pk->nlifts];
+  uint64_t total = j->first_item[j->ngroups];
   while (!w->failed) {
     uint64_t item = atomic_fetch_add(&j->next, 1);
     if (item >= total) break;
-    int k = 0;
-    while (j->first_item[k + 1] <= item) k++;
-    lift_chunk(j, w, k, (item - j->first_item[k]) * LIFT_CHUNK);
+    int g = 0;
+    while (j->first_item[g + 1] <= item) g++;
+    group_chunk(j, w, &j->groups[g], item - j->first_item[g]);
   }
   interp_reset(&w->it);
   if (w->failed) atomic_store(&j->failed, true);
@@ -124,16 +152,40 @@ static void *lift_worker(void *arg) {
   return NULL;
 }
 
+/* j->groups, j->order and j->first_item from the plans: per field, its
+ * planned lifts; then each lift without a plan on its own */
+static bool group_lifts(lift_job *j, int nfields) {
+  int n = j->pk->nlifts;
+  uint64_t chunks = ((uint64_t)j->t->ndict + 1 + LIFT_CHUNK - 1) / LIFT_CHUNK;
+  j->order = calloc((size_t)n + 1, sizeof(int));
+  j->groups = calloc((size_t)n + 1, sizeof(lift_group));
+  j->first_item = calloc((size_t)n + 1, sizeof(uint64_t));
+  if (!j->order || !j->groups || !j->first_item) return false;
+  int q = 0;
+  for (int f = 0; f < nfields; f++) {
+    int first = q;
+    for (int k = 0; k < n; k++)
+      if (j->plans[k].nops && j->pk->lifts[k].field == f) j->order[q++] = k;
+    if (q > first) j->groups[j->ngroups++] = (lift_group){.field = f, .first = first, .n = q - first, .planned = true};
+  }
+  for (int k = 0; k < n; k++)
+    if (!j->plans[k].nops) {
+      j->order[q] = k;
+      j->groups[j->ngroups++] = (lift_group){.field = j->pk->lifts[k].field, .first = q++, .n = 1};
+    }
+  for (int g = 0; g < j->ngroups; g++) j->first_item[g + 1] = j->first_item[g] + (j->groups[g].field < 0 ? 1 : chunks);
+  return true;
+}
+
 bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, void ***vals, uint8_t ***nulls) {
   int n = pk->nlifts, nfields = t->schema->nfields;
   uint64_t size = (uint64_t)t->ndict + 1;
   lift_job j = {.pk = pk, .t = t, .opt = opt};
   j.used = calloc((size_t)nfields + 1, sizeof(uint8_t *));
-  j.first_item = calloc((size_t)n + 1, sizeof(uint64_t));
   j.plans = calloc((size_t)n + 1, sizeof(lift_plan));
   *vals = calloc((size_t)n + 1, sizeof(void *));
   *nulls = calloc((size_t)n + 1, sizeof(uint8_t *));
-  bool ok = j.used && j.first_item && j.plans && *vals && *nulls;
+  bool ok = j.used && j.plans && *vals && *nulls;
   for (int k = 0; ok && k < n; k++) {
     const pack_lift *l = &pk->lifts[k];
     bool is_bool = l->node->type.kind == TY_BOOL;
@@ -147,15 +199,15 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
     }
     if (l->field >= 0 && !j.used[l->field]) j.used[l->field] = codes_used(t, l->field);
     ok = nu && v && (l->field < 0 || j.used[l->field]);
-    j.first_item[k + 1] = j.first_item[k] + (l->field < 0 ? 1 : (size + LIFT_CHUNK - 1) / LIFT_CHUNK);
     if (ok && lift_plan_make(pk->prog, l->node, l->field, &j.plans[k]) && j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
   }
+  ok = ok && group_lifts(&j, nfields);
   if (ok && n) {
     j.vals = *vals;
     j.nulls = *nulls;
     atomic_init(&j.next, 0);
     int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
-    if ((uint64_t)nthreads > j.first_item[n]) nthreads = (int)j.first_item[n];
+    if ((uint64_t)nthreads > j.first_item[j.ngroups]) nthreads = (int)j.first_item[j.ngroups];
     atomic_init(&j.failed, false);
     rt_parallel(nthreads, lift_worker, &j);
     ok = !atomic_load(&j.failed);
@@ -163,6 +215,8 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
   for (int f = 0; j.used && f < nfields; f++) free(j.used[f]);
   free(j.used);
   free(j.first_item);
+  free(j.order);
+  free(j.groups);
   for (int k = 0; j.plans && k < n; k++) lift_plan_free(&j.plans[k]);
   free(j.plans);
   return ok;

@@ -1,0 +1,83 @@
+/* stdlib/str_scan.c — `contains` over strings laid end to end (str_scan.h).
+ *
+ * A position i is a candidate when cat[i], cat[i + 1] and cat[i + m - 1]
+ * are the pattern's first, second and last bytes (the second byte sets
+ * "@gmail." apart from "@yahoo."); each step compares a vector of positions (16 with
+ * SSE2, 32 with AVX2, picked when the program loads).  Candidates come in
+ * increasing order, so the string holding one is found by moving forward
+ * through off[]. */
+#include "str_scan.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
+bool str_scan_baseline;
+
+typedef struct scan {
+  const char *cat, *p;
+  const uint32_t *off;
+  uint32_t count, m, last; /* last: the last position a match can start at */
+  uint32_t k;              /* the string holding the latest candidate */
+  uint8_t *r;
+} scan;
+
+/* The candidates at base + the set bits of mask. */
+static inline void scan_hits(scan *s, uint32_t base, uint64_t mask) {
+  while (mask) {
+    uint32_t pos = base + (uint32_t)__builtin_ctzll(mask);
+    mask &= mask - 1;
+    if (pos > s->last) return;
+    while (s->off[s->k + 1] <= pos) s->k++;
+    if (!s->r[s->k] && pos + s->m <= s->off[s->k + 1] && memcmp(s->cat + pos, s->p, s->m) == 0) s->r[s->k] = 1;
+  }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+static void scan_sse2(scan *s) {
+  const __m128i f = _mm_set1_epi8(s->p[0]), g = _mm_set1_epi8(s->p[s->m > 1]), l = _mm_set1_epi8(s->p[s->m - 1]);
+  for (uint32_t i = 0; i <= s->last; i += 16) {
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(s->cat + i));
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s->cat + i + (s->m > 1)));
+    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(s->cat + i + s->m - 1));
+    __m128i eq = _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(a, f), _mm_cmpeq_epi8(b, g)), _mm_cmpeq_epi8(c, l));
+    uint32_t mask = (uint32_t)_mm_movemask_epi8(eq);
+    if (mask) scan_hits(s, i, mask);
+  }
+}
+
+__attribute__((target("avx2"))) static void scan_avx2(scan *s) {
+  const __m256i f = _mm256_set1_epi8(s->p[0]), g = _mm256_set1_epi8(s->p[s->m > 1]), l = _mm256_set1_epi8(s->p[s->m - 1]);
+  for (uint32_t i = 0; i <= s->last; i += 32) {
+    __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(s->cat + i));
+    __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(s->cat + i + (s->m > 1)));
+    __m256i c = _mm256_loadu_si256((const __m256i *)(const void *)(s->cat + i + s->m - 1));
+    __m256i eq = _mm256_and_si256(_mm256_and_si256(_mm256_cmpeq_epi8(a, f), _mm256_cmpeq_epi8(b, g)), _mm256_cmpeq_epi8(c, l));
+    uint32_t mask = (uint32_t)_mm256_movemask_epi8(eq);
+    if (mask) scan_hits(s, i, mask);
+  }
+}
+#else
+static void scan_bytes(scan *s) {
+  for (uint32_t i = 0; i <= s->last; i++)
+    if (s->cat[i] == s->p[0] && s->cat[i + (s->m > 1)] == s->p[s->m > 1] && s->cat[i + s->m - 1] == s->p[s->m - 1])
+      scan_hits(s, i, 1);
+}
+#endif
+
+void str_scan_contains(const char *cat, const uint32_t *off, uint32_t count, const char *p, uint32_t m, uint8_t *r) {
+  if (m == 0) {
+    memset(r, 1, count);
+    return;
+  }
+  if (count == 0 || off[count] < m) return;
+  scan s = {.cat = cat, .p = p, .off = off, .count = count, .m = m, .last = off[count] - m, .r = r};
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (!str_scan_baseline && __builtin_cpu_supports("avx2")) scan_avx2(&s);
+  else scan_sse2(&s);
+#else
+  scan_bytes(&s);
+#endif
+}

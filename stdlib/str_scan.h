@@ -1,0 +1,25 @@
+/* stdlib/str_scan.h — `contains` over many strings at once.
+ *
+ * Tabulating `contains(email, "@gmail.")` over a million near-unique
+ * dictionary strings one call at a time costs a call, a memchr and its
+ * setup per string.  Here the strings are laid end to end in one buffer and
+ * the pattern is searched for in the whole buffer with vector compares of
+ * its first and last bytes; a candidate is checked, and counted only when it
+ * lies inside one string. */
+#ifndef SEGC_STR_SCAN_H
+#define SEGC_STR_SCAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Bytes a buffer given to str_scan_contains must have after its strings. */
+#define STR_SCAN_PAD 64
+
+/* r[i] = 1 when string i, cat[off[i] .. off[i + 1]), contains p[0 .. m);
+ * r[i] is left alone otherwise (the caller zeroes it).  cat must have
+ * STR_SCAN_PAD readable bytes after cat[off[count]]. */
+void str_scan_contains(const char *cat, const uint32_t *off, uint32_t count, const char *p, uint32_t m, uint8_t *r);
+/* Set by tests: use the baseline (SSE2) scan even where AVX2 is there. */
+extern bool str_scan_baseline;
+
+#endif
