@@ -140,30 +140,6 @@ static regex_t *own_regex(lp_scratch *w, const lp_op *op) {
   return w->regexes[op->regex];
 }
 
-static bool run_matches(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
-                        lp_scratch *w) {
-  if (op->dfa && !op->fold) {
-    for (uint32_t i = 0; i < count; i++) r[i] = rx_match(op->dfa, s[i], len[i]);
-    return true;
-  }
-  regex_t *re = op->dfa ? NULL : own_regex(w, op);
-  if (!re && !op->dfa) return false;
-  for (uint32_t i = 0; i < count; i++) {
-    if (len[i] + 1 > w->bufcap) {
-      size_t cap = (size_t)len[i] + 1 > 2 * w->bufcap ? (size_t)len[i] + 1 : 2 * w->bufcap;
-      char *b = realloc(w->buf, cap);
-      if (!b) return false;
-      w->buf = b;
-      w->bufcap = cap;
-    }
-    if (op->fold) str_fold(w->buf, s[i], len[i]);
-    else memcpy(w->buf, s[i], len[i]);
-    w->buf[len[i]] = 0;
-    r[i] = op->dfa ? rx_match(op->dfa, w->buf, len[i]) : regexec(re, w->buf, 0, NULL, 0) == 0;
-  }
-  return true;
-}
-
 /* The strings end to end in w->cat[fold] (folded when fold), with w->off;
  * false when out of memory or when they do not fit 32-bit offsets. */
 static bool concatenate(lp_scratch *w, bool fold, uint32_t count, const char *const *s, const uint32_t *len) {
@@ -184,15 +160,37 @@ static bool concatenate(lp_scratch *w, bool fold, uint32_t count, const char *co
   }
   char *c = w->cat[fold];
   uint32_t at = 0;
-  for (uint32_t i = 0; i < count; i++) {
+  for (uint32_t i = 0, run = 0; i < count; i++) { /* runs of strings adjacent in the dictionary: one copy each */
     w->off[i] = at;
-    if (fold) str_fold(c + at, s[i], len[i]);
-    else memcpy(c + at, s[i], len[i]);
     at += len[i];
+    if (i + 1 == count || s[i + 1] != s[i] + len[i]) {
+      memcpy(c + w->off[run], s[run], at - w->off[run]);
+      run = i + 1;
+    }
   }
   w->off[count] = at;
+  if (fold) str_fold(c, c, at);
   memset(c + at, 0, STR_SCAN_PAD);
   return true;
+}
+
+/* True when op folds and w->cat[1] holds the folded strings (made now if
+ * need be): op then compares them as they are. */
+static bool folded(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, lp_scratch *w) {
+  if (op->fold && !w->have_cat[1]) w->have_cat[1] = concatenate(w, true, count, s, len);
+  return op->fold && w->have_cat[1];
+}
+
+/* starts_with, ends_with and comparisons */
+static void run_fixed(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
+                      lp_scratch *w) {
+  bool f = folded(op, count, s, len, w), fold = op->fold && !f;
+  for (uint32_t i = 0; i < count; i++) {
+    const char *x = f ? w->cat[1] + w->off[i] : s[i];
+    r[i] = op->kind == LP_STARTS ? str_starts_with(x, len[i], op->text, op->len, fold)
+           : op->kind == LP_ENDS ? str_ends_with(x, len[i], op->text, op->len, fold)
+                                 : cmp_holds(op->cmp, str_compare(x, len[i], op->text, op->len, fold));
+  }
 }
 
 static void run_contains(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
@@ -206,6 +204,30 @@ static void run_contains(const lp_op *op, uint32_t count, const char *const *s, 
   for (uint32_t i = 0; i < count; i++) r[i] = str_contains(s[i], len[i], op->text, op->len, op->fold);
 }
 
+static bool run_matches(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
+                        lp_scratch *w) {
+  if (op->dfa && (!op->fold || folded(op, count, s, len, w))) {
+    for (uint32_t i = 0; i < count; i++) r[i] = rx_match(op->dfa, op->fold ? w->cat[1] + w->off[i] : s[i], len[i]);
+    return true;
+  }
+  regex_t *re = op->dfa ? NULL : own_regex(w, op);
+  if (!re && !op->dfa) return false;
+  for (uint32_t i = 0; i < count; i++) {
+    if (len[i] + 1 > w->bufcap) {
+      size_t cap = (size_t)len[i] + 1 > 2 * w->bufcap ? (size_t)len[i] + 1 : 2 * w->bufcap;
+      char *b = realloc(w->buf, cap);
+      if (!b) return false;
+      w->buf = b;
+      w->bufcap = cap;
+    }
+    if (op->fold) str_fold(w->buf, s[i], len[i]);
+    else memcpy(w->buf, s[i], len[i]);
+    w->buf[len[i]] = 0;
+    r[i] = op->dfa ? rx_match(op->dfa, w->buf, len[i]) : regexec(re, w->buf, 0, NULL, 0) == 0;
+  }
+  return true;
+}
+
 bool lift_plan_run(const lift_plan *p, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *out,
                    lp_scratch *w) {
   uint8_t *stack = w->stack;
@@ -216,17 +238,11 @@ bool lift_plan_run(const lift_plan *p, uint32_t count, const char *const *s, con
     switch (op->kind) {
     case LP_CONST: memset(r, (int)op->k, count); break;
     case LP_STARTS:
-      for (uint32_t i = 0; i < count; i++) r[i] = str_starts_with(s[i], len[i], op->text, op->len, op->fold);
-      break;
     case LP_ENDS:
-      for (uint32_t i = 0; i < count; i++) r[i] = str_ends_with(s[i], len[i], op->text, op->len, op->fold);
-      break;
+    case LP_CMP: run_fixed(op, count, s, len, r, w); break;
     case LP_CONTAINS: run_contains(op, count, s, len, r, w); break;
     case LP_MATCHES:
       if (!run_matches(op, count, s, len, r, w)) return false;
-      break;
-    case LP_CMP:
-      for (uint32_t i = 0; i < count; i++) r[i] = cmp_holds(op->cmp, str_compare(s[i], len[i], op->text, op->len, op->fold));
       break;
     case LP_LENGTH:
       for (uint32_t i = 0; i < count; i++) {
