@@ -488,7 +488,12 @@ static lv lower_arith(lower *L, ast *n) {
     LLVMValueRef zero = LLVMBuildICmp(L->B, LLVMIntEQ, b.v, c64(L, 0), "");
     LLVMValueRef minus1 = LLVMBuildICmp(L->B, LLVMIntEQ, b.v, c64(L, -1), "");
     LLVMValueRef safe = LLVMBuildSelect(L->B, LLVMBuildOr(L->B, zero, minus1, ""), c64(L, 1), b.v, "");
-    r.v = LLVMBuildSelect(L->B, minus1, c64(L, 0), LLVMBuildSRem(L->B, a.v, safe, ""), "");
+    int64_t c;
+    if (LLVMIsASExtInst(a.v) && LLVMTypeOf(LLVMGetOperand(a.v, 0)) == L->v32 && splat_value(b.v, &c) && c > 1 && c <= INT32_MAX)
+      /* a 32-bit value (a date part) by a constant: in 32 bits, where it vectorises (no 64-bit vector division) */
+      r.v = LLVMBuildSExt(L->B, LLVMBuildSRem(L->B, LLVMGetOperand(a.v, 0), cint(L->v32, c), ""), L->v64, "");
+    else
+      r.v = LLVMBuildSelect(L->B, minus1, c64(L, 0), LLVMBuildSRem(L->B, a.v, safe, ""), "");
     ovf = zero;
   }
   }
@@ -514,8 +519,9 @@ static lv lower_cast(lower *L, ast *n) {
   return r;
 }
 
-/* civil date parts of a day number, as calendar.c computes them; in 32 bits,
- * which holds the day number of any int64 timestamp and vectorises */
+/* civil date parts of a day number, as calendar.c computes them; in 32 bits
+ * (also the results), which hold the day number of any int64 timestamp and
+ * vectorise */
 static void civil(lower *L, LLVMValueRef days, LLVMValueRef *y, LLVMValueRef *m, LLVMValueRef *d) {
   LLVMBuilderRef B = L->B;
 #define K(v) cint(L->v32, v)
@@ -535,9 +541,9 @@ static void civil(lower *L, LLVMValueRef days, LLVMValueRef *y, LLVMValueRef *m,
   LLVMValueRef le2 = LLVMBuildICmp(B, LLVMIntSLE, mm, K(2), "");
   LLVMValueRef yy = LLVMBuildAdd(B, LLVMBuildAdd(B, yoe, LLVMBuildMul(B, era, K(400), ""), ""), LLVMBuildZExt(B, le2, L->v32, ""), "");
 #undef K
-  *y = LLVMBuildSExt(B, yy, L->v64, "");
-  *m = LLVMBuildSExt(B, mm, L->v64, "");
-  *d = LLVMBuildSExt(B, dd, L->v64, "");
+  *y = yy;
+  *m = mm;
+  *d = dd;
 }
 
 static LLVMValueRef days_of(lower *L, seg_tykind k, LLVMValueRef v) {
@@ -636,7 +642,7 @@ static lv lower_call(lower *L, ast *n) {
   case BI_DAY: {
     LLVMValueRef y, m, d;
     civil(L, days_of(L, t0.kind, a[0].v), &y, &m, &d);
-    r.v = n->op == BI_YEAR ? y : n->op == BI_MONTH ? m : d;
+    r.v = LLVMBuildSExt(L->B, n->op == BI_YEAR ? y : n->op == BI_MONTH ? m : d, L->v64, "");
     break;
   }
   case BI_WEEKDAY: { /* day numbers of valid times fit in 32 bits */
@@ -656,7 +662,8 @@ static lv lower_call(lower *L, ast *n) {
     civil(L, floordiv_day(L, now), &ty, &tm, &td);
     LLVMValueRef before = LLVMBuildOr(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, tm, fm, ""),
                                       LLVMBuildAnd(L->B, LLVMBuildICmp(L->B, LLVMIntEQ, tm, fm, ""), LLVMBuildICmp(L->B, LLVMIntSLT, td, fd, ""), ""), "");
-    r.v = LLVMBuildSub(L->B, LLVMBuildSub(L->B, ty, fy, ""), LLVMBuildZExt(L->B, before, L->v64, ""), "");
+    r.v = LLVMBuildSub(L->B, LLVMBuildSub(L->B, ty, fy, ""), LLVMBuildZExt(L->B, before, L->v32, ""), ""); /* |years| < 2^23 */
+    r.v = LLVMBuildSExt(L->B, r.v, L->v64, "");
     break;
   }
   default: /* string functions are lifted or slow; never here */

@@ -24,6 +24,13 @@ typedef struct scan {
   uint8_t *r;
 } scan;
 
+/* a[0 .. n) == b[0 .. n); patterns are short, a call to memcmp is not */
+static inline bool same(const char *a, const char *b, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 /* The candidates at base + the set bits of mask. */
 static inline void scan_hits(scan *s, uint32_t base, uint64_t mask) {
   while (mask) {
@@ -31,7 +38,7 @@ static inline void scan_hits(scan *s, uint32_t base, uint64_t mask) {
     mask &= mask - 1;
     if (pos > s->last) return;
     while (s->off[s->k + 1] <= pos) s->k++;
-    if (!s->r[s->k] && pos + s->m <= s->off[s->k + 1] && memcmp(s->cat + pos, s->p, s->m) == 0) s->r[s->k] = 1;
+    if (!s->r[s->k] && pos + s->m <= s->off[s->k + 1] && same(s->cat + pos, s->p, s->m)) s->r[s->k] = 1;
   }
 }
 
