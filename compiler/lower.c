@@ -259,7 +259,8 @@ static int lift_index(lower *L, ast *n, int field) {
   if (k >= 0 && k < pk->nlifts) return k;
   k = pk->nlifts++;
   pk->lifts = realloc(pk->lifts, sizeof(pack_lift) * (size_t)pk->nlifts);
-  pk->lifts[k] = (pack_lift){n, field};
+  pk->lifts[k] = (pack_lift){.node = n, .field = field};
+  pack_lift_place(pk->lifts, k);
   return k;
 }
 
@@ -270,10 +271,12 @@ static lv lower_lift(lower *L, ast *n, int field) {
     lv s = lower_field(L, field);
     idx = s.null ? LLVMBuildSelect(L->B, s.null, entry_lanes(L, load_ctx(L, CTX_NDICT, L->i64)), s.v, "") : s.v;
   }
-  LLVMValueRef table = ctx_element(L, CTX_LIFT_VALS, ptr_to(L, L->i8), k);
+  const pack_lift *l = &L->pk->lifts[k];
+  LLVMValueRef table = ctx_element(L, CTX_LIFT_VALS, ptr_to(L, L->i8), l->table);
   lv r = {0};
-  if (n->type.kind == TY_BOOL) {
+  if (n->type.kind == TY_BOOL) { /* its 2 bits of a shared byte table; the gathers of one table are one after CSE */
     LLVMValueRef t = gather(L, L->i8, table, idx);
+    t = LLVMBuildAnd(L->B, LLVMBuildLShr(L->B, t, cint(L->v8, l->shift), ""), cint(L->v8, 3), "");
     r.v = LLVMBuildICmp(L->B, LLVMIntEQ, t, cint(L->v8, OUT_TRUE), "");
     if (n->nullable) r.null = LLVMBuildICmp(L->B, LLVMIntEQ, t, cint(L->v8, OUT_UNKNOWN), "");
     return r;

@@ -311,6 +311,17 @@ void pack_code_free(pack_code *c) {
 
 size_t pack_scratch_offset(const seg_pack *p) { return ((size_t)p->noutputs * RT_BLOCK + 63) / 64 * 64; }
 
+void pack_lift_place(pack_lift *lifts, int k) {
+  pack_lift *l = &lifts[k];
+  l->table = k, l->shift = 0;
+  if (l->field < 0 || l->node->type.kind != TY_BOOL) return;
+  for (int i = k - 1; i >= 0; i--) /* the field's boolean lift before: its table, if it has room */
+    if (lifts[i].field == l->field && lifts[i].node->type.kind == TY_BOOL) {
+      if (lifts[i].shift < 6) l->table = lifts[i].table, l->shift = lifts[i].shift + 2;
+      return;
+    }
+}
+
 size_t pack_out_bytes(const seg_pack *p) {
   size_t n = pack_scratch_offset(p) + (size_t)p->nscratch * RT_BLOCK * 9;
   return n ? n : RT_BLOCK;

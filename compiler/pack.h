@@ -48,6 +48,11 @@ typedef struct pack_output {
 typedef struct pack_lift {
   ast *node;
   int field;        /* the string field it reads, or -1 for none */
+  /* Where its values are (pack_lift_place): the table of lift `table`.  The
+   * boolean lifts of a string field share byte tables four at a time, each
+   * in the 2 bits at `shift` (OUT_FALSE, OUT_TRUE, OUT_UNKNOWN): one load
+   * per record and table, and a quarter of the cache lines. */
+  int table, shift;
 } pack_lift;
 
 typedef struct seg_pack {
@@ -70,6 +75,10 @@ typedef struct seg_pack {
   size_t *object_lens;
   double seconds_lower, seconds_optimise, seconds_jit;
 } seg_pack;
+
+/* Sets lifts[k].table and .shift from lifts 0 .. k (so lowering can place
+ * each lift as it is made, and a loaded pack places them the same way). */
+void pack_lift_place(pack_lift *lifts, int k);
 
 /* Bytes the `out` buffer of pack_eval needs: the outputs, then per
  * precomputed aggregate RT_BLOCK int64 values and RT_BLOCK null bytes. */

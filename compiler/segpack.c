@@ -22,7 +22,7 @@
 #define SEGPACK_VERSION 2u
 /* What the code expects of the runtime: bump SEGPACK_ABI with any change to
  * how generated code reads pack_ctx, blocks or events. */
-#define SEGPACK_ABI 2
+#define SEGPACK_ABI 3
 
 /* ---- a growable byte buffer ---- */
 
@@ -383,7 +383,8 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
     ast *node = get_node(&r, by_id, prog->nnodes);
     int field = (int)get_u32(&r);
     ids_ok = node && field >= -1 && field < prog->schema->nfields;
-    pk->lifts[k] = (pack_lift){node, field};
+    pk->lifts[k] = (pack_lift){.node = node, .field = field};
+    if (ids_ok) pack_lift_place(pk->lifts, k);
   }
   pk->nslow = ids_ok ? (int)get_u32(&r) : 0;
   pk->slow = calloc((size_t)pk->nslow + 1, sizeof *pk->slow);

@@ -190,7 +190,7 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   if (!ok || !consts) {
     snprintf(err, errlen, "out of memory for %llu records and %d outputs", (unsigned long long)t->nrecords, pk->noutputs);
     free(consts);
-    lifts_free(pk->nlifts, lift_vals, lift_nulls);
+    lifts_free(pk, lift_vals, lift_nulls);
     exec_result_free(res);
     return false;
   }
@@ -236,7 +236,7 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   free(ws);
   free(consts);
   free(str_codes);
-  lifts_free(pk->nlifts, lift_vals, lift_nulls);
+  lifts_free(pk, lift_vals, lift_nulls);
   if (failed || !str_codes) {
     snprintf(err, errlen, "out of memory in a worker thread");
     exec_result_free(res);

@@ -1,14 +1,14 @@
 /* runtime/lifts.c — tabulating lifted string expressions (lifts.h).
  *
  * First, sequentially, every table is allocated and each string field's used
- * codes are marked (one scan of its column).  The lifts with a plan
- * (lift_plan.h) are grouped by field: a group's work item gathers a chunk of
- * the field's strings once and runs every plan of the group on it, so the
- * plans share one copy of the strings laid end to end (and folded).  A lift
- * without a plan is a group of its own, run by the interpreter, which also
- * does the null slot of every lift.  The (group, chunk of codes) work items
- * are shared by threads through an atomic counter; each thread has its own
- * interpreter and writes disjoint table entries. */
+ * codes are marked (one scan of its column).  The lifts are grouped by
+ * field: a group's work item covers a chunk of the field's codes for all its
+ * lifts, so the boolean ones, which share byte tables (pack_lift.shift), are
+ * written by one thread.  The lifts with a plan (lift_plan.h) run on the
+ * chunk's strings gathered once, and share one copy of them laid end to end
+ * (and folded); the others, and the null slot of every lift, are run by the
+ * interpreter.  The (group, chunk of codes) work items are shared by threads
+ * through an atomic counter; each thread has its own interpreter. */
 #include "lifts.h"
 #include "parallel.h"
 
@@ -22,7 +22,7 @@
 typedef struct lift_group {
   int field;
   int first, n;             /* its lifts: order[first .. first + n) */
-  bool planned;
+  int planned;              /* how many of them have a plan */
 } lift_group;
 
 typedef struct lift_job {
@@ -79,9 +79,11 @@ static bool planned_chunk(lift_job *j, lift_worker_state *w, const lift_group *g
   lp_scratch_new_chunk(&w->scratch);
   for (int q = g->first; q < g->first + g->n; q++) {
     int k = j->order[q];
+    if (!j->plans[k].nops) continue;
     if (!lift_plan_run(&j->plans[k], count, w->s, w->len, w->out, &w->scratch)) return false;
     uint8_t *vals = j->vals[k];
-    for (uint32_t i = 0; i < count; i++) vals[w->code[i]] = w->out[i];
+    int shift = j->pk->lifts[k].shift;
+    for (uint32_t i = 0; i < count; i++) vals[w->code[i]] |= (uint8_t)(w->out[i] << shift);
   }
   return true;
 }
@@ -105,7 +107,7 @@ static void interp_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0, 
     ival r = interp_eval(it, l->node);
     interp_reset(it);
     if (is_bool) {
-      ((uint8_t *)j->vals[k])[c] = (uint8_t)interp_truth(r);
+      ((uint8_t *)j->vals[k])[c] |= (uint8_t)(interp_truth(r) << l->shift);
     } else {
       ((int64_t *)j->vals[k])[c] = interp_slot(r, l->node->type);
       j->nulls[k][c] = r.null;
@@ -117,13 +119,12 @@ static void interp_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0, 
 static void group_chunk(lift_job *j, lift_worker_state *w, const lift_group *g, uint64_t chunk) {
   uint64_t size = g->field < 0 ? 1 : (uint64_t)j->t->ndict + 1, c0 = chunk * LIFT_CHUNK;
   uint64_t c1 = c0 + LIFT_CHUNK < size ? c0 + LIFT_CHUNK : size;
-  if (!g->planned) {
-    interp_chunk(j, w, j->order[g->first], c0, c1);
-    return;
+  if (g->planned && !planned_chunk(j, w, g, c0, c1)) w->failed = true;
+  for (int q = g->first; q < g->first + g->n; q++) { /* a plan leaves the null slot to the interpreter */
+    int k = j->order[q];
+    if (!j->plans[k].nops) interp_chunk(j, w, k, c0, c1);
+    else if (c1 > j->t->ndict) interp_chunk(j, w, k, j->t->ndict, c1);
   }
-  if (!planned_chunk(j, w, g, c0, c1)) w->failed = true;
-  if (c1 > j->t->ndict) /* a plan leaves the null slot to the interpreter */
-    for (int q = g->first; q < g->first + g->n; q++) interp_chunk(j, w, j->order[q], j->t->ndict, c1);
 }
 
 static void *lift_worker(void *arg) {
@@ -152,8 +153,8 @@ static void *lift_worker(void *arg) {
   return NULL;
 }
 
-/* j->groups, j->order and j->first_item from the plans: per field, its
- * planned lifts; then each lift without a plan on its own */
+/* j->groups, j->order and j->first_item: per string field, its lifts; then
+ * each lift that reads no field on its own */
 static bool group_lifts(lift_job *j, int nfields) {
   int n = j->pk->nlifts;
   uint64_t chunks = ((uint64_t)j->t->ndict + 1 + LIFT_CHUNK - 1) / LIFT_CHUNK;
@@ -162,16 +163,13 @@ static bool group_lifts(lift_job *j, int nfields) {
   j->first_item = calloc((size_t)n + 1, sizeof(uint64_t));
   if (!j->order || !j->groups || !j->first_item) return false;
   int q = 0;
-  for (int f = 0; f < nfields; f++) {
-    int first = q;
-    for (int k = 0; k < n; k++)
-      if (j->plans[k].nops && j->pk->lifts[k].field == f) j->order[q++] = k;
-    if (q > first) j->groups[j->ngroups++] = (lift_group){.field = f, .first = first, .n = q - first, .planned = true};
-  }
-  for (int k = 0; k < n; k++)
-    if (!j->plans[k].nops) {
-      j->order[q] = k;
-      j->groups[j->ngroups++] = (lift_group){.field = j->pk->lifts[k].field, .first = q++, .n = 1};
+  for (int f = -1; f < nfields; f++)
+    for (int k = 0; k < n; k++) {
+      if (j->pk->lifts[k].field != f) continue;
+      if (f < 0 || !j->ngroups || j->groups[j->ngroups - 1].field != f) j->groups[j->ngroups++] = (lift_group){.field = f, .first = q};
+      j->groups[j->ngroups - 1].n++;
+      j->groups[j->ngroups - 1].planned += j->plans[k].nops > 0;
+      j->order[q++] = k;
     }
   for (int g = 0; g < j->ngroups; g++) j->first_item[g + 1] = j->first_item[g] + (j->groups[g].field < 0 ? 1 : chunks);
   return true;
@@ -189,16 +187,21 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
   for (int k = 0; ok && k < n; k++) {
     const pack_lift *l = &pk->lifts[k];
     bool is_bool = l->node->type.kind == TY_BOOL;
-    uint8_t *nu = calloc(size + 3, 1); /* + 3: the generated code reads 4 bytes at a code (lower.c gather) */
-    void *v = is_bool ? (void *)nu : calloc(size, sizeof(int64_t));
-    (*vals)[k] = v;
-    (*nulls)[k] = is_bool ? NULL : nu;
-    if (!is_bool && !v) {
-      free(nu);
-      (*nulls)[k] = nu = NULL;
+    if (l->table == k) {
+      uint8_t *nu = calloc(size + 3, 1); /* + 3: the generated code reads 4 bytes at a code (lower.c gather) */
+      void *v = is_bool ? (void *)nu : calloc(size, sizeof(int64_t));
+      (*vals)[k] = v;
+      (*nulls)[k] = is_bool ? NULL : nu;
+      if (!is_bool && !v) {
+        free(nu);
+        (*nulls)[k] = nu = NULL;
+      }
+      ok = nu && v;
+    } else { /* a boolean in an earlier lift's table */
+      (*vals)[k] = (*vals)[l->table];
     }
     if (l->field >= 0 && !j.used[l->field]) j.used[l->field] = codes_used(t, l->field);
-    ok = nu && v && (l->field < 0 || j.used[l->field]);
+    ok = ok && (l->field < 0 || j.used[l->field]);
     if (ok && lift_plan_make(pk->prog, l->node, l->field, &j.plans[k]) && j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
   }
   ok = ok && group_lifts(&j, nfields);
@@ -222,8 +225,9 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
   return ok;
 }
 
-void lifts_free(int n, void **vals, uint8_t **nulls) {
-  for (int k = 0; vals && k < n; k++) {
+void lifts_free(const seg_pack *pk, void **vals, uint8_t **nulls) {
+  for (int k = 0; vals && k < pk->nlifts; k++) {
+    if (pk->lifts[k].table != k) continue;
     if (nulls && nulls[k]) free(nulls[k]);
     free(vals[k]);
   }

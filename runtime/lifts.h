@@ -9,10 +9,12 @@
 
 #include "exec.h"
 
-/* Fills (*vals)[k] (uint8 truth for bools, int64 slots otherwise) and
- * (*nulls)[k] for every lift of the pack, over opt->threads threads.
- * Entries for codes the field does not use are left zero. */
+/* Fills (*vals)[k] and (*nulls)[k] for every lift of the pack, over
+ * opt->threads threads: int64 slots and null bytes, or for a boolean its 2
+ * bits (OUT_*) at pack_lift.shift in the byte table it shares with up to 3
+ * others (vals[k] is vals[pack_lift.table]).  Entries for codes the field
+ * does not use are left zero. */
 bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, void ***vals, uint8_t ***nulls);
-void lifts_free(int n, void **vals, uint8_t **nulls);
+void lifts_free(const seg_pack *pk, void **vals, uint8_t **nulls);
 
 #endif
