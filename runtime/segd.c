@@ -305,9 +305,18 @@ bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint
       for (uint64_t i = 0; i < count; i++) bad |= (nb[i] == 0) & (c[i] >= limit);
     else
       for (uint64_t i = 0; i < count; i++) bad |= c[i] >= limit;
+  } else if (k == TY_DATE) { /* 0001-01-01 .. 9999-12-31, as days since 1970: an unsigned distance from the first */
+    const int32_t *d = (const int32_t *)(const void *)v;
+    const uint32_t first = (uint32_t)SEGD_DATE_MIN, span = (uint32_t)(SEGD_DATE_MAX - SEGD_DATE_MIN);
+    if (nb)
+      for (uint64_t i = 0; i < count; i++) bad |= (nb[i] == 0) & ((uint32_t)d[i] - first > span);
+    else
+      for (uint64_t i = 0; i < count; i++) bad |= (uint32_t)d[i] - first > span;
   }
   return bad != 0;
 }
+
+unsigned segd_value_width(seg_tykind k) { return k == TY_STRING || k == TY_DATE ? 4 : 1; }
 
 /* Field f's stored values are in range for its type, its null bytes 0 or 1. */
 static bool segd_check_field(const char *path, const rt_table *t, int f, char *err, size_t errlen) {
@@ -323,7 +332,7 @@ static bool segd_check_field(const char *path, const rt_table *t, int f, char *e
     if (!segd_column_bad(k, limit, nb, v, cnt)) continue;
     for (uint32_t i = 0; i < cnt; i++) {
       if (nb && nb[i] > 1) return segd_fail(err, errlen, "%s is corrupt: bad null flag in field \"%s\"", path, fd->name);
-      if ((nb && nb[i]) || !segd_column_bad(k, limit, NULL, k == TY_STRING ? v + (size_t)i * 4 : v + i, 1)) continue;
+      if ((nb && nb[i]) || !segd_column_bad(k, limit, NULL, v + (size_t)i * segd_value_width(k), 1)) continue;
       return segd_fail(err, errlen, "%s is corrupt: record %llu has an invalid value in field \"%s\"", path,
                        (unsigned long long)(b * RT_BLOCK + i + 1), fd->name);
     }

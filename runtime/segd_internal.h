@@ -40,13 +40,19 @@ bool segd_streams_write(FILE *fp, const rt_table *t, uint64_t at);
  * checks its bounds and event ranges. */
 bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64_t off, rt_table *out, char *err,
                        size_t errlen);
+/* The days of 0001-01-01 and 9999-12-31, the range of a date. */
+#define SEGD_DATE_MIN (-719162)
+#define SEGD_DATE_MAX 2932896
 /* The bound of a field's stored values (bool 2, enum member count, string
  * ndict; 0 for kinds not checked) and whether `count` values (and null bytes,
- * nb may be NULL) hold one out of range: a null byte other than 0/1 or a
- * present value >= limit.  Branch-free, so it runs at memory speed; callers
- * look for the culprit only when it is true. */
+ * nb may be NULL) hold one out of range: a null byte other than 0/1, a
+ * present value >= limit, or a date outside SEGD_DATE_MIN .. SEGD_DATE_MAX
+ * (the generated code's calendar is exact there, compiler/lower.c civil).
+ * Branch-free, so it runs at memory speed; callers look for the culprit
+ * only when it is true, a value (segd_value_width bytes) at a time. */
 uint32_t segd_value_limit(const seg_field *f, uint32_t ndict);
 bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint8_t *v, uint64_t count);
+unsigned segd_value_width(seg_tykind k);
 /* Checks stream s's stored values. */
 bool segd_stream_values_check(const char *path, const rt_table *t, int s, char *err, size_t errlen);
 /* Part `part` of `nparts` of the event order check of stream s: decreases

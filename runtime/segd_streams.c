@@ -148,15 +148,7 @@ bool segd_stream_values_check(const char *path, const rt_table *t, int s, char *
     for (uint64_t k = 0; k < r->nevents; k++) {
       if (nb && nb[k] > 1) return segd_fail(err, errlen, "%s is corrupt: bad null flag in %s.%s", path, st->name, fd->name);
       if (nb && nb[k]) continue;
-      bool bad = false;
-      if (fd->type.kind == TY_BOOL) bad = v[k] > 1;
-      else if (fd->type.kind == TY_ENUM) bad = !fd->type.members || v[k] >= fd->type.members->n;
-      else if (fd->type.kind == TY_STRING) {
-        uint32_t c;
-        memcpy(&c, v + k * 4, 4);
-        bad = c >= t->ndict;
-      }
-      if (bad)
+      if (segd_column_bad(fd->type.kind, segd_value_limit(fd, t->ndict), NULL, v + k * segd_value_width(fd->type.kind), 1))
         return segd_fail(err, errlen, "%s is corrupt: event %llu of %s has an invalid %s", path,
                          (unsigned long long)k + 1, st->name, fd->name);
     }

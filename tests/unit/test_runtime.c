@@ -282,6 +282,33 @@ static void test_segd(void) {
             strstr(err, "field \"e\" is in the file but not in the schema"),
         "schema message: %s", err);
 
+  /* a date outside 0001-01-01 .. 9999-12-31 (the range the generated
+     calendar is exact in) is refused; the bounds themselves are taken */
+  seg_field df[2] = {fld("id", TY_INT64, false), fld("d", TY_DATE, true)};
+  df[0].key = true;
+  seg_schema ds = {.fields = df, .nfields = 2, .key = 0};
+  b = rt_builder_new(&ds);
+  rt_builder_add(b, (rt_cell[]){{.i = 1}, {.i = -719162}}, 2);
+  rt_builder_add(b, (rt_cell[]){{.i = 2}, {.i = 2932896}}, 3);
+  rt_builder_add(b, (rt_cell[]){{.i = 3}, {.null = true}}, 4);
+  rt_builder_finish(b, &t, NULL, NULL);
+  CHECK(rt_table_write(&t, tpath("dates.segd"), err, sizeof err), "write dates: %s", err);
+  rt_table_free(&t);
+  ok = rt_table_open(tpath("dates.segd"), &ds, &u, err, sizeof err);
+  CHECK(ok, "dates at the bounds: %s", err);
+  size_t d_at = ok ? (size_t)(rt_block(&u, 0) + u.layout.val_off[1] - (const uint8_t *)u.map) : 0;
+  if (ok) rt_table_free(&u);
+  size_t dn;
+  char *dd = read_file(tpath("dates.segd"), &dn);
+  static const int32_t beyond[] = {-719163, 2932897, INT32_MIN, INT32_MAX};
+  for (int i = 0; dd && i < 4; i++) {
+    memcpy(dd + d_at + 4, &beyond[i], 4); /* record 2's date */
+    write_file(tpath("date.segd"), dd, dn);
+    CHECK(!rt_table_open(tpath("date.segd"), &ds, &u, err, sizeof err) && strstr(err, "record 2 has an invalid value in field \"d\""),
+          "date %d: %s", beyond[i], err);
+  }
+  free(dd);
+
   /* random corruption never crashes */
   srand(7);
   for (int i = 0; i < 400; i++) {
