@@ -230,6 +230,9 @@ static bool code_comparison(const ast *n) {
   return true;
 }
 
+/* `email is null`: the null byte answers it, no table needed */
+static bool code_null_test(const ast *n) { return (n->kind == AST_IS_NULL || n->kind == AST_IS_NOT_NULL) && codeable(n->a); }
+
 /* A string operand of a code comparison, as an even number 2 * code; a
  * literal is its position in the sorted dictionary (exec.c fills ctx
  * str_codes): 2 * its code when present, else just below the codes above it. */
@@ -763,7 +766,7 @@ lv lower_node(lower *L, ast *n) {
   int field = -1;
   if (lower_shared_value(L, n, &r)) return r;
   if (hoistable(L, n)) return lower_hoisted(L, n);
-  if (n->type.kind != TY_STRING && lower_has_string(n) && !code_comparison(n)) {
+  if (n->type.kind != TY_STRING && lower_has_string(n) && !code_comparison(n) && !code_null_test(n)) {
     if (liftable(L->pk->prog, n, &field)) return lower_lift(L, n, field);
     bool native = n->kind == AST_CMP || n->kind == AST_IN || n->kind == AST_NOT_IN || n->kind == AST_BETWEEN ||
                   n->kind == AST_IS_NULL || n->kind == AST_IS_NOT_NULL;
