@@ -115,6 +115,7 @@ void lp_scratch_free(lp_scratch *w) {
   free(w->cat[0]);
   free(w->cat[1]);
   free(w->off);
+  free(w->first);
   free(w->buf);
   free(w->stack);
   memset(w, 0, sizeof *w);
@@ -147,9 +148,10 @@ static bool concatenate(lp_scratch *w, bool fold, uint32_t count, const char *co
   for (uint32_t i = 0; i < count; i++) total += len[i];
   if (total > UINT32_MAX - STR_SCAN_PAD) return false;
   if (count + 1 > w->offcap) {
-    uint32_t *v = realloc(w->off, sizeof *v * (count + 1));
-    if (!v) return false;
-    w->off = v;
+    uint32_t *v = realloc(w->off, sizeof *v * (count + 1)), *f = v ? realloc(w->first, sizeof *f * (count + 1)) : NULL;
+    if (v) w->off = v;
+    if (!f) return false;
+    w->first = f;
     w->offcap = count + 1;
   }
   if (total + STR_SCAN_PAD > w->catcap[fold]) {
@@ -174,11 +176,16 @@ static bool concatenate(lp_scratch *w, bool fold, uint32_t count, const char *co
   return true;
 }
 
-/* True when op folds and w->cat[1] holds the folded strings (made now if
- * need be): op then compares them as they are. */
+/* True when w->cat[fold] holds the chunk's strings (made now if need be). */
+static bool made(lp_scratch *w, bool fold, uint32_t count, const char *const *s, const uint32_t *len) {
+  if (!w->have_cat[fold]) w->have_cat[fold] = concatenate(w, fold, count, s, len);
+  return w->have_cat[fold];
+}
+
+/* True when op folds and w->cat[1] holds the folded strings: op then
+ * compares them as they are. */
 static bool folded(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, lp_scratch *w) {
-  if (op->fold && !w->have_cat[1]) w->have_cat[1] = concatenate(w, true, count, s, len);
-  return op->fold && w->have_cat[1];
+  return op->fold && made(w, true, count, s, len);
 }
 
 /* starts_with, ends_with and comparisons */
@@ -195,8 +202,7 @@ static void run_fixed(const lp_op *op, uint32_t count, const char *const *s, con
 
 static void run_contains(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
                          lp_scratch *w) {
-  if (!w->have_cat[op->fold]) w->have_cat[op->fold] = concatenate(w, op->fold, count, s, len);
-  if (w->have_cat[op->fold]) {
+  if (made(w, op->fold, count, s, len)) {
     memset(r, 0, count);
     str_scan_contains(w->cat[op->fold], w->off, count, op->text, op->len, r);
     return;
@@ -206,8 +212,8 @@ static void run_contains(const lp_op *op, uint32_t count, const char *const *s, 
 
 static bool run_matches(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
                         lp_scratch *w) {
-  if (op->dfa && (!op->fold || folded(op, count, s, len, w))) {
-    for (uint32_t i = 0; i < count; i++) r[i] = rx_match(op->dfa, op->fold ? w->cat[1] + w->off[i] : s[i], len[i]);
+  if (op->dfa && made(w, op->fold, count, s, len)) {
+    rx_match_many(op->dfa, w->cat[op->fold], w->off, count, r, w->first);
     return true;
   }
   regex_t *re = op->dfa ? NULL : own_regex(w, op);

@@ -52,6 +52,7 @@ typedef struct lp_scratch {
   size_t catcap[2];
   bool have_cat[2];       /* cat[fold] holds the current chunk */
   uint32_t *off;          /* [count + 1] where each string starts in cat */
+  uint32_t *first;        /* [count] scratch for rx_match_many */
   uint32_t offcap;
 } lp_scratch;
 

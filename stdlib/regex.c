@@ -8,6 +8,7 @@
  * the current byte.  `^` holds only before the first byte, `$` only after
  * the last, so they are resolved in the first state and at the end. */
 #include "regex.h"
+#include "str_scan.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -424,11 +425,10 @@ rx *rx_compile(const char *pattern) {
   return r;
 }
 
-bool rx_match(const rx *r, const char *s, size_t n) {
-  const unsigned char *p = (const unsigned char *)s;
-  if (n == 0 || p[0] == 0) return r->accept_empty;
-  int st = r->init;
-  for (size_t i = 0; i < n; i++) {
+/* The automaton from state st at byte i of a subject that does not start
+ * with a NUL */
+static bool rx_run(const rx *r, const unsigned char *p, size_t n, size_t i, int st) {
+  for (; i < n; i++) {
     if (st == r->idle)
       while (i < n && r->stay[p[i]]) i++;
     if (i == n) break;
@@ -437,6 +437,33 @@ bool rx_match(const rx *r, const char *s, size_t n) {
     st = r->next[st * 256 + p[i]];
   }
   return r->accept_end[st];
+}
+
+bool rx_match(const rx *r, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  if (n == 0 || p[0] == 0) return r->accept_empty;
+  return rx_run(r, p, n, 0, r->init);
+}
+
+void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t count, uint8_t *out, uint32_t *first) {
+  uint8_t set[4];
+  int nset = 0;
+  for (int c = 0; r->idle >= 0 && r->idle == r->init && c < 256 && nset <= 4; c++)
+    if (!r->stay[c]) {
+      if (nset < 4) set[nset] = (uint8_t)c;
+      nset++;
+    }
+  if (nset == 0 || nset > 4) { /* anchored, or too many bytes start a match */
+    for (uint32_t i = 0; i < count; i++) out[i] = rx_match(r, cat + off[i], off[i + 1] - off[i]);
+    return;
+  }
+  /* the bytes before the first of the set keep the automaton idle, where it starts */
+  str_scan_first_of(cat, off, count, set, nset, first);
+  for (uint32_t i = 0; i < count; i++) {
+    const unsigned char *p = (const unsigned char *)cat + off[i];
+    uint32_t n = off[i + 1] - off[i];
+    out[i] = n == 0 || p[0] == 0 ? r->accept_empty : rx_run(r, p, n, first[i], r->idle);
+  }
 }
 
 void rx_free(rx *r) {

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define RX_MAX_STATES 512
 
@@ -23,6 +24,12 @@ rx *rx_compile(const char *pattern);
 /* True when the pattern matches somewhere in s[0..n) (up to its first NUL,
  * as regexec reads a C string). */
 bool rx_match(const rx *r, const char *s, size_t n);
+/* out[i] = rx_match(r, string i) for count strings laid end to end as
+ * str_scan.h has them (cat[off[i] .. off[i + 1]), padded).  A pattern that
+ * can start a match at only a few bytes (`(19|20)[0-9][0-9]@`: 1 and 2)
+ * skips to the first of them in each string with one vector search over
+ * all the strings; first is count words of scratch. */
+void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t count, uint8_t *out, uint32_t *first);
 void rx_free(rx *r);
 
 #endif

@@ -1,4 +1,5 @@
-/* stdlib/str_scan.h — `contains` over many strings at once.
+/* stdlib/str_scan.h — `contains`, and the search for a set of bytes, over
+ * many strings at once.
  *
  * Tabulating `contains(email, "@gmail.")` over a million near-unique
  * dictionary strings one call at a time costs a call, a memchr and its
@@ -19,7 +20,11 @@
  * r[i] is left alone otherwise (the caller zeroes it).  cat must have
  * STR_SCAN_PAD readable bytes after cat[off[count]]. */
 void str_scan_contains(const char *cat, const uint32_t *off, uint32_t count, const char *p, uint32_t m, uint8_t *r);
-/* Set by tests: use the baseline (SSE2) scan even where AVX2 is there. */
+/* first[i] = where in string i the first byte of set[0 .. nset) is (nset
+ * 1 to 4), or its length when it has none; the same padding as above. */
+void str_scan_first_of(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
+                       uint32_t *first);
+/* Set by tests: use the baseline (SSE2) scans even where AVX2 is there. */
 extern bool str_scan_baseline;
 
 #endif

@@ -1,12 +1,14 @@
 /* tests/unit/test_regex.c — the DFA of stdlib/regex.c against glibc's
  * regexec, the reference matches() is defined by: generated patterns over a
  * small alphabet with every construct the DFA takes, on generated subjects,
- * must agree exactly; what the DFA does not take must be handed back.
+ * must agree exactly, and rx_match_many on the subjects laid end to end
+ * with rx_match; what the DFA does not take must be handed back.
  * `test_regex [PATTERNS [SEED]]` runs more. */
 #include <regex.h>
 #include <string.h>
 
 #include "stdlib/regex.h"
+#include "stdlib/str_scan.h"
 #include "unit.h"
 
 static unsigned long long seed = 1;
@@ -56,15 +58,29 @@ int main(int argc, char **argv) {
     if (!r && getenv("SHOW")) printf("not taken: %s\n", pat);
     if (r) {
       taken++;
+      char cat[40 * 9 + STR_SCAN_PAD];
+      uint32_t off[41] = {0}, first[40];
+      uint8_t want[40], many[40];
       for (int j = 0; j < 40; j++) {
         char s[16];
         int len = rn(9);
         for (int i = 0; i < len; i++) s[i] = ALPHA[rn(7)];
         s[len] = 0;
-        bool want = regexec(&re, s, 0, NULL, 0) == 0, got = rx_match(r, s, (size_t)len);
-        CHECK(want == got, "/%s/ on \"%s\": regexec %d, DFA %d", pat, s, want, got);
+        bool got = rx_match(r, s, (size_t)len);
+        want[j] = regexec(&re, s, 0, NULL, 0) == 0;
+        CHECK(want[j] == got, "/%s/ on \"%s\": regexec %d, DFA %d", pat, s, want[j], got);
         compared++;
+        if (j % 13 == 5 && len > 1) s[rn(len)] = 0, want[j] = rx_match(r, s, (size_t)len); /* a NUL inside */
+        memcpy(cat + off[j], s, (size_t)len);
+        off[j + 1] = off[j] + (uint32_t)len;
       }
+      /* the same subjects end to end (str_scan.h), with the vector skip */
+      memset(cat + off[40], 'a', STR_SCAN_PAD);
+      str_scan_baseline = k % 2;
+      rx_match_many(r, cat, off, 40, many, first);
+      for (int j = 0; j < 40; j++)
+        CHECK(many[j] == want[j], "/%s/ on \"%.*s\" (subject %d of 40): rx_match_many %d, rx_match %d", pat,
+              (int)(off[j + 1] - off[j]), cat + off[j], j, many[j], want[j]);
       rx_free(r);
     }
     regfree(&re);

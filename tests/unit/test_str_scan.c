@@ -1,10 +1,11 @@
 /* tests/unit/test_str_scan.c — str_scan_contains (stdlib/str_scan.c)
- * against str_contains, string by string: generated chunks of strings over a
- * small alphabet (so that patterns occur often, across string boundaries
- * too, and in the padding), with empty strings, patterns of 0 to 9 bytes and
- * patterns longer than every string; with AVX2 and with the baseline scan.
- * The buffer is exactly as large as the contract says, so AddressSanitizer
- * sees any read past it. */
+ * against str_contains, and str_scan_first_of against a byte loop, string
+ * by string: generated chunks of strings over a small alphabet (so that
+ * patterns occur often, across string boundaries too, and in the padding),
+ * with empty strings, patterns of 0 to 9 bytes and patterns longer than
+ * every string, sets of 1 to 4 bytes; with AVX2 and with the baseline
+ * scan.  The buffer is exactly as large as the contract says, so
+ * AddressSanitizer sees any read past it. */
 #include <string.h>
 
 #include "stdlib/str_scan.h"
@@ -44,6 +45,18 @@ int main(void) {
     uint8_t r[300];
     memset(r, 0, sizeof r);
     str_scan_contains(cat, off, count, p, m, r);
+    /* the first byte of a set of 1 to 4 */
+    uint8_t set[4];
+    int nset = 1 + rn(4);
+    for (int k = 0; k < nset; k++) set[k] = (uint8_t)ALPHA[rn(4)];
+    uint32_t first[300];
+    str_scan_first_of(cat, off, count, set, nset, first);
+    for (uint32_t i = 0; i < count; i++) {
+      uint32_t want = 0;
+      while (want < len[i] && !memchr(set, s[i][want], (size_t)nset)) want++;
+      CHECK(first[i] == want, "round %d: string %u \"%.*s\", set \"%.*s\": first %u, want %u", round, i, (int)len[i], s[i],
+            nset, (const char *)set, first[i], want);
+    }
     for (uint32_t i = 0; i < count; i++) {
       bool want = str_contains(s[i], len[i], p, m, false);
       compared++;
