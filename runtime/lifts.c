@@ -1,8 +1,8 @@
 /* runtime/lifts.c — tabulating lifted string expressions (lifts.h).
  *
- * First, sequentially, every table is allocated and each string field's used
- * codes are marked (one scan of its column).  The lifts are grouped by
- * field: a group's work item covers a chunk of the field's codes for all its
+ * First every table is allocated, and the codes each string field uses are
+ * marked (one pass over its column, shared by the threads).  The lifts are
+ * grouped by field: a group's work item covers a chunk of the field's codes for all its
  * lifts, so the boolean ones, which share byte tables (pack_lift.shift), are
  * written by one thread.  The lifts with a plan (lift_plan.h) run on the
  * chunk's strings gathered once, and share one copy of them laid end to end
@@ -31,7 +31,7 @@ typedef struct lift_job {
   const exec_options *opt;
   void **vals;
   uint8_t **nulls;
-  uint8_t **used;           /* [nfields] codes a string field uses */
+  uint64_t **used;          /* [nfields] bitmaps of the codes a string field uses */
   lift_plan *plans;         /* [nlifts]; nops 0: no plan */
   int *order;               /* [nlifts] the lifts, group by group */
   lift_group *groups;
@@ -51,26 +51,81 @@ typedef struct lift_worker_state {
   bool failed;
 } lift_worker_state;
 
-/* Marks the dictionary codes a string field uses (one scan of its column). */
-static uint8_t *codes_used(const rt_table *t, int field) {
-  uint8_t *used = calloc((size_t)t->ndict + 1, 1);
-  if (!used) return NULL;
-  for (uint64_t b = 0; b < t->nblocks; b++) {
-    const uint32_t *codes = (const uint32_t *)(rt_block(t, b) + t->layout.val_off[field]);
-    uint32_t count = rt_block_count(t, b);
-    for (uint32_t i = 0; i < count; i++)
-      if (codes[i] < t->ndict) used[codes[i]] = 1;
+/* Marking the dictionary codes each lifted string field uses, a bit per
+ * code (the bitmap of a million codes is 125 KB and stays in the cache):
+ * one pass over the blocks for all the fields, MARK_BLOCKS blocks per work
+ * item, shared by the threads; each thread marks bitmaps of its own, and
+ * they are merged after. */
+#define MARK_BLOCKS 16u
+
+typedef struct mark_job {
+  const rt_table *t;
+  const int *fields;
+  int nfields;
+  uint64_t words;           /* per bitmap */
+  uint64_t **bits;          /* [thread * nfields + i] */
+  atomic_uint_fast64_t next;
+  atomic_int slot;
+} mark_job;
+
+static void *mark_worker(void *arg) {
+  mark_job *m = arg;
+  const rt_table *t = m->t;
+  uint64_t **mine = m->bits + (size_t)atomic_fetch_add(&m->slot, 1) * (size_t)m->nfields;
+  for (;;) {
+    uint64_t b0 = atomic_fetch_add(&m->next, 1) * MARK_BLOCKS;
+    if (b0 >= t->nblocks) return NULL;
+    for (uint64_t b = b0; b < b0 + MARK_BLOCKS && b < t->nblocks; b++)
+      for (int i = 0; i < m->nfields; i++) {
+        const uint32_t *codes = (const uint32_t *)(rt_block(t, b) + t->layout.val_off[m->fields[i]]);
+        uint32_t count = rt_block_count(t, b);
+        uint64_t *used = mine[i];
+        for (uint32_t r = 0; r < count; r++)
+          if (codes[r] < t->ndict) used[codes[r] / 64] |= UINT64_C(1) << (codes[r] % 64);
+      }
   }
-  return used;
 }
+
+/* j->used[f] for every field a lift reads; false when out of memory */
+static bool mark_used(lift_job *j, int nfields, int nthreads) {
+  int *fields = calloc((size_t)nfields + 1, sizeof(int)), n = 0;
+  for (int k = 0; fields && k < j->pk->nlifts; k++) {
+    int f = j->pk->lifts[k].field, i = 0;
+    while (i < n && fields[i] != f) i++;
+    if (f >= 0 && i == n) fields[n++] = f;
+  }
+  uint64_t chunks = (j->t->nblocks + MARK_BLOCKS - 1) / MARK_BLOCKS;
+  if ((uint64_t)nthreads > chunks) nthreads = chunks ? (int)chunks : 1;
+  mark_job m = {.t = j->t, .fields = fields, .nfields = n, .words = (uint64_t)j->t->ndict / 64 + 1};
+  m.bits = calloc((size_t)nthreads * (size_t)n + 1, sizeof(uint64_t *));
+  bool ok = fields && m.bits;
+  for (int i = 0; ok && i < nthreads * n; i++) ok = (m.bits[i] = calloc(m.words, sizeof(uint64_t))) != NULL;
+  if (ok && n) {
+    atomic_init(&m.next, 0);
+    atomic_init(&m.slot, 0);
+    rt_parallel(nthreads, mark_worker, &m);
+    for (int i = 0; i < n; i++) {
+      for (int th = 1; th < nthreads; th++)
+        for (uint64_t w = 0; w < m.words; w++) m.bits[i][w] |= m.bits[th * n + i][w];
+      j->used[fields[i]] = m.bits[i];
+      m.bits[i] = NULL;
+    }
+  }
+  for (int i = 0; m.bits && i < nthreads * n; i++) free(m.bits[i]);
+  free(m.bits);
+  free(fields);
+  return ok;
+}
+
+static inline bool is_used(const uint64_t *used, uint64_t c) { return used[c / 64] >> (c % 64) & 1; }
 
 /* The group's plans on the present strings of codes [c0, c1); false when
  * out of memory */
 static bool planned_chunk(lift_job *j, lift_worker_state *w, const lift_group *g, uint64_t c0, uint64_t c1) {
-  const uint8_t *used = j->used[g->field];
+  const uint64_t *used = j->used[g->field];
   uint32_t count = 0;
   for (uint64_t c = c0; c < c1 && c < j->t->ndict; c++) {
-    if (!used[c]) continue;
+    if (!is_used(used, c)) continue;
     size_t len;
     w->s[count] = rt_dict_str(j->t, (uint32_t)c, &len);
     w->len[count] = (uint32_t)len;
@@ -96,7 +151,7 @@ static void interp_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0, 
   bool is_bool = l->node->type.kind == TY_BOOL;
   it->bind_field = l->field;
   for (uint64_t c = c0; c < c1; c++) {
-    if (l->field >= 0 && c < t->ndict && !j->used[l->field][c]) continue;
+    if (l->field >= 0 && c < t->ndict && !is_used(j->used[l->field], c)) continue;
     it->bind = (ival){.null = c == t->ndict && l->field >= 0};
     if (!it->bind.null && l->field >= 0) {
       size_t len;
@@ -179,7 +234,7 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
   int n = pk->nlifts, nfields = t->schema->nfields;
   uint64_t size = (uint64_t)t->ndict + 1;
   lift_job j = {.pk = pk, .t = t, .opt = opt};
-  j.used = calloc((size_t)nfields + 1, sizeof(uint8_t *));
+  j.used = calloc((size_t)nfields + 1, sizeof(uint64_t *));
   j.plans = calloc((size_t)n + 1, sizeof(lift_plan));
   *vals = calloc((size_t)n + 1, sizeof(void *));
   *nulls = calloc((size_t)n + 1, sizeof(uint8_t *));
@@ -200,16 +255,14 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
     } else { /* a boolean in an earlier lift's table */
       (*vals)[k] = (*vals)[l->table];
     }
-    if (l->field >= 0 && !j.used[l->field]) j.used[l->field] = codes_used(t, l->field);
-    ok = ok && (l->field < 0 || j.used[l->field]);
     if (ok && lift_plan_make(pk->prog, l->node, l->field, &j.plans[k]) && j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
   }
-  ok = ok && group_lifts(&j, nfields);
+  int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
+  ok = ok && mark_used(&j, nfields, nthreads) && group_lifts(&j, nfields);
   if (ok && n) {
     j.vals = *vals;
     j.nulls = *nulls;
     atomic_init(&j.next, 0);
-    int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
     if ((uint64_t)nthreads > j.first_item[j.ngroups]) nthreads = (int)j.first_item[j.ngroups];
     atomic_init(&j.failed, false);
     rt_parallel(nthreads, lift_worker, &j);
