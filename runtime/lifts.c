@@ -2,9 +2,9 @@
  *
  * First every table is allocated, and the codes each string field uses are
  * marked (one pass over its column, shared by the threads).  The lifts are
- * grouped by field: a group's work item covers a chunk of the field's codes for all its
- * lifts, so the boolean ones, which share byte tables (pack_lift.shift), are
- * written by one thread.  The lifts with a plan (lift_plan.h) run on the
+ * grouped by field: a group's work item covers a chunk of the field's codes
+ * for all its lifts, so the boolean ones, which share byte tables
+ * (pack_lift.shift), are written by one thread.  The lifts with a plan (lift_plan.h) run on the
  * chunk's strings gathered once, and share one copy of them laid end to end
  * (and folded); the others, and the null slot of every lift, are run by the
  * interpreter.  The (group, chunk of codes) work items are shared by threads
@@ -208,8 +208,8 @@ static void *lift_worker(void *arg) {
   return NULL;
 }
 
-/* j->groups, j->order and j->first_item: per string field, its lifts; then
- * each lift that reads no field on its own */
+/* j->groups, j->order and j->first_item: each lift that reads no field on
+ * its own, then per string field, its lifts */
 static bool group_lifts(lift_job *j, int nfields) {
   int n = j->pk->nlifts;
   uint64_t chunks = ((uint64_t)j->t->ndict + 1 + LIFT_CHUNK - 1) / LIFT_CHUNK;
