@@ -277,6 +277,8 @@ struct rx {
   int nstates, init;
   int idle;                /* the state between matches: only the restart is alive (-1: none) */
   uint8_t stay[256];       /* bytes that keep the idle state idle, skipped in a tight loop */
+  uint8_t start[4];        /* when the automaton starts idle: the bytes that do not keep it (NUL among them) */
+  int nstart;              /* 1 to 4; 0: none of that (anchored, or more bytes) */
   bool accept_empty;       /* the pattern matches the empty subject (`^` and `$` both hold) */
   uint16_t *next;          /* [nstates][256] */
   uint8_t *accept;         /* a match ends at the byte that led here */
@@ -380,6 +382,13 @@ static bool determinise(det *d, rx *r) {
       for (int c = 0; c < 256; c++) r->stay[c] = c != 0 && r->next[idle * 256 + c] == idle;
     r->idle = idle >= 0 && !r->accept[idle] ? idle : -1;
   }
+  int nstart = 0;
+  for (int c = 0; r->idle >= 0 && c < 256 && nstart <= 4; c++)
+    if (!r->stay[c]) {
+      if (nstart < 4) r->start[nstart] = (uint8_t)c;
+      nstart++;
+    }
+  r->nstart = nstart <= 4 ? nstart : 0;
   free(seeds);
   r->nstates = d->nstates;
   uint16_t *fit = ok ? realloc(r->next, sizeof(uint16_t) * 256 * (size_t)r->nstates) : NULL;
@@ -446,19 +455,12 @@ bool rx_match(const rx *r, const char *s, size_t n) {
 }
 
 void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t count, uint8_t *out, uint32_t *first) {
-  uint8_t set[4];
-  int nset = 0;
-  for (int c = 0; r->idle >= 0 && r->idle == r->init && c < 256 && nset <= 4; c++)
-    if (!r->stay[c]) {
-      if (nset < 4) set[nset] = (uint8_t)c;
-      nset++;
-    }
-  if (nset == 0 || nset > 4) { /* anchored, or too many bytes start a match */
+  if (r->nstart == 0 || r->idle != r->init) { /* anchored, or too many bytes start a match */
     for (uint32_t i = 0; i < count; i++) out[i] = rx_match(r, cat + off[i], off[i + 1] - off[i]);
     return;
   }
   /* the bytes before the first of the set keep the automaton idle, where it starts */
-  str_scan_first_of(cat, off, count, set, nset, first);
+  str_scan_first_of(cat, off, count, r->start, r->nstart, first);
   for (uint32_t i = 0; i < count; i++) {
     const unsigned char *p = (const unsigned char *)cat + off[i];
     uint32_t n = off[i + 1] - off[i];
