@@ -39,6 +39,36 @@ static bool subject(const planner *p, const ast *n, bool *fold) {
   return n->kind == AST_FIELD && n->index == p->field;
 }
 
+/* n is contains(subject, "literal") with subject the field or lower(field) */
+static bool is_contains(const planner *p, const ast *n, bool *fold) {
+  return n->kind == AST_CALL && n->op == BI_CONTAINS && subject(p, n->args[0], fold) && n->args[1]->kind == AST_LIT_STR;
+}
+
+/* Adds the literals of the contains tests joined by `or` in n to op; false
+ * when some part of n is not such a test on op's subject */
+static bool gather_any(const planner *p, const ast *n, lp_op *op) {
+  bool fold;
+  if (n->kind == AST_OR) return gather_any(p, n->a, op) && gather_any(p, n->b, op);
+  if (!is_contains(p, n, &fold) || fold != op->fold || op->nany == STR_SCAN_ANY) return false;
+  op->any[op->nany] = n->args[1]->name;
+  op->any_len[op->nany++] = n->args[1]->len;
+  return true;
+}
+
+/* An `or` of two or more contains tests on the same subject, as one scan */
+static bool plan_any(planner *p, const ast *n) {
+  bool fold;
+  const ast *leftmost = n;
+  while (leftmost->kind == AST_OR) leftmost = leftmost->a;
+  if (!is_contains(p, leftmost, &fold)) return false;
+  lp_op op = {.kind = LP_CONTAINS_ANY, .fold = fold, .regex = -1, .any = malloc(sizeof(char *) * STR_SCAN_ANY),
+              .any_len = malloc(sizeof(uint32_t) * STR_SCAN_ANY)};
+  if (op.any && op.any_len && gather_any(p, n, &op) && emit(p, op)) return true;
+  free(op.any);
+  free(op.any_len);
+  return false;
+}
+
 static bool plan(planner *p, const ast *n) {
   bool fold;
   switch (n->kind) {
@@ -46,8 +76,10 @@ static bool plan(planner *p, const ast *n) {
   case AST_IS_NULL:
   case AST_IS_NOT_NULL: return subject(p, n->a, &fold) && emit(p, (lp_op){.kind = LP_CONST, .k = n->kind == AST_IS_NOT_NULL});
   case AST_NOT: return plan(p, n->a) && emit(p, (lp_op){.kind = LP_NOT});
-  case AST_AND:
-  case AST_OR: return plan(p, n->a) && plan(p, n->b) && emit(p, (lp_op){.kind = n->kind == AST_AND ? LP_AND : LP_OR});
+  case AST_OR:
+    if (plan_any(p, n)) return true;
+    /* fall through */
+  case AST_AND: return plan(p, n->a) && plan(p, n->b) && emit(p, (lp_op){.kind = n->kind == AST_AND ? LP_AND : LP_OR});
   case AST_CALL: {
     static const lp_kind kinds[] = {[BI_STARTS_WITH] = LP_STARTS, [BI_ENDS_WITH] = LP_ENDS, [BI_CONTAINS] = LP_CONTAINS,
                                     [BI_MATCHES] = LP_MATCHES};
@@ -92,7 +124,11 @@ bool lift_plan_make(const seg_program *prog, const ast *n, int field, lift_plan 
 }
 
 void lift_plan_free(lift_plan *p) {
-  for (int k = 0; k < p->nops; k++) rx_free(p->ops[k].dfa);
+  for (int k = 0; k < p->nops; k++) {
+    rx_free(p->ops[k].dfa);
+    free(p->ops[k].any);
+    free(p->ops[k].any_len);
+  }
   free(p->ops);
   memset(p, 0, sizeof *p);
 }
@@ -191,6 +227,14 @@ static bool folded(const lp_op *op, uint32_t count, const char *const *s, const 
 /* starts_with, ends_with and comparisons */
 static void run_fixed(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
                       lp_scratch *w) {
+  bool eq = op->kind == LP_CMP && (op->cmp == CMP_EQ || op->cmp == CMP_NE);
+  if ((op->kind != LP_CMP || eq) && op->len <= 16 && made(w, op->fold, count, s, len)) { /* one masked compare each */
+    str_where where = op->kind == LP_STARTS ? STR_AT_START : op->kind == LP_ENDS ? STR_AT_END : STR_WHOLE;
+    str_scan_affix(w->cat[op->fold], w->off, count, op->text, op->len, where, r);
+    if (op->kind == LP_CMP && op->cmp == CMP_NE)
+      for (uint32_t i = 0; i < count; i++) r[i] ^= 1;
+    return;
+  }
   bool f = folded(op, count, s, len, w), fold = op->fold && !f;
   for (uint32_t i = 0; i < count; i++) {
     const char *x = f ? w->cat[1] + w->off[i] : s[i];
@@ -208,6 +252,17 @@ static void run_contains(const lp_op *op, uint32_t count, const char *const *s, 
     return;
   }
   for (uint32_t i = 0; i < count; i++) r[i] = str_contains(s[i], len[i], op->text, op->len, op->fold);
+}
+
+static void run_contains_any(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
+                             lp_scratch *w) {
+  memset(r, 0, count);
+  if (made(w, op->fold, count, s, len)) {
+    str_scan_contains_any(w->cat[op->fold], w->off, count, op->any, op->any_len, op->nany, r);
+    return;
+  }
+  for (uint32_t i = 0; i < count; i++)
+    for (int j = 0; j < op->nany && !r[i]; j++) r[i] = str_contains(s[i], len[i], op->any[j], op->any_len[j], op->fold);
 }
 
 static bool run_matches(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
@@ -247,6 +302,7 @@ bool lift_plan_run(const lift_plan *p, uint32_t count, const char *const *s, con
     case LP_ENDS:
     case LP_CMP: run_fixed(op, count, s, len, r, w); break;
     case LP_CONTAINS: run_contains(op, count, s, len, r, w); break;
+    case LP_CONTAINS_ANY: run_contains_any(op, count, s, len, r, w); break;
     case LP_MATCHES:
       if (!run_matches(op, count, s, len, r, w)) return false;
       break;

@@ -15,6 +15,7 @@
 typedef enum {
   LP_CONST,     /* k */
   LP_STARTS, LP_ENDS, LP_CONTAINS, LP_MATCHES,
+  LP_CONTAINS_ANY,  /* contains(subject, a) or contains(subject, b) or ... */
   LP_CMP,       /* subject <op> text */
   LP_LENGTH,    /* length(subject) <op> k */
   LP_NOT, LP_AND, LP_OR,
@@ -29,6 +30,9 @@ typedef struct lp_op {
   int64_t k;
   int regex;              /* LP_MATCHES: the program's regex number */
   struct rx *dfa;         /* LP_MATCHES: its DFA (stdlib/regex.h), NULL: use regexec */
+  const char **any;       /* LP_CONTAINS_ANY: the patterns, any_len their lengths */
+  uint32_t *any_len;
+  int nany;
 } lp_op;
 
 typedef struct lift_plan {

@@ -35,6 +35,22 @@ static inline bool same(const char *a, const char *b, uint32_t n) {
   return true;
 }
 
+static inline uint64_t load64(const char *p) {
+  uint64_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/* The first min(m, 16) bytes of p as two load64 read them, and a mask of
+ * the bytes that count. */
+static void head16(const char *p, uint32_t m, uint64_t head[2], uint64_t mask[2]) {
+  char h[16] = {0}, k[16] = {0};
+  memcpy(h, p, m < 16 ? m : 16);
+  memset(k, 0xFF, m < 16 ? m : 16);
+  memcpy(head, h, 16);
+  memcpy(mask, k, 16);
+}
+
 /* The candidates at base + the set bits of mask. */
 static inline void scan_hits(scan *s, uint32_t base, uint64_t mask) {
   while (mask) {
@@ -91,6 +107,134 @@ void str_scan_contains(const char *cat, const uint32_t *off, uint32_t count, con
 #else
   scan_bytes(&s);
 #endif
+}
+
+/* ---- contains any of several patterns ---- */
+
+/* A candidate is a position holding some pattern's first byte (at most 4
+ * distinct first bytes per scan).  There every pattern is checked without
+ * a branch: its first 16 bytes by masked compares of two 64-bit loads, the
+ * rest (patterns over 16 bytes) byte by byte.  For "@gmail." or "@yahoo."
+ * in emails that is one candidate per string for all the patterns, instead
+ * of one scan per pattern. */
+typedef struct any_scan {
+  const char *cat;
+  const uint32_t *off;
+  uint32_t total, k;        /* k: the string holding the latest candidate */
+  const char *const *p;
+  const uint32_t *m;
+  uint64_t head[STR_SCAN_ANY][2], mask[STR_SCAN_ANY][2]; /* each pattern's first 16 bytes, and which of them count */
+  int n;
+  bool long_ones;           /* some pattern is over 16 bytes */
+  uint8_t *r;
+} any_scan;
+
+static inline void any_hits(any_scan *a, uint32_t base, uint64_t mask) {
+  const uint32_t *off = a->off;
+  uint32_t k = a->k;
+  while (mask) {
+    uint32_t pos = base + (uint32_t)__builtin_ctzll(mask);
+    mask &= mask - 1;
+    if (pos >= a->total) break;
+    while (off[k + 1] <= pos) k++;
+    uint64_t x0 = load64(a->cat + pos), x1 = load64(a->cat + pos + 8);
+    uint32_t room = off[k + 1] - pos;
+    bool hit = false;
+    for (int j = 0; j < a->n; j++)
+      hit |= ((((x0 ^ a->head[j][0]) & a->mask[j][0]) | ((x1 ^ a->head[j][1]) & a->mask[j][1])) == 0) &
+             (a->m[j] <= room) & (a->m[j] <= 16);
+    if (a->long_ones && !hit)
+      for (int j = 0; j < a->n && !hit; j++)
+        hit = a->m[j] > 16 && a->m[j] <= room && same(a->cat + pos, a->p[j], a->m[j]);
+    a->r[k] |= hit;
+  }
+  a->k = k;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+static void any_sse2(any_scan *a, const uint8_t *set, int nset) {
+  __m128i b[4];
+  for (int j = 0; j < 4; j++) b[j] = _mm_set1_epi8((char)set[j < nset ? j : 0]);
+  for (uint32_t i = 0; i < a->total; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(a->cat + i));
+    __m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, b[0]), _mm_cmpeq_epi8(v, b[1])),
+                              _mm_or_si128(_mm_cmpeq_epi8(v, b[2]), _mm_cmpeq_epi8(v, b[3])));
+    uint32_t mask = (uint32_t)_mm_movemask_epi8(eq);
+    if (mask) any_hits(a, i, mask);
+  }
+}
+
+__attribute__((target("avx2"))) static void any_avx2(any_scan *a, const uint8_t *set, int nset) {
+  __m256i b[4];
+  for (int j = 0; j < 4; j++) b[j] = _mm256_set1_epi8((char)set[j < nset ? j : 0]);
+  for (uint32_t i = 0; i < a->total; i += 32) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(a->cat + i));
+    __m256i eq = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, b[0]), _mm256_cmpeq_epi8(v, b[1])),
+                                 _mm256_or_si256(_mm256_cmpeq_epi8(v, b[2]), _mm256_cmpeq_epi8(v, b[3])));
+    uint32_t mask = (uint32_t)_mm256_movemask_epi8(eq);
+    if (mask) any_hits(a, i, mask);
+  }
+}
+#else
+static void any_bytes(any_scan *a, const uint8_t *set, int nset) {
+  for (uint32_t i = 0; i < a->total; i++)
+    if (memchr(set, a->cat[i], (size_t)nset)) any_hits(a, i, 1);
+}
+#endif
+
+void str_scan_contains_any(const char *cat, const uint32_t *off, uint32_t count, const char *const *p,
+                           const uint32_t *m, int n, uint8_t *r) {
+  if (count == 0) return;
+  uint8_t set[4] = {0};
+  int nset = 0;
+  for (int j = 0; j < n; j++) {
+    if (m[j] == 0) {
+      memset(r, 1, count);
+      return;
+    }
+    int s = 0;
+    while (s < nset && set[s] != (uint8_t)p[j][0]) s++;
+    if (s == nset && nset < 4) set[nset++] = (uint8_t)p[j][0];
+  }
+  /* the patterns whose first byte is in the set, and the rest for another scan */
+  const char *in_p[STR_SCAN_ANY], *rest_p[STR_SCAN_ANY];
+  uint32_t in_m[STR_SCAN_ANY], rest_m[STR_SCAN_ANY];
+  any_scan a = {.cat = cat, .off = off, .total = off[count], .p = in_p, .m = in_m, .r = r};
+  int rest = 0;
+  for (int j = 0; j < n; j++) {
+    if (!memchr(set, p[j][0], (size_t)nset)) {
+      rest_p[rest] = p[j], rest_m[rest++] = m[j];
+      continue;
+    }
+    head16(p[j], m[j], a.head[a.n], a.mask[a.n]);
+    a.long_ones |= m[j] > 16;
+    in_p[a.n] = p[j], in_m[a.n++] = m[j];
+  }
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (!str_scan_baseline && __builtin_cpu_supports("avx2")) any_avx2(&a, set, nset);
+  else any_sse2(&a, set, nset);
+#else
+  any_bytes(&a, set, nset);
+#endif
+  if (rest) str_scan_contains_any(cat, off, count, rest_p, rest_m, rest, r);
+}
+
+/* ---- a pattern at the start, at the end, or the whole string ---- */
+
+bool str_scan_affix(const char *cat, const uint32_t *off, uint32_t count, const char *p, uint32_t m, str_where where,
+                    uint8_t *r) {
+  if (m > 16) return false;
+  uint64_t head[2], mask[2];
+  head16(p, m, head, mask);
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t len = off[i + 1] - off[i];
+    /* where the pattern would start; at the end only when it fits */
+    uint32_t at = where == STR_AT_END && len >= m ? off[i + 1] - m : off[i];
+    uint64_t x0 = load64(cat + at), x1 = load64(cat + at + 8);
+    bool same16 = (((x0 ^ head[0]) & mask[0]) | ((x1 ^ head[1]) & mask[1])) == 0;
+    r[i] = same16 & (where == STR_WHOLE ? len == m : len >= m);
+  }
+  return true;
 }
 
 /* ---- the first byte of a set ---- */

@@ -20,6 +20,18 @@
  * r[i] is left alone otherwise (the caller zeroes it).  cat must have
  * STR_SCAN_PAD readable bytes after cat[off[count]]. */
 void str_scan_contains(const char *cat, const uint32_t *off, uint32_t count, const char *p, uint32_t m, uint8_t *r);
+typedef enum { STR_AT_START, STR_AT_END, STR_WHOLE } str_where;
+/* r[i] = 1 when string i starts with, ends with, or is p[0 .. m), else 0;
+ * false (nothing done) when m is over 16.  The same padding as above. */
+bool str_scan_affix(const char *cat, const uint32_t *off, uint32_t count, const char *p, uint32_t m, str_where where,
+                    uint8_t *r);
+/* The most patterns str_scan_contains_any takes. */
+#define STR_SCAN_ANY 64
+/* r[i] = 1 when string i contains any of the n (at most STR_SCAN_ANY)
+ * patterns p[j][0 .. m[j]); r[i] is left alone otherwise; the same padding
+ * as above. */
+void str_scan_contains_any(const char *cat, const uint32_t *off, uint32_t count, const char *const *p,
+                           const uint32_t *m, int n, uint8_t *r);
 /* first[i] = where in string i the first byte of set[0 .. nset) is (nset
  * 1 to 4), or its length when it has none; the same padding as above. */
 void str_scan_first_of(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,

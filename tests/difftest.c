@@ -1385,6 +1385,16 @@ static char *gen_bool(int d) {
   }
   case 21: case 22: { /* string predicates, over one field (lifted) or two (slow) */
     static const char *fns[] = {"starts_with", "ends_with", "contains"};
+    if (chance(25)) { /* contains ... or contains ...: one scan for them all (lift_plan.c), unless lower() differs */
+      const char *subj = rn(2) ? "s1" : "lower(s1)";
+      char *first = str_lit(rn(2) ? STR_EXTRA[rn(NSTRX)] : STR_POOL[rn(NSTR)]);
+      char *chain = take(xs("contains(%s, %s)", subj, first), first, NULL, NULL);
+      for (int n = 1 + rn(4); n > 0; n--) {
+        char *lit = str_lit(rn(2) ? STR_EXTRA[rn(NSTRX)] : STR_POOL[rn(NSTR)]);
+        chain = take(xs("%s or contains(%s, %s)", chain, chance(85) ? subj : "s1", lit), chain, lit, NULL);
+      }
+      return take(xs("(%s)", chain), chain, NULL, NULL);
+    }
     x = gen_str(d - 1);
     y = chance(30) ? xs("%s", rn(2) ? "s2" : "s1") : gen_str(d - 1);
     return take(xs("%s(%s, %s)", fns[rn(3)], x, y), x, y, NULL);

@@ -1,10 +1,12 @@
-/* tests/unit/test_str_scan.c — str_scan_contains (stdlib/str_scan.c)
- * against str_contains, and str_scan_first_of against a byte loop, string
- * by string: generated chunks of strings over a small alphabet (so that
- * patterns occur often, across string boundaries too, and in the padding),
- * with empty strings, patterns of 0 to 9 bytes and patterns longer than
- * every string, sets of 1 to 4 bytes; with AVX2 and with the baseline
- * scan.  The buffer is exactly as large as the contract says, so
+/* tests/unit/test_str_scan.c — str_scan_contains and
+ * str_scan_contains_any (stdlib/str_scan.c) against str_contains,
+ * str_scan_affix against str_starts_with, str_ends_with and str_compare,
+ * and str_scan_first_of against a byte loop, string by string: generated
+ * chunks of strings over a small alphabet (so that patterns occur often,
+ * across string boundaries too, and in the padding), with empty strings,
+ * patterns of 0 to 9 bytes, of 15 to 18 (around the 16 bytes compared at
+ * once) and longer than every string, 1 to 8 patterns at once with up to 6
+ * first bytes, sets of 1 to 4 bytes; with AVX2 and with the baseline scan.  The buffer is exactly as large as the contract says, so
  * AddressSanitizer sees any read past it. */
 #include <string.h>
 
@@ -18,10 +20,18 @@ static int rn(int n) {
   return (int)((seed >> 33) % (unsigned)n);
 }
 
-static const char ALPHA[] = "ab@.";
+static const char ALPHA[] = "ab@.xy";
+
+/* a pattern over the first `letters` letters of ALPHA */
+static uint32_t pattern(char *p, int letters) {
+  int pick = rn(8);
+  uint32_t m = (uint32_t)(pick == 0 ? 41 + rn(6) : pick == 1 ? 15 + rn(4) : rn(10));
+  for (uint32_t k = 0; k < m; k++) p[k] = ALPHA[rn(letters)];
+  return m;
+}
 
 int main(void) {
-  int compared = 0, found = 0;
+  int compared = 0, found = 0, affixes = 0;
   for (int round = 0; round < 4000; round++) {
     str_scan_baseline = round % 2;
     uint32_t count = (uint32_t)rn(round % 10 == 0 ? 300 : 12);
@@ -40,11 +50,36 @@ int main(void) {
     off[count] = total;
     for (int k = 0; k < STR_SCAN_PAD; k++) cat[total + k] = ALPHA[rn(4)]; /* the padding must never count */
     char p[48];
-    uint32_t m = (uint32_t)(rn(8) == 0 ? 41 + rn(6) : rn(10));
-    for (uint32_t k = 0; k < m; k++) p[k] = ALPHA[rn(4)];
+    uint32_t m = pattern(p, 4);
+    if (count && rn(3) == 0) { /* the start or the end of one of the strings */
+      uint32_t q = (uint32_t)rn((int)count), take = (uint32_t)rn(len[q] < 18 ? (int)len[q] + 1 : 19);
+      memcpy(p, s[q] + (rn(2) ? 0 : len[q] - take), m = take);
+      if (m && rn(2)) p[rn((int)m)] = ALPHA[rn(6)]; /* or nearly */
+    }
     uint8_t r[300];
     memset(r, 0, sizeof r);
     str_scan_contains(cat, off, count, p, m, r);
+    /* several patterns at once, and a pattern at the start, at the end, or whole */
+    char pats[8][48];
+    const char *pp[8];
+    uint32_t pm[8];
+    int npats = 1 + rn(8);
+    for (int j = 0; j < npats; j++) pp[j] = pats[j], pm[j] = pattern(pats[j], rn(3) == 0 ? 6 : 4);
+    if (rn(10) == 0) pm[0] = 0; /* the empty pattern */
+    for (int j = 0; j < npats && count; j++)
+      if (rn(4) == 0) { /* a piece of one of the strings, to be found */
+        uint32_t q = (uint32_t)rn((int)count), at = (uint32_t)rn((int)len[q] + 1);
+        pm[j] = (uint32_t)rn((int)(len[q] - at) + 1);
+        memcpy(pats[j], s[q] + at, pm[j]);
+        if (pm[j] && rn(2)) pats[j][pm[j] - 1] = ALPHA[rn(6)]; /* or nearly */
+      }
+    uint8_t any[300];
+    memset(any, 0, sizeof any);
+    str_scan_contains_any(cat, off, count, pp, pm, npats, any);
+    str_where where = (str_where)rn(3);
+    uint8_t fix[300];
+    bool fixed = str_scan_affix(cat, off, count, p, m, where, fix);
+    CHECK(fixed == (m <= 16), "round %d: str_scan_affix took a pattern of %u bytes: %d", round, m, fixed);
     /* the first byte of a set of 1 to 4 */
     uint8_t set[4];
     int nset = 1 + rn(4);
@@ -58,6 +93,18 @@ int main(void) {
             nset, (const char *)set, first[i], want);
     }
     for (uint32_t i = 0; i < count; i++) {
+      bool want = false;
+      for (int j = 0; j < npats; j++) want |= str_contains(s[i], len[i], pp[j], pm[j], false);
+      CHECK(any[i] == want, "round %d: string %u \"%.*s\", %d patterns (first \"%.*s\"): %d, want %d", round, i,
+            (int)len[i], s[i], npats, (int)pm[0], pp[0], any[i], want);
+      want = where == STR_AT_START ? str_starts_with(s[i], len[i], p, m, false)
+             : where == STR_AT_END ? str_ends_with(s[i], len[i], p, m, false)
+                                   : str_compare(s[i], len[i], p, m, false) == 0;
+      affixes += want;
+      CHECK(!fixed || fix[i] == want, "round %d: string %u \"%.*s\", pattern \"%.*s\" at %d: %d, want %d", round, i,
+            (int)len[i], s[i], (int)m, p, (int)where, fix[i], want);
+    }
+    for (uint32_t i = 0; i < count; i++) {
       bool want = str_contains(s[i], len[i], p, m, false);
       compared++;
       found += want;
@@ -67,6 +114,7 @@ int main(void) {
     free(cat);
   }
   CHECK(found * 10 > compared && found * 10 < 9 * compared, "%d of %d strings contained their pattern", found, compared);
+  CHECK(affixes * 20 > compared, "only %d of %d strings started with, ended with or were their pattern", affixes, compared);
   printf("test_str_scan: %d checks (%d strings, %d contain the pattern), %d failed\n", checks, compared, found, failures);
   return failures != 0;
 }
