@@ -61,6 +61,44 @@ static void store_lanes(lower *L, LLVMValueRef v, LLVMValueRef p) {
   if (L->vf > 1) LLVMSetAlignment(st, 1);
 }
 
+/* ---- output bitmaps (pack_out_true) ---- */
+
+/* The byte of output k's bitmap (unknown: of its UNKNOWN bitmap) that holds the current record */
+static LLVMValueRef out_bits_at(lower *L, int k, bool unknown) {
+  int64_t map = unknown ? L->pk->noutputs + k : k;
+  LLVMValueRef idx = LLVMBuildAdd(L->B, s64(L, map * (RT_BLOCK / 8)), LLVMBuildLShr(L->B, L->i, s64(L, 3), ""), "");
+  return LLVMBuildGEP2(L->B, L->i8, L->out, &idx, 1, "");
+}
+
+/* the bits of records [i, i + vf) at byte p: a vf-bit integer, from bit 0
+ * of p when vf >= 8 (i is a multiple of vf), else from bit i % 8 */
+static void store_bits(lower *L, LLVMValueRef v, LLVMValueRef p) {
+  LLVMTypeRef word = LLVMIntTypeInContext(L->C, (unsigned)L->vf);
+  LLVMValueRef bits = L->vf > 1 ? LLVMBuildBitCast(L->B, v, word, "") : v;
+  if (L->vf >= 8) {
+    store_lanes(L, bits, p);
+    return;
+  }
+  /* fewer than 8 lanes: or'ed into the byte, which the byte's first lanes overwrite */
+  LLVMValueRef at = LLVMBuildTrunc(L->B, LLVMBuildAnd(L->B, L->i, s64(L, 7), ""), L->i8, "");
+  LLVMValueRef old = LLVMBuildLoad2(L->B, L->i8, p, "");
+  old = LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntEQ, at, LLVMConstInt(L->i8, 0, 0), ""), LLVMConstInt(L->i8, 0, 0), old, "");
+  LLVMBuildStore(L->B, LLVMBuildOr(L->B, old, LLVMBuildShl(L->B, LLVMBuildZExt(L->B, bits, L->i8, ""), at, ""), ""), p);
+}
+
+static LLVMValueRef load_bits(lower *L, LLVMValueRef p) {
+  LLVMTypeRef word = LLVMIntTypeInContext(L->C, (unsigned)L->vf);
+  LLVMValueRef bits;
+  if (L->vf >= 8) {
+    bits = LLVMBuildLoad2(L->B, word, compat_ptr_cast(L->B, p, word), "");
+    LLVMSetAlignment(bits, 1);
+  } else {
+    LLVMValueRef at = LLVMBuildTrunc(L->B, LLVMBuildAnd(L->B, L->i, s64(L, 7), ""), L->i8, "");
+    bits = LLVMBuildTrunc(L->B, LLVMBuildLShr(L->B, LLVMBuildLoad2(L->B, L->i8, p, ""), at, ""), word, "");
+  }
+  return L->vf > 1 ? LLVMBuildBitCast(L->B, bits, L->v1, "") : bits;
+}
+
 /* base[idx] for each lane of idx (int64): llvm.masked.gather, one gather
  * instruction where the CPU has them and one load per lane elsewhere.  A
  * byte table is read 4 bytes at a time (lifts.c pads it by 3). */
@@ -712,11 +750,8 @@ static lv lower_segment(lower *L, int index) {
     lv v = lower_node(L, s->rule);
     return (lv){v.null ? LLVMBuildAnd(L->B, v.v, LLVMBuildNot(L->B, v.null, ""), "") : v.v, NULL};
   }
-  if (index < L->stored_segments) { /* computed by an earlier loop: its output byte */
-    LLVMValueRef idx = LLVMBuildAdd(L->B, s64(L, (int64_t)index * RT_BLOCK), L->i, "");
-    LLVMValueRef byte = load_lanes(L, L->i8, LLVMBuildGEP2(L->B, L->i8, L->out, &idx, 1, ""));
-    return (lv){LLVMBuildICmp(L->B, LLVMIntEQ, byte, cint(L->v8, OUT_TRUE), ""), NULL};
-  }
+  if (index < L->stored_segments) /* computed by an earlier loop: its output bits */
+    return (lv){load_bits(L, out_bits_at(L, index, false)), NULL};
   if (!L->seg_done[index]) {
     const seg_segment *s = L->pk->prog->segments.items[index];
     lv v = lower_node(L, s->rule);
@@ -1036,17 +1071,15 @@ static void main_loop(lower *L, int k0, int k1) {
   lower_loop loop = lower_loop_begin(L, s64(L, RT_BLOCK));
   memset(L->seg_done, 0, (size_t)nseg * sizeof *L->seg_done); /* values of another loop do not dominate */
   L->stored_segments = k0 < nseg ? k0 : nseg;
-  LLVMValueRef bytes[LOWER_CHUNK];
+  lv v[LOWER_CHUNK];
   for (int k = k0; k < k1; k++) {
     const pack_output *o = &pk->outputs[k];
-    lv v = o->is_segment ? lower_segment(L, ((seg_segment *)pk->prog->segments.items[k])->index) : lower_node(L, o->expr);
-    /* byte = null ? UNKNOWN : value */
-    bytes[k - k0] = LLVMBuildZExt(L->B, v.v, L->v8, "");
-    if (v.null) bytes[k - k0] = LLVMBuildSelect(L->B, v.null, cint(L->v8, OUT_UNKNOWN), bytes[k - k0], "");
+    v[k - k0] = o->is_segment ? lower_segment(L, ((seg_segment *)pk->prog->segments.items[k])->index) : lower_node(L, o->expr);
   }
-  for (int k = k0; k < k1; k++) {
-    LLVMValueRef idx = LLVMBuildAdd(L->B, s64(L, (int64_t)k * RT_BLOCK), L->i, "");
-    store_lanes(L, bytes[k - k0], LLVMBuildGEP2(L->B, L->i8, L->out, &idx, 1, ""));
+  for (int k = k0; k < k1; k++) { /* TRUE: value and not null; UNKNOWN: null */
+    lv x = v[k - k0];
+    store_bits(L, x.null ? LLVMBuildAnd(L->B, x.v, LLVMBuildNot(L->B, x.null, ""), "") : x.v, out_bits_at(L, k, false));
+    if (x.null) store_bits(L, x.null, out_bits_at(L, k, true));
   }
   lower_loop_end(L, loop);
 }

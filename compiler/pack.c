@@ -309,7 +309,7 @@ void pack_code_free(pack_code *c) {
   memset(c, 0, sizeof *c);
 }
 
-size_t pack_scratch_offset(const seg_pack *p) { return ((size_t)p->noutputs * RT_BLOCK + 63) / 64 * 64; }
+size_t pack_scratch_offset(const seg_pack *p) { return ((size_t)p->noutputs * 2 * (RT_BLOCK / 8) + 63) / 64 * 64; }
 
 void pack_lift_place(pack_lift *lifts, int k) {
   pack_lift *l = &lifts[k];

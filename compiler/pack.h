@@ -14,7 +14,8 @@
 #include "lang/ast.h"
 #include "runtime/table.h"
 
-/* Output bytes: one per record and output. */
+/* An output's value for a record: in lift tables (2 bits each) and in
+ * exec_result.bytes; the code's outputs are bitmaps (pack_eval_fn). */
 enum { OUT_FALSE = 0, OUT_TRUE = 1, OUT_UNKNOWN = 2 };
 
 typedef struct pack_ctx {
@@ -31,10 +32,14 @@ typedef struct pack_ctx {
                                       dictionary, else 2 * (codes below it) - 1 */
 } pack_ctx;
 
-/* out holds RT_BLOCK bytes per output: out[k * RT_BLOCK + i]; n <= RT_BLOCK
- * records are real, and records [n, RT_BLOCK) of the block must hold valid
- * values (rt_block_padded); their output bytes are meaningless.  After the
- * outputs, the function's scratch space (pack_out_bytes in all). */
+/* out holds two bitmaps of RT_BLOCK bits per output (pack_out_true,
+ * pack_out_unknown): bit i of the first is set when output k is TRUE for
+ * record i, of the second when it is UNKNOWN (never for a segment; the
+ * code leaves these bits alone where the output cannot be null, so they
+ * keep the zeros the caller gave them).  n <= RT_BLOCK records are real,
+ * and records [n, RT_BLOCK) of the block must hold valid values
+ * (rt_block_padded); their bits are meaningless.  After the bitmaps, the
+ * function's scratch space (pack_out_bytes in all). */
 typedef void (*pack_eval_fn)(const uint8_t *block, int64_t n, const pack_ctx *ctx, uint8_t *out,
                              int64_t stride);
 
@@ -80,9 +85,16 @@ typedef struct seg_pack {
  * each lift as it is made, and a loaded pack places them the same way). */
 void pack_lift_place(pack_lift *lifts, int k);
 
-/* Bytes the `out` buffer of pack_eval needs: the outputs, then per
+/* Bytes the `out` buffer of pack_eval needs: the output bitmaps, then per
  * precomputed aggregate RT_BLOCK int64 values and RT_BLOCK null bytes. */
 size_t pack_out_bytes(const seg_pack *p);
+/* Output k's bitmaps in a block's out (see pack_eval_fn): RT_BLOCK / 64 words each. */
+static inline uint64_t *pack_out_true(uint8_t *out, int k) {
+  return (uint64_t *)(void *)(out + (size_t)k * (RT_BLOCK / 8));
+}
+static inline uint64_t *pack_out_unknown(const seg_pack *p, uint8_t *out, int k) {
+  return pack_out_true(out, p->noutputs + k);
+}
 size_t pack_scratch_offset(const seg_pack *p);
 
 /* Plans the outputs of a checked program plus `nextra` expressions. */

@@ -22,7 +22,7 @@
 #define SEGPACK_VERSION 2u
 /* What the code expects of the runtime: bump SEGPACK_ABI with any change to
  * how generated code reads pack_ctx, blocks or events. */
-#define SEGPACK_ABI 3
+#define SEGPACK_ABI 4
 
 /* ---- a growable byte buffer ---- */
 

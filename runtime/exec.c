@@ -1,9 +1,9 @@
 /* runtime/exec.c — the executor (see exec.h).
  *
  * Blocks are handed out by an atomic counter, so threads balance themselves.
- * A block's outputs land in a per-thread byte buffer, then are packed into
- * the shared bitmaps: a block covers RT_BLOCK/64 whole words, so threads never
- * write the same word. */
+ * A block's outputs land in a per-thread buffer as bitmaps (pack_out_true),
+ * then are copied into the shared bitmaps and counted: a block covers
+ * RT_BLOCK/64 whole words, so threads never write the same word. */
 #include "exec.h"
 
 #include "lifts.h"
@@ -14,12 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#endif
 
 typedef struct shared {
   const seg_pack *pk;
@@ -36,7 +30,6 @@ typedef struct worker {
   interp it;
   uint64_t *counts, *unknown;
   bool failed;
-  bool avx512; /* the CPU has AVX-512BW (masks_avx512) */
 } worker;
 
 int exec_default_threads(void) { return rt_cpus(); }
@@ -51,68 +44,32 @@ static int64_t slow_eval(void *user, int64_t expr, int64_t row, uint8_t *isnull)
   return interp_slot(v, n->type);
 }
 
-/* Output bytes o[0 .. 64 * nwords) as two masks per 64 records: bit j of
- * t[w] / u[w] is set when o[64 w + j] is OUT_TRUE / OUT_UNKNOWN. */
-static void masks_sse2(const uint8_t *o, uint32_t nwords, uint64_t *t, uint64_t *u) {
-  for (uint32_t w = 0; w < nwords; w++, o += 64) {
-#if defined(__SSE2__)
-    const __m128i want_true = _mm_set1_epi8(OUT_TRUE), want_unknown = _mm_set1_epi8(OUT_UNKNOWN);
-    uint64_t mt = 0, mu = 0;
-    for (int q = 0; q < 4; q++) {
-      __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(o + 16 * q));
-      mt |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, want_true)) << (16 * q);
-      mu |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_cmpeq_epi8(x, want_unknown)) << (16 * q);
-    }
-    t[w] = mt, u[w] = mu;
-#else
-    t[w] = u[w] = 0;
-    for (int j = 0; j < 64; j++) t[w] |= (uint64_t)(o[j] == OUT_TRUE) << j, u[w] |= (uint64_t)(o[j] == OUT_UNKNOWN) << j;
-#endif
-  }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#define EXEC_AVX512 1
-/* The same with AVX-512BW: one compare into a mask register per 64 bytes. */
-__attribute__((target("avx512bw"))) static void masks_avx512(const uint8_t *o, uint32_t nwords, uint64_t *t, uint64_t *u) {
-  const __m512i want_true = _mm512_set1_epi8(OUT_TRUE), want_unknown = _mm512_set1_epi8(OUT_UNKNOWN);
-  for (uint32_t w = 0; w < nwords; w++, o += 64) {
-    __m512i x = _mm512_loadu_si512((const void *)o);
-    t[w] = _mm512_cmpeq_epi8_mask(x, want_true);
-    u[w] = _mm512_cmpeq_epi8_mask(x, want_unknown);
-  }
-}
-#endif
-
-/* A block's output bytes to the shared bitmaps and the thread's counts. The
- * out buffer always holds RT_BLOCK bytes per output, so the last partial
- * word reads past `count` and is masked.  Built twice on x86-64, with and
- * without the popcnt instruction, and picked when the program loads. */
+/* A block's output bitmaps to the shared bitmaps and the thread's counts
+ * (and, for keep_bytes, one byte per record).  The bitmaps cover the whole
+ * block, so the last partial word is masked.  Built twice on x86-64, with
+ * and without the popcnt instruction, and picked when the program loads. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("popcnt", "default")))
 #endif
-static void emit_block(worker *w, uint64_t b, uint32_t count, const uint8_t *bytes) {
+static void emit_block(worker *w, uint64_t b, uint32_t count, uint8_t *out) {
+  const seg_pack *pk = w->sh->pk;
   exec_result *res = w->sh->res;
   uint32_t nwords = (count + 63) / 64;
   uint64_t last = count % 64 ? (UINT64_C(1) << (count % 64)) - 1 : ~UINT64_C(0);
   for (int k = 0; k < res->noutputs; k++) {
-    const uint8_t *o = bytes + (size_t)k * RT_BLOCK;
-    uint64_t t[RT_BLOCK / 64], u[RT_BLOCK / 64], total = 0, unk = 0;
-#ifdef EXEC_AVX512
-    if (w->avx512) masks_avx512(o, nwords, t, u);
-    else
-#endif
-      masks_sse2(o, nwords, t, u);
-    t[nwords - 1] &= last, u[nwords - 1] &= last;
-    uint64_t *words = res->bits[k] + b * (RT_BLOCK / 64);
+    const uint64_t *t = pack_out_true(out, k), *u = pack_out_unknown(pk, out, k);
+    uint64_t *words = res->bits[k] + b * (RT_BLOCK / 64), total = 0, unk = 0;
     for (uint32_t i = 0; i < nwords; i++) {
-      words[i] = t[i];
-      total += (uint64_t)__builtin_popcountll(t[i]);
-      unk += (uint64_t)__builtin_popcountll(u[i]);
+      uint64_t keep = i + 1 == nwords ? last : ~UINT64_C(0);
+      words[i] = t[i] & keep;
+      total += (uint64_t)__builtin_popcountll(t[i] & keep);
+      unk += (uint64_t)__builtin_popcountll(u[i] & keep);
     }
     w->counts[k] += total;
     w->unknown[k] += unk;
-    if (res->bytes) memcpy(res->bytes[k] + b * RT_BLOCK, o, count);
+    if (res->bytes)
+      for (uint32_t i = 0; i < count; i++)
+        res->bytes[k][b * RT_BLOCK + i] = t[i / 64] >> (i % 64) & 1 ? OUT_TRUE : u[i / 64] >> (i % 64) & 1 ? OUT_UNKNOWN : OUT_FALSE;
   }
 }
 
@@ -121,14 +78,14 @@ static void *work(void *arg) {
   shared *sh = w->sh;
   const seg_pack *pk = sh->pk;
   size_t nbytes = pack_out_bytes(pk), block_bytes = (sh->t->layout.block_bytes + 63u) / 64u * 64u;
-  uint8_t *bytes = aligned_alloc(64, nbytes), *padded = aligned_alloc(64, block_bytes ? block_bytes : 64);
-  if (!bytes || !padded) {
-    free(bytes);
+  uint8_t *out = aligned_alloc(64, nbytes), *padded = aligned_alloc(64, block_bytes ? block_bytes : 64);
+  if (!out || !padded) {
+    free(out);
     free(padded);
     w->failed = true;
     return NULL;
   }
-  memset(bytes, 0, nbytes); /* the padding records read the aggregates' scratch too */
+  memset(out, 0, nbytes); /* the padding records read the aggregates' scratch too */
   pack_ctx ctx = sh->base;
   ctx.slow_user = w;
   for (;;) {
@@ -136,22 +93,24 @@ static void *work(void *arg) {
     if (b >= sh->t->nblocks) break;
     uint32_t count = rt_block_count(sh->t, b);
     if (sh->opt->interpreter) {
+      memset(out, 0, pack_scratch_offset(pk));
       for (uint32_t i = 0; i < count; i++) {
         w->it.row = b * RT_BLOCK + i;
         for (int k = 0; k < pk->noutputs; k++) {
           int truth = interp_truth(interp_eval(&w->it, pk->outputs[k].expr));
           if (pk->outputs[k].is_segment && truth == TRUTH_UNKNOWN) truth = TRUTH_FALSE;
-          bytes[(size_t)k * RT_BLOCK + i] = (uint8_t)truth;
+          uint64_t *map = truth == TRUTH_TRUE ? pack_out_true(out, k) : pack_out_unknown(pk, out, k);
+          if (truth != TRUTH_FALSE) map[i / 64] |= UINT64_C(1) << (i % 64);
         }
         interp_reset(&w->it);
       }
     } else {
       ctx.first_row = (int64_t)(b * RT_BLOCK);
-      pack_run(pk, rt_block_padded(sh->t, b, padded), count, &ctx, bytes);
+      pack_run(pk, rt_block_padded(sh->t, b, padded), count, &ctx, out);
     }
-    emit_block(w, b, count, bytes);
+    emit_block(w, b, count, out);
   }
-  free(bytes);
+  free(out);
   free(padded);
   return NULL;
 }
@@ -210,9 +169,6 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   worker *ws = calloc((size_t)nthreads, sizeof(worker));
   for (int i = 0; i < nthreads; i++) {
     ws[i].sh = &sh;
-#ifdef EXEC_AVX512
-    ws[i].avx512 = __builtin_cpu_supports("avx512bw");
-#endif
     interp_init(&ws[i].it, pk->prog, t, opt->now, opt->consts);
     ws[i].counts = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
     ws[i].unknown = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));

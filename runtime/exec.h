@@ -2,8 +2,8 @@
  *
  * Splits the table's blocks over threads; each block is evaluated by the
  * pack's native function (or, for differential testing and explain, by the
- * interpreter), and each output's bytes become a membership bitmap (bit set
- * = TRUE) and counts.  Before the run, consts are laid out for the native
+ * interpreter) into bitmaps per output (TRUE, UNKNOWN), which become the
+ * membership bitmaps and counts.  Before the run, consts are laid out for the native
  * code and every dictionary-lifted string expression is tabulated. */
 #ifndef SEGC_EXEC_H
 #define SEGC_EXEC_H
