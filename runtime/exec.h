@@ -25,7 +25,8 @@ typedef struct exec_result {
   uint64_t nrecords;
   uint64_t *counts;     /* [noutputs] records where the output is TRUE */
   uint64_t *unknown;    /* [noutputs] records where it is UNKNOWN */
-  uint64_t **bits;      /* [noutputs][ceil(nrecords/64)] membership */
+  uint64_t **bits;      /* [noutputs][ceil(nrecords/64)] membership, in bits_mem */
+  void *bits_mem;
   uint8_t **bytes;      /* [noutputs][nrecords] when keep_bytes */
   double seconds;
 } exec_result;
