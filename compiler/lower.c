@@ -498,7 +498,20 @@ static LLVMValueRef mul_ovf(lower *L, LLVMValueRef a, LLVMValueRef b, LLVMValueR
   return r;
 }
 
+/* a / b of integers or decimals (ast_scaled_div): A * 10^up_a / (B * 10^up_b) */
+static lv lower_scaled_div(lower *L, ast *n, int up_a, int up_b) {
+  lv a = lower_node(L, n->a->a), b = lower_node(L, n->b->a);
+  LLVMValueRef x = LLVMBuildSIToFP(L->B, a.v, L->vf64, ""), y = LLVMBuildSIToFP(L->B, b.v, L->vf64, "");
+  if (up_a) x = LLVMBuildFMul(L->B, x, cf64(L, (double)pow10i(up_a)), "");
+  if (up_b) y = LLVMBuildFMul(L->B, y, cf64(L, (double)pow10i(up_b)), "");
+  LLVMValueRef zero = LLVMBuildICmp(L->B, LLVMIntEQ, b.v, c64(L, 0), "");
+  LLVMValueRef safe = LLVMBuildSelect(L->B, zero, cf64(L, 1), y, "");
+  return lower_float_result(L, LLVMBuildFDiv(L->B, x, safe, ""), or_null(L, or_null(L, a.null, b.null), zero));
+}
+
 static lv lower_arith(lower *L, ast *n) {
+  int up_a, up_b;
+  if (ast_scaled_div(n, &up_a, &up_b)) return lower_scaled_div(L, n, up_a, up_b);
   lv a = lower_node(L, n->a), b = lower_node(L, n->b), r;
   LLVMValueRef null = or_null(L, a.null, b.null), ovf;
   if (n->type.kind == TY_FLOAT64) {

@@ -32,6 +32,24 @@ ast *ast_new(seg_parse *p, ast_kind k, seg_span sp) {
   return n;
 }
 
+/* the scale of an integer (0) or decimal operand; -1 for anything else */
+static int operand_scale(const ast *x) {
+  switch (x->type.kind) {
+  case TY_INT32: case TY_INT64: return 0;
+  case TY_DECIMAL: return x->type.scale;
+  default: return -1;
+  }
+}
+
+bool ast_scaled_div(const ast *n, int *up_a, int *up_b) {
+  if (n->kind != AST_DIV || n->a->kind != AST_CAST || n->b->kind != AST_CAST) return false;
+  int sa = operand_scale(n->a->a), sb = operand_scale(n->b->a);
+  if (sa < 0 || sb < 0) return false;
+  *up_a = sb > sa ? sb - sa : 0;
+  *up_b = sa > sb ? sa - sb : 0;
+  return true;
+}
+
 bool ast_is_literal(const ast *n) {
   switch (n->kind) {
   case AST_LIT_NULL: case AST_LIT_BOOL: case AST_LIT_INT: case AST_LIT_DEC: case AST_LIT_STR:

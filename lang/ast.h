@@ -169,6 +169,12 @@ typedef struct ast_map {
 int ast_map_get_or_put(ast_map *m, const ast *n, int value);
 void ast_map_free(ast_map *m);
 
+/* n is a / b with both sides integers or decimals (cast to float64 by the
+ * checker): the quotient is taken of their unscaled values, A * 10^up_a /
+ * (B * 10^up_b), one rounding instead of one per cast (docs/language.md).
+ * The interpreter and the code generator both use it. */
+bool ast_scaled_div(const ast *n, int *up_a, int *up_b);
+
 /* Node builders, one per grammar action shape. */
 ast *ast_new(seg_parse *p, ast_kind k, seg_span sp);
 bool ast_is_literal(const ast *n);

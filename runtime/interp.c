@@ -116,6 +116,12 @@ static ival or3(ival a, ival b) {
   return B(false);
 }
 
+static double pow10d(int n) {
+  double v = 1;
+  while (n-- > 0) v *= 10;
+  return v;
+}
+
 static ival arith(int kind, seg_type t, ival a, ival b) {
   if (a.null || b.null) return NULLV;
   int64_t r;
@@ -396,6 +402,13 @@ ival interp_eval(interp *it, const ast *n) {
     a = interp_eval(it, n->a);
     return a.null ? interp_eval(it, n->b) : a;
   case AST_ADD: case AST_SUB: case AST_MUL: case AST_DIV: case AST_MOD: {
+    int up_a, up_b;
+    if (ast_scaled_div(n, &up_a, &up_b)) { /* as compiler/lower.c: in this order, so the roundings are the same */
+      a = interp_eval(it, n->a->a);
+      b = interp_eval(it, n->b->a);
+      if (a.null || b.null || b.i == 0) return NULLV;
+      return F((double)a.i * pow10d(up_a) / ((double)b.i * pow10d(up_b)));
+    }
     seg_type t = n->kind == AST_DIV ? n->type : n->a->type;
     if (n->kind != AST_DIV && n->type.kind == TY_FLOAT64) t = n->type;
     return arith(n->kind, t, interp_eval(it, n->a), interp_eval(it, n->b));
