@@ -289,68 +289,69 @@ bool str_scan_affix(const char *cat, const uint32_t *off, uint32_t count, const 
 
 /* ---- the first byte of a set ---- */
 
-typedef struct first_scan {
-  const uint32_t *off;
-  uint32_t total, k;        /* k: the string holding the latest hit */
-  uint32_t *first;
-} first_scan;
-
-/* The hits at base + the set bits of mask: each string keeps its first */
-static inline void first_hits(first_scan *f, uint32_t base, uint64_t mask) {
-  while (mask) {
-    uint32_t pos = base + (uint32_t)__builtin_ctzll(mask);
-    mask &= mask - 1;
-    if (pos >= f->total) return;
-    while (f->off[f->k + 1] <= pos) f->k++;
-    if (f->first[f->k] == UINT32_MAX) f->first[f->k] = pos - f->off[f->k];
-  }
-}
-
+/* String by string, as contains_any: the first window with a byte of the
+ * set gives the string's answer. */
 #if defined(__x86_64__) && defined(__GNUC__)
-static void first_sse2(first_scan *f, const char *cat, const uint8_t *set, int nset) {
-  __m128i b[4];
-  for (int j = 0; j < 4; j++) b[j] = _mm_set1_epi8((char)set[j < nset ? j : 0]);
-  for (uint32_t i = 0; i < f->total; i += 16) {
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(cat + i));
-    __m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, b[0]), _mm_cmpeq_epi8(v, b[1])),
-                              _mm_or_si128(_mm_cmpeq_epi8(v, b[2]), _mm_cmpeq_epi8(v, b[3])));
-    uint32_t mask = (uint32_t)_mm_movemask_epi8(eq);
-    if (mask) first_hits(f, i, mask);
+static inline __attribute__((always_inline)) void first_sse2_n(const char *cat, const uint32_t *off, uint32_t count,
+                                                               const __m128i *b, int nset, uint32_t *first) {
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t end = off[i + 1], at = off[i], mask = 0;
+    for (; at < end; at += 16)
+      if ((mask = window_sse2(cat + at, b, nset) & (end - at < 16 ? low_bits(end - at) : ~UINT32_C(0))) != 0) break;
+    first[i] = mask ? at + (uint32_t)__builtin_ctz(mask) - off[i] : end - off[i];
   }
 }
 
-__attribute__((target("avx2"))) static void first_avx2(first_scan *f, const char *cat, const uint8_t *set, int nset) {
+static void first_sse2(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
+                       uint32_t *first) {
+  __m128i b[4];
+  for (int j = 0; j < nset; j++) b[j] = _mm_set1_epi8((char)set[j]);
+  switch (nset) {
+  case 1: first_sse2_n(cat, off, count, b, 1, first); break;
+  case 2: first_sse2_n(cat, off, count, b, 2, first); break;
+  case 3: first_sse2_n(cat, off, count, b, 3, first); break;
+  default: first_sse2_n(cat, off, count, b, 4, first); break;
+  }
+}
+
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+first_avx2_n(const char *cat, const uint32_t *off, uint32_t count, const __m256i *b, int nset, uint32_t *first) {
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t end = off[i + 1], at = off[i], mask = 0;
+    for (; at < end; at += 32)
+      if ((mask = window_avx2(cat + at, b, nset) & (end - at < 32 ? low_bits(end - at) : ~UINT32_C(0))) != 0) break;
+    first[i] = mask ? at + (uint32_t)__builtin_ctz(mask) - off[i] : end - off[i];
+  }
+}
+
+__attribute__((target("avx2"))) static void first_avx2(const char *cat, const uint32_t *off, uint32_t count,
+                                                       const uint8_t *set, int nset, uint32_t *first) {
   __m256i b[4];
-  for (int j = 0; j < 4; j++) b[j] = _mm256_set1_epi8((char)set[j < nset ? j : 0]);
-  for (uint32_t i = 0; i < f->total; i += 32) {
-    __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(cat + i));
-    __m256i eq = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, b[0]), _mm256_cmpeq_epi8(v, b[1])),
-                                 _mm256_or_si256(_mm256_cmpeq_epi8(v, b[2]), _mm256_cmpeq_epi8(v, b[3])));
-    uint32_t mask = (uint32_t)_mm256_movemask_epi8(eq);
-    if (mask) first_hits(f, i, mask);
+  for (int j = 0; j < nset; j++) b[j] = _mm256_set1_epi8((char)set[j]);
+  switch (nset) {
+  case 1: first_avx2_n(cat, off, count, b, 1, first); break;
+  case 2: first_avx2_n(cat, off, count, b, 2, first); break;
+  case 3: first_avx2_n(cat, off, count, b, 3, first); break;
+  default: first_avx2_n(cat, off, count, b, 4, first); break;
   }
 }
 #else
-static void first_bytes(first_scan *f, const char *cat, const uint8_t *set, int nset) {
-  for (uint32_t i = 0; i < f->total; i++)
-    for (int j = 0; j < nset; j++)
-      if ((uint8_t)cat[i] == set[j]) {
-        first_hits(f, i, 1);
-        break;
-      }
+static void first_bytes(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
+                        uint32_t *first) {
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t at = off[i];
+    while (at < off[i + 1] && !memchr(set, cat[at], (size_t)nset)) at++;
+    first[i] = at - off[i];
+  }
 }
 #endif
 
 void str_scan_first_of(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
                        uint32_t *first) {
-  for (uint32_t i = 0; i < count; i++) first[i] = UINT32_MAX;
-  first_scan f = {.off = off, .total = count ? off[count] : 0, .first = first};
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (!str_scan_baseline && __builtin_cpu_supports("avx2")) first_avx2(&f, cat, set, nset);
-  else first_sse2(&f, cat, set, nset);
+  if (!str_scan_baseline && __builtin_cpu_supports("avx2")) first_avx2(cat, off, count, set, nset, first);
+  else first_sse2(cat, off, count, set, nset, first);
 #else
-  first_bytes(&f, cat, set, nset);
+  first_bytes(cat, off, count, set, nset, first);
 #endif
-  for (uint32_t i = 0; i < count; i++)
-    if (first[i] == UINT32_MAX) first[i] = off[i + 1] - off[i];
 }
