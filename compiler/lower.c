@@ -70,6 +70,9 @@ static LLVMValueRef out_bits_at(lower *L, int k, bool unknown) {
   return LLVMBuildGEP2(L->B, L->i8, L->out, &idx, 1, "");
 }
 
+/* i % 8, the current record's bit in its byte (fewer than 8 lanes) */
+static LLVMValueRef bit_in_byte(lower *L) { return LLVMBuildTrunc(L->B, LLVMBuildAnd(L->B, L->i, s64(L, 7), ""), L->i8, ""); }
+
 /* the bits of records [i, i + vf) at byte p: a vf-bit integer, from bit 0
  * of p when vf >= 8 (i is a multiple of vf), else from bit i % 8 */
 static void store_bits(lower *L, LLVMValueRef v, LLVMValueRef p) {
@@ -80,8 +83,7 @@ static void store_bits(lower *L, LLVMValueRef v, LLVMValueRef p) {
     return;
   }
   /* fewer than 8 lanes: or'ed into the byte, which the byte's first lanes overwrite */
-  LLVMValueRef at = LLVMBuildTrunc(L->B, LLVMBuildAnd(L->B, L->i, s64(L, 7), ""), L->i8, "");
-  LLVMValueRef old = LLVMBuildLoad2(L->B, L->i8, p, "");
+  LLVMValueRef at = bit_in_byte(L), old = LLVMBuildLoad2(L->B, L->i8, p, "");
   old = LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntEQ, at, LLVMConstInt(L->i8, 0, 0), ""), LLVMConstInt(L->i8, 0, 0), old, "");
   LLVMBuildStore(L->B, LLVMBuildOr(L->B, old, LLVMBuildShl(L->B, LLVMBuildZExt(L->B, bits, L->i8, ""), at, ""), ""), p);
 }
@@ -93,8 +95,7 @@ static LLVMValueRef load_bits(lower *L, LLVMValueRef p) {
     bits = LLVMBuildLoad2(L->B, word, compat_ptr_cast(L->B, p, word), "");
     LLVMSetAlignment(bits, 1);
   } else {
-    LLVMValueRef at = LLVMBuildTrunc(L->B, LLVMBuildAnd(L->B, L->i, s64(L, 7), ""), L->i8, "");
-    bits = LLVMBuildTrunc(L->B, LLVMBuildLShr(L->B, LLVMBuildLoad2(L->B, L->i8, p, ""), at, ""), word, "");
+    bits = LLVMBuildTrunc(L->B, LLVMBuildLShr(L->B, LLVMBuildLoad2(L->B, L->i8, p, ""), bit_in_byte(L), ""), word, "");
   }
   return L->vf > 1 ? LLVMBuildBitCast(L->B, bits, L->v1, "") : bits;
 }
