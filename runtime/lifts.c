@@ -16,6 +16,9 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <time.h>
+#include <string.h>
 
 #define LIFT_CHUNK 4096u
 
@@ -46,7 +49,7 @@ typedef struct lift_worker_state {
   interp it;
   const char *s[LIFT_CHUNK];
   uint32_t len[LIFT_CHUNK], code[LIFT_CHUNK];
-  uint8_t out[LIFT_CHUNK];
+  uint8_t out[LIFT_CHUNK], acc[LIFT_CHUNK];
   lp_scratch scratch;
   bool failed;
 } lift_worker_state;
@@ -119,6 +122,12 @@ static bool mark_used(lift_job *j, int nfields, int nthreads) {
 
 static inline bool is_used(const uint64_t *used, uint64_t c) { return used[c / 64] >> (c % 64) & 1; }
 
+/* The bits gathered in w->acc to their codes' bytes of table (NULL: none):
+ * one scatter for all the lifts of a table. */
+static void flush_bits(uint8_t *table, lift_worker_state *w, uint32_t count) {
+  for (uint32_t i = 0; table && i < count; i++) table[w->code[i]] |= w->acc[i];
+}
+
 /* The group's plans on the present strings of codes [c0, c1); false when
  * out of memory */
 static bool planned_chunk(lift_job *j, lift_worker_state *w, const lift_group *g, uint64_t c0, uint64_t c1) {
@@ -132,14 +141,20 @@ static bool planned_chunk(lift_job *j, lift_worker_state *w, const lift_group *g
     w->code[count++] = (uint32_t)c;
   }
   lp_scratch_new_chunk(&w->scratch);
+  uint8_t *table = NULL; /* the byte table the bits in w->acc are for (pack_lift.shift) */
   for (int q = g->first; q < g->first + g->n; q++) {
     int k = j->order[q];
     if (!j->plans[k].nops) continue;
     if (!lift_plan_run(&j->plans[k], count, w->s, w->len, w->out, &w->scratch)) return false;
-    uint8_t *vals = j->vals[k];
+    if (j->vals[k] != table) {
+      flush_bits(table, w, count);
+      table = j->vals[k];
+      memset(w->acc, 0, count);
+    }
     int shift = j->pk->lifts[k].shift;
-    for (uint32_t i = 0; i < count; i++) vals[w->code[i]] |= (uint8_t)(w->out[i] << shift);
+    for (uint32_t i = 0; i < count; i++) w->acc[i] |= (uint8_t)(w->out[i] << shift);
   }
+  flush_bits(table, w, count);
   return true;
 }
 
@@ -258,7 +273,9 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
     if (ok && lift_plan_make(pk->prog, l->node, l->field, &j.plans[k]) && j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
   }
   int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
+  struct timespec q0,q1,q2; clock_gettime(CLOCK_MONOTONIC,&q0);
   ok = ok && mark_used(&j, nfields, nthreads) && group_lifts(&j, nfields);
+  clock_gettime(CLOCK_MONOTONIC,&q1);
   if (ok && n) {
     j.vals = *vals;
     j.nulls = *nulls;
@@ -268,6 +285,7 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
     rt_parallel(nthreads, lift_worker, &j);
     ok = !atomic_load(&j.failed);
   }
+  clock_gettime(CLOCK_MONOTONIC,&q2); if (getenv("SEGC_T")) fprintf(stderr,"mark %.4f run %.4f\n",(q1.tv_sec-q0.tv_sec)+(q1.tv_nsec-q0.tv_nsec)*1e-9,(q2.tv_sec-q1.tv_sec)+(q2.tv_nsec-q1.tv_nsec)*1e-9);
   for (int f = 0; j.used && f < nfields; f++) free(j.used[f]);
   free(j.used);
   free(j.first_item);
