@@ -120,6 +120,7 @@ typedef struct seg_program {
   ptrvec tests;     /* seg_test* */
   ptrvec files;     /* const char* canonical paths already loaded */
   ptrvec regexes;   /* regex_t* compiled by the checker for matches() (SEG_REGEX_FLAGS); freed with the program */
+  ptrvec regex_texts; /* const char*: the pattern of each (one regex per distinct pattern) */
   ptrvec member_lists; /* seg_members*: identical enum/set member lists are shared */
   int nnodes;
   bool checked;

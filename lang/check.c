@@ -568,17 +568,24 @@ static ast *check_call(checker *c, ast *n) {
     diag_error(c->d, n->span, "%s takes %s, not (%s)", b->name, want, buf);
     return n;
   }
-  if (id == BI_MATCHES) {
-    regex_t *re = arena_alloc(c->prog->a, sizeof *re);
-    int rc = regcomp(re, n->args[1]->name, SEG_REGEX_FLAGS);
-    if (rc != 0) {
-      char why[256];
-      regerror(rc, re, why, sizeof why);
-      diag_error(c->d, n->args[1]->span, "this is not a valid regular expression: %s", why);
-      return n;
+  if (id == BI_MATCHES) { /* a pattern seen before has its regex (glibc's regcomp takes ~10 us) */
+    const char *pattern = n->args[1]->name;
+    n->index = -1;
+    for (int i = 0; i < c->prog->regex_texts.n && n->index < 0; i++)
+      if (strcmp(c->prog->regex_texts.items[i], pattern) == 0) n->index = i;
+    if (n->index < 0) {
+      regex_t *re = arena_alloc(c->prog->a, sizeof *re);
+      int rc = regcomp(re, pattern, SEG_REGEX_FLAGS);
+      if (rc != 0) {
+        char why[256];
+        regerror(rc, re, why, sizeof why);
+        diag_error(c->d, n->args[1]->span, "this is not a valid regular expression: %s", why);
+        return n;
+      }
+      n->index = c->prog->regexes.n;
+      ptrvec_push(c->prog->a, &c->prog->regexes, re);
+      ptrvec_push(c->prog->a, &c->prog->regex_texts, (void *)pattern);
     }
-    n->index = c->prog->regexes.n;
-    ptrvec_push(c->prog->a, &c->prog->regexes, re);
   }
   switch (b->result) {
   case RES_ARG0:

@@ -1,13 +1,15 @@
-/* stdlib/str_scan.c — `contains` and the first byte of a set, over strings
- * laid end to end (str_scan.h).
+/* stdlib/str_scan.c — string tests over the strings of a chunk laid end
+ * to end (str_scan.h).
  *
- * A position i is a candidate when cat[i], cat[i + 1] and cat[i + m - 1]
- * are the pattern's first, second and last bytes (the second byte sets
- * "@gmail." apart from "@yahoo."); each step compares a vector of positions (16 with
- * SSE2, 32 with AVX2, picked when the program loads).  Candidates come in
+ * `contains` of one pattern walks the whole chunk: a position i is a
+ * candidate when cat[i], cat[i + 1] and cat[i + m - 1] are the pattern's
+ * first, second and last bytes (the second byte sets "@gmail." apart from
+ * "@yahoo."); each step compares a vector of positions (16 with SSE2, 32
+ * with AVX2, picked when the program loads).  Candidates come in
  * increasing order, so the string holding one is found by moving forward
- * through off[].  The first byte of a set is found the same way, with one
- * compare per byte of the set. */
+ * through off[].  `contains` of several patterns and the first byte of a
+ * set go string by string instead (see there), and a pattern at the start
+ * or end of a string is one masked compare per string. */
 #include "str_scan.h"
 
 #include <string.h>
@@ -17,16 +19,6 @@
 #endif
 
 bool str_scan_baseline;
-
-/* ---- contains ---- */
-
-typedef struct scan {
-  const char *cat, *p;
-  const uint32_t *off;
-  uint32_t count, m, last; /* last: the last position a match can start at */
-  uint32_t k;              /* the string holding the latest candidate */
-  uint8_t *r;
-} scan;
 
 /* a[0 .. n) == b[0 .. n); patterns are short, a call to memcmp is not */
 static inline bool same(const char *a, const char *b, uint32_t n) {
@@ -50,6 +42,16 @@ static void head16(const char *p, uint32_t m, uint64_t head[2], uint64_t mask[2]
   memcpy(head, h, 16);
   memcpy(mask, k, 16);
 }
+
+/* ---- contains ---- */
+
+typedef struct scan {
+  const char *cat, *p;
+  const uint32_t *off;
+  uint32_t count, m, last; /* last: the last position a match can start at */
+  uint32_t k;              /* the string holding the latest candidate */
+  uint8_t *r;
+} scan;
 
 /* The candidates at base + the set bits of mask. */
 static inline void scan_hits(scan *s, uint32_t base, uint64_t mask) {

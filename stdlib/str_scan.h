@@ -1,12 +1,12 @@
-/* stdlib/str_scan.h — `contains`, and the search for a set of bytes, over
- * many strings at once.
+/* stdlib/str_scan.h — `contains` (of one pattern or of any of several),
+ * `starts_with`, `ends_with`, equality, and the search for a set of bytes,
+ * over many strings at once.
  *
  * Tabulating `contains(email, "@gmail.")` over a million near-unique
  * dictionary strings one call at a time costs a call, a memchr and its
- * setup per string.  Here the strings are laid end to end in one buffer and
- * the pattern is searched for in the whole buffer with vector compares of
- * its first and last bytes; a candidate is checked, and counted only when it
- * lies inside one string. */
+ * setup per string.  Here the strings are laid end to end in one buffer,
+ * with padding after them, and searched with vector compares; a candidate
+ * counts only when it lies inside one string. */
 #ifndef SEGC_STR_SCAN_H
 #define SEGC_STR_SCAN_H
 
