@@ -16,8 +16,6 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <stdio.h>
-#include <time.h>
 #include <string.h>
 
 #define LIFT_CHUNK 4096u
@@ -273,9 +271,7 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
     if (ok && lift_plan_make(pk->prog, l->node, l->field, &j.plans[k]) && j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
   }
   int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
-  struct timespec q0,q1,q2; clock_gettime(CLOCK_MONOTONIC,&q0);
   ok = ok && mark_used(&j, nfields, nthreads) && group_lifts(&j, nfields);
-  clock_gettime(CLOCK_MONOTONIC,&q1);
   if (ok && n) {
     j.vals = *vals;
     j.nulls = *nulls;
@@ -285,7 +281,6 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
     rt_parallel(nthreads, lift_worker, &j);
     ok = !atomic_load(&j.failed);
   }
-  clock_gettime(CLOCK_MONOTONIC,&q2); if (getenv("SEGC_T")) fprintf(stderr,"mark %.4f run %.4f\n",(q1.tv_sec-q0.tv_sec)+(q1.tv_nsec-q0.tv_nsec)*1e-9,(q2.tv_sec-q1.tv_sec)+(q2.tv_nsec-q1.tv_nsec)*1e-9);
   for (int f = 0; j.used && f < nfields; f++) free(j.used[f]);
   free(j.used);
   free(j.first_item);
