@@ -116,12 +116,6 @@ static ival or3(ival a, ival b) {
   return B(false);
 }
 
-static double pow10d(int n) {
-  double v = 1;
-  while (n-- > 0) v *= 10;
-  return v;
-}
-
 static ival arith(int kind, seg_type t, ival a, ival b) {
   if (a.null || b.null) return NULLV;
   int64_t r;
@@ -407,7 +401,7 @@ ival interp_eval(interp *it, const ast *n) {
       a = interp_eval(it, n->a->a);
       b = interp_eval(it, n->b->a);
       if (a.null || b.null || b.i == 0) return NULLV;
-      return F((double)a.i * pow10d(up_a) / ((double)b.i * pow10d(up_b)));
+      return F((double)a.i * (double)pow10i(up_a) / ((double)b.i * (double)pow10i(up_b)));
     }
     seg_type t = n->kind == AST_DIV ? n->type : n->a->type;
     if (n->kind != AST_DIV && n->type.kind == TY_FLOAT64) t = n->type;

@@ -44,15 +44,26 @@ static bool is_contains(const planner *p, const ast *n, bool *fold) {
   return n->kind == AST_CALL && n->op == BI_CONTAINS && subject(p, n->args[0], fold) && n->args[1]->kind == AST_LIT_STR;
 }
 
-/* Adds the literals of the contains tests joined by `or` in n to op; false
- * when some part of n is not such a test on op's subject */
-static bool gather_any(const planner *p, const ast *n, lp_op *op) {
-  bool fold;
-  if (n->kind == AST_OR) return gather_any(p, n->a, op) && gather_any(p, n->b, op);
-  if (!is_contains(p, n, &fold) || fold != op->fold || op->nany == STR_SCAN_ANY) return false;
+/* How many contains tests on the field, all folded or all not (*fold),
+ * n joins by `or`; -1 when some part of n is not such a test */
+static int any_tests(const planner *p, const ast *n, bool *fold) {
+  if (n->kind == AST_OR) {
+    int a = any_tests(p, n->a, fold), b = a < 0 ? -1 : any_tests(p, n->b, fold);
+    return b < 0 ? -1 : a + b;
+  }
+  bool f;
+  return is_contains(p, n, &f) && f == *fold ? 1 : -1;
+}
+
+/* The literals of those tests, left to right */
+static void any_literals(const ast *n, lp_op *op) {
+  if (n->kind == AST_OR) {
+    any_literals(n->a, op);
+    any_literals(n->b, op);
+    return;
+  }
   op->any[op->nany] = n->args[1]->name;
   op->any_len[op->nany++] = n->args[1]->len;
-  return true;
 }
 
 /* An `or` of two or more contains tests on the same subject, as one scan */
@@ -61,9 +72,12 @@ static bool plan_any(planner *p, const ast *n) {
   const ast *leftmost = n;
   while (leftmost->kind == AST_OR) leftmost = leftmost->a;
   if (!is_contains(p, leftmost, &fold)) return false;
-  lp_op op = {.kind = LP_CONTAINS_ANY, .fold = fold, .regex = -1, .any = malloc(sizeof(char *) * STR_SCAN_ANY),
-              .any_len = malloc(sizeof(uint32_t) * STR_SCAN_ANY)};
-  if (op.any && op.any_len && gather_any(p, n, &op) && emit(p, op)) return true;
+  int count = any_tests(p, n, &fold);
+  if (count < 2 || count > STR_SCAN_ANY) return false;
+  lp_op op = {.kind = LP_CONTAINS_ANY, .fold = fold, .regex = -1, .any = malloc(sizeof(char *) * (size_t)count),
+              .any_len = malloc(sizeof(uint32_t) * (size_t)count)};
+  if (op.any && op.any_len) any_literals(n, &op);
+  if (op.any && op.any_len && emit(p, op)) return true;
   free(op.any);
   free(op.any_len);
   return false;

@@ -43,6 +43,11 @@ static void head16(const char *p, uint32_t m, uint64_t head[2], uint64_t mask[2]
   memcpy(mask, k, 16);
 }
 
+/* The 16 bytes x0, x1 (two load64) hold a pattern's head (head16) */
+static inline bool head_matches(uint64_t x0, uint64_t x1, const uint64_t head[2], const uint64_t mask[2]) {
+  return (((x0 ^ head[0]) & mask[0]) | ((x1 ^ head[1]) & mask[1])) == 0;
+}
+
 /* ---- contains ---- */
 
 typedef struct scan {
@@ -136,7 +141,7 @@ static inline bool any_at(const any_set *a, const char *cat, uint32_t pos, uint3
   uint64_t x0 = load64(cat + pos), x1 = load64(cat + pos + 8);
   bool hit = false;
   for (int j = 0; j < a->n; j++)
-    hit |= ((((x0 ^ a->head[j][0]) & a->mask[j][0]) | ((x1 ^ a->head[j][1]) & a->mask[j][1])) == 0) & (a->fits[j] <= room);
+    hit |= head_matches(x0, x1, a->head[j], a->mask[j]) & (a->fits[j] <= room);
   for (int j = 0; a->long_ones && j < a->n && !hit; j++)
     hit = a->m[j] > 16 && a->m[j] <= room && same(cat + pos, a->p[j], a->m[j]);
   return hit;
@@ -282,8 +287,7 @@ bool str_scan_affix(const char *cat, const uint32_t *off, uint32_t count, const 
     uint32_t len = off[i + 1] - off[i];
     /* where the pattern would start; at the end only when it fits */
     uint32_t at = where == STR_AT_END && len >= m ? off[i + 1] - m : off[i];
-    uint64_t x0 = load64(cat + at), x1 = load64(cat + at + 8);
-    bool same16 = (((x0 ^ head[0]) & mask[0]) | ((x1 ^ head[1]) & mask[1])) == 0;
+    bool same16 = head_matches(load64(cat + at), load64(cat + at + 8), head, mask);
     r[i] = same16 & (where == STR_WHOLE ? len == m : len >= m);
   }
   return true;
