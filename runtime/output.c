@@ -157,11 +157,25 @@ static void ids_part_blocks(const ids_job *j, int p, uint64_t *b0, uint64_t *b1)
   *b1 = j->t->nblocks * (uint64_t)(p + 1) / (uint64_t)j->nparts;
 }
 
+/* Record i of block b's integer key (an int64 or int32 key column). */
+static int64_t ids_key(const rt_table *t, uint64_t b, uint32_t i) {
+  int key = t->schema->key;
+  const uint8_t *col = rt_block(t, b) + t->layout.val_off[key];
+  if (t->schema->fields[key].type.kind == TY_INT32) {
+    int32_t v;
+    memcpy(&v, col + (size_t)i * 4, 4);
+    return v;
+  }
+  int64_t v;
+  memcpy(&v, col + (size_t)i * 8, 8);
+  return v;
+}
+
 /* The block's integer keys into their slots. */
 static void ids_slots(const rt_table *t, uint64_t b, uint32_t count, char *slots) {
   for (uint32_t i = 0; i < count; i++) {
     char key[32], *slot = slots + (size_t)i * KEY_SLOT;
-    const char *s = format_i64(rt_get_i64(t, t->schema->key, b * RT_BLOCK + i), key + 31);
+    const char *s = format_i64(ids_key(t, b, i), key + 31);
     size_t len = (size_t)(key + 31 - s);
     memcpy(slot, s, len);
     slot[len] = '\n';
@@ -177,7 +191,21 @@ static uint8_t ids_int_line(int64_t v) {
   return n;
 }
 
-/* Pass 1, one part: each file's bytes. */
+/* The one line length of block b's integer keys, or -1 when they differ
+ * (then lines[] holds each record's).  The keys ascend (rt_table), so when
+ * they all have one sign the first and last key bound every length. */
+static int ids_block_lines(const rt_table *t, uint64_t b, uint32_t count, uint8_t *lines) {
+  int64_t first = ids_key(t, b, 0), last = ids_key(t, b, count - 1);
+  if ((first >= 0 || last < 0) && ids_int_line(first) == ids_int_line(last)) return ids_int_line(first);
+  for (uint32_t i = 0; i < count; i++) lines[i] = ids_int_line(ids_key(t, b, i));
+  return -1;
+}
+
+/* Pass 1, one part: each file's bytes.  Built with and without popcnt, as
+ * exec.c's emit_block. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("popcnt", "default")))
+#endif
 static void ids_measure(ids_job *j, int p) {
   uint8_t lines[RT_BLOCK]; /* integer keys: each record's line length */
   uint64_t b0, b1;
@@ -185,12 +213,7 @@ static void ids_measure(ids_job *j, int p) {
   for (uint64_t b = b0; b < b1; b++) {
     uint32_t count = rt_block_count(j->t, b), words = (count + 63) / 64;
     int same = -1; /* the one line length of the block's keys, if they share it */
-    if (j->slots) {
-      for (uint32_t i = 0; i < count; i++) lines[i] = ids_int_line(rt_get_i64(j->t, j->t->schema->key, b * RT_BLOCK + i));
-      same = lines[0];
-      for (uint32_t i = 1; i < count && same >= 0; i++)
-        if (lines[i] != same) same = -1;
-    }
+    if (j->slots) same = ids_block_lines(j->t, b, count, lines);
     for (int f = 0; f < j->nfiles; f++) {
       const uint64_t *bits = j->res->bits[j->seg_of[f]] + b * (RT_BLOCK / 64);
       uint64_t n = 0;
@@ -231,6 +254,7 @@ static bool ids_pwrite(int fd, const char *p, size_t n, uint64_t off) {
 }
 
 static bool ids_flush(const ids_job *j, int f, ids_out *o) {
+  if (!o->used) return true;
   bool ok = ids_pwrite(j->fd[f], o->buf, o->used, o->off);
   /* the disk can start on it now: less for the syncfs before the renames to wait for */
   if (ok) sync_file_range(j->fd[f], (off_t)o->off, (off_t)o->used, SYNC_FILE_RANGE_WRITE);
@@ -239,42 +263,63 @@ static bool ids_flush(const ids_job *j, int f, ids_out *o) {
   return ok;
 }
 
+/* File f's members in one block, integer keys: their slots copied whole
+ * (a slot's bytes past its line are overwritten by the next one).  The
+ * buffer's room is checked once per word of members. */
+static bool ids_put_slots(const ids_job *j, int f, const uint64_t *bits, uint32_t words, const char *slots, ids_out *o) {
+  char *buf = o->buf;
+  size_t used = o->used; /* a local: stores through buf cannot change it */
+  for (uint32_t w = 0; w < words; w++) {
+    uint64_t word = bits[w];
+    if (!word) continue;
+    if (used + 64 * KEY_SLOT > j->buf_size) {
+      o->used = used;
+      if (!ids_flush(j, f, o)) return false;
+      used = 0;
+    }
+    const char *base = slots + (size_t)w * 64 * KEY_SLOT;
+    for (; word; word &= word - 1) {
+      const char *s = base + (size_t)__builtin_ctzll(word) * KEY_SLOT;
+      memcpy(buf + used, s, KEY_SLOT);
+      used += (uint8_t)s[KEY_SLOT - 1];
+    }
+  }
+  o->used = used;
+  return true;
+}
+
+/* File f's members in block b, any other key: formatted one by one. */
+static bool ids_put_keys(const ids_job *j, int f, uint64_t b, const uint64_t *bits, uint32_t words, ids_out *o) {
+  for (uint32_t w = 0; w < words; w++)
+    for (uint64_t word = bits[w]; word; word &= word - 1) {
+      char key[64];
+      size_t len;
+      const char *s = output_key(j->t, b * RT_BLOCK + w * 64 + (uint32_t)__builtin_ctzll(word), key, sizeof key, &len);
+      if (o->used + len + 1 > j->buf_size && !ids_flush(j, f, o)) return false;
+      if (len + 1 > j->buf_size) { /* a key longer than the buffer */
+        if (!ids_pwrite(j->fd[f], s, len, o->off) || !ids_pwrite(j->fd[f], "\n", 1, o->off + len)) return false;
+        o->off += len + 1;
+        continue;
+      }
+      memcpy(o->buf + o->used, s, len);
+      o->buf[o->used + len] = '\n';
+      o->used += len + 1;
+    }
+  return true;
+}
+
 /* Pass 2, one part: the members, written.  false: cannot write file *bad. */
 static bool ids_write_part(const ids_job *j, int p, char *slots, ids_out *outs, int *bad) {
   uint64_t b0, b1;
   ids_part_blocks(j, p, &b0, &b1);
   for (int f = 0; f < j->nfiles; f++) outs[f].off = j->bytes[(size_t)f * (size_t)j->nparts + (size_t)p];
   for (uint64_t b = b0; b < b1; b++) {
-    uint32_t count = rt_block_count(j->t, b);
+    uint32_t count = rt_block_count(j->t, b), words = (count + 63) / 64;
     if (slots) ids_slots(j->t, b, count, slots);
     for (int f = 0; f < j->nfiles; f++) {
       const uint64_t *bits = j->res->bits[j->seg_of[f]] + b * (RT_BLOCK / 64);
-      ids_out *o = &outs[f];
-      char key[64], *buf = o->buf;
-      size_t used = o->used; /* a local: stores through buf cannot change it */
-      for (uint32_t w = 0; w < (count + 63) / 64; w++)
-        for (uint64_t word = bits[w]; word; word &= word - 1) {
-          uint32_t i = w * 64 + (uint32_t)__builtin_ctzll(word);
-          size_t len;
-          const char *s;
-          if (slots) s = slots + (size_t)i * KEY_SLOT, len = (size_t)s[KEY_SLOT - 1];
-          else s = output_key(j->t, b * RT_BLOCK + i, key, sizeof key, &len), len++;
-          if (used + KEY_SLOT > j->buf_size || used + len > j->buf_size) {
-            o->used = used;
-            if (!ids_flush(j, f, o)) return *bad = f, false;
-            used = 0;
-          }
-          if (len > j->buf_size) { /* a string key longer than the buffer */
-            if (!ids_pwrite(j->fd[f], s, len - 1, o->off) || !ids_pwrite(j->fd[f], "\n", 1, o->off + len - 1))
-              return *bad = f, false;
-            o->off += len;
-            continue;
-          }
-          if (slots) memcpy(buf + used, s, KEY_SLOT);
-          else memcpy(buf + used, s, len - 1), buf[used + len - 1] = '\n';
-          used += len;
-        }
-      o->used = used;
+      if (!(slots ? ids_put_slots(j, f, bits, words, slots, &outs[f]) : ids_put_keys(j, f, b, bits, words, &outs[f])))
+        return *bad = f, false;
     }
   }
   for (int f = 0; f < j->nfiles; f++)

@@ -1,6 +1,7 @@
 /* tests/unit/test_output.c — the .ids files through the public API: for an
- * integer key (negative, wide and across several blocks), a string key and a
- * date key, every segment's file lists exactly its members' keys in key
+ * integer key (negative, wide and across several blocks), an int32 key whose
+ * blocks are all negative, all of one length and across 10^6, a string key
+ * and a date key, every segment's file lists exactly its members' keys in key
  * order, one per line, with 1 and 2 threads.  Self-checking: the expected
  * lists are computed here from the generated rows. */
 #include <stdio.h>
@@ -17,6 +18,8 @@ static void write_text(const char *path, const char *text) { write_file(path, te
 /* the i-th key as written in the CSV and expected in the .ids files */
 static const char *key_text(const char *type, int i, char *buf, size_t size) {
   if (strcmp(type, "int64") == 0) snprintf(buf, size, "%lld", (long long)(i - 4500) * 2047483647LL);
+  else if (strcmp(type, "int32") == 0) /* blocks: -900000.., 104096.., 999500..1000308 */
+    snprintf(buf, size, "%d", i < 4096 ? i - 900000 : i < 8192 ? 100000 + i : 999500 + (i - 8192));
   else if (strcmp(type, "string") == 0) snprintf(buf, size, "k%05d", i);
   else snprintf(buf, size, "%04d-%02d-%02d", 2000 + i / 336, 1 + i / 28 % 12, 1 + i % 28);
   return buf;
@@ -75,6 +78,7 @@ int main(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/segc-output-XXXXXX");
   if (!mkdtemp(tmpdir)) return 2;
   check_key("int64");
+  check_key("int32");
   check_key("string");
   check_key("date");
   printf("test_output: %d checks, %d failed\n", checks, failures);
