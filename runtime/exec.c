@@ -2,8 +2,10 @@
  *
  * Blocks are handed out by an atomic counter, so threads balance themselves.
  * A block's outputs land in a per-thread buffer as bitmaps (pack_out_true),
- * then are copied into the shared bitmaps and counted: a block covers
- * RT_BLOCK/64 whole words, so threads never write the same word. */
+ * then are counted, and when the caller keeps them (keep_bits, to write the
+ * members out) copied into the shared bitmaps: a block covers RT_BLOCK/64
+ * whole words, so threads never write the same word.  Counting alone
+ * allocates no bitmaps. */
 #include "exec.h"
 
 #include "lifts.h"
@@ -45,9 +47,9 @@ static int64_t slow_eval(void *user, int64_t expr, int64_t row, uint8_t *isnull)
   return interp_slot(v, n->type);
 }
 
-/* A block's output bitmaps to the shared bitmaps and the thread's counts
- * (and, for keep_bytes, one byte per record).  The bitmaps cover the whole
- * block, so the last partial word is masked.  Built twice on x86-64, with
+/* A block's output bitmaps to the thread's counts, and for keep_bits to the
+ * shared bitmaps (for keep_bytes, also one byte per record).  The bitmaps
+ * cover the whole block, so the last partial word is masked.  Built twice on x86-64, with
  * and without the popcnt instruction, and picked when the program loads. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("popcnt", "default")))
@@ -59,10 +61,10 @@ static void emit_block(worker *w, uint64_t b, uint32_t count, uint8_t *out) {
   uint64_t last = count % 64 ? (UINT64_C(1) << (count % 64)) - 1 : ~UINT64_C(0);
   for (int k = 0; k < res->noutputs; k++) {
     const uint64_t *t = pack_out_true(out, k), *u = pack_out_unknown(pk, out, k);
-    uint64_t *words = res->bits[k] + b * (RT_BLOCK / 64), total = 0, unk = 0;
+    uint64_t *words = res->bits ? res->bits[k] + b * (RT_BLOCK / 64) : NULL, total = 0, unk = 0;
     for (uint32_t i = 0; i < nwords; i++) {
       uint64_t keep = i + 1 == nwords ? last : ~UINT64_C(0);
-      words[i] = t[i] & keep;
+      if (words) words[i] = t[i] & keep;
       total += (uint64_t)__builtin_popcountll(t[i] & keep);
       unk += (uint64_t)__builtin_popcountll(u[i] & keep);
     }
@@ -153,10 +155,10 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   res->nrecords = t->nrecords;
   res->counts = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
   res->unknown = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
-  res->bits = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t *));
+  if (opt->keep_bits) res->bits = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t *));
   if (opt->keep_bytes) res->bytes = calloc((size_t)pk->noutputs + 1, sizeof(uint8_t *));
-  bool ok = res->counts && res->unknown && res->bits && (!opt->keep_bytes || res->bytes);
-  ok = ok && bitmaps_alloc(res, t->nblocks);
+  bool ok = res->counts && res->unknown && (!opt->keep_bits || res->bits) && (!opt->keep_bytes || res->bytes);
+  ok = ok && (!opt->keep_bits || bitmaps_alloc(res, t->nblocks));
   for (int k = 0; ok && opt->keep_bytes && k < pk->noutputs; k++)
     ok = (res->bytes[k] = calloc(t->nblocks * RT_BLOCK + 1, 1)) != NULL;
   int nconsts = pk->prog->consts.n;

@@ -16,6 +16,7 @@ typedef struct exec_options {
   int64_t now;
   int threads;          /* <= 0: all cores */
   bool interpreter;     /* evaluate with the reference interpreter instead */
+  bool keep_bits;       /* keep the membership bitmaps (bits), to write them; else only count */
   bool keep_bytes;      /* also keep every output byte (OUT_*), for tests */
   const ival *consts;   /* [prog->consts.n] values, overrides applied */
 } exec_options;
@@ -25,7 +26,7 @@ typedef struct exec_result {
   uint64_t nrecords;
   uint64_t *counts;     /* [noutputs] records where the output is TRUE */
   uint64_t *unknown;    /* [noutputs] records where it is UNKNOWN */
-  uint64_t **bits;      /* [noutputs][ceil(nrecords/64)] membership, in bits_mem */
+  uint64_t **bits;      /* [noutputs][ceil(nrecords/64)] membership, in bits_mem, when keep_bits */
   void *bits_mem;
   uint8_t **bytes;      /* [noutputs][nrecords] when keep_bytes */
   double seconds;

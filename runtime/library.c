@@ -233,7 +233,8 @@ bool segc_run(segc_program *p, const char *data_path, const segc_run_options *op
   double t2 = now_seconds();
   exec_result res = {0};
   if (ok) {
-    exec_options eo = {.now = now, .threads = opt->threads, .interpreter = opt->interpreter, .consts = consts};
+    exec_options eo = {.now = now, .threads = opt->threads, .interpreter = opt->interpreter, .consts = consts,
+                       .keep_bits = opt->out_dir != NULL};
     ok = exec_run(pk, &t, &eo, &res, err, errlen);
   }
   double t3 = now_seconds();
