@@ -1,13 +1,12 @@
 /* compiler/pack.c — a pack's outputs, and its compilation pipeline: lower
  * into units -> verify, optimise and generate machine code for the host CPU,
- * one unit per thread at a time -> link the objects with ORC's LLJIT, or emit
- * the IR / assembly instead.  One LLVM context per unit, one JIT per pack. */
+ * one unit per thread at a time -> load the objects into memory
+ * (objload.h), or emit the IR / assembly instead.  One LLVM context per
+ * unit. */
 #include "pack.h"
 
 #include <llvm-c/Analysis.h>
 #include <llvm-c/Error.h>
-#include <llvm-c/LLJIT.h>
-#include <llvm-c/Orc.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,6 +16,7 @@
 
 #include "llvm_compat.h"
 #include "lower.h"
+#include "objload.h"
 #include "runtime/parallel.h"
 
 static double now_seconds(void) {
@@ -42,7 +42,8 @@ seg_pack *pack_new(seg_program *prog, ast **extra, const char **extra_names, int
 
 void pack_free(seg_pack *p) {
   if (!p) return;
-  if (p->jit) LLVMOrcDisposeLLJIT(p->jit);
+  for (int u = 0; p->images && u < p->nunits; u++) obj_unload(&p->images[u]);
+  free(p->images);
   free(p->units);
   for (int u = 0; p->objects && u < p->nunits; u++) free(p->objects[u]);
   free(p->objects);
@@ -104,23 +105,6 @@ static int host_lanes(void) {
   int vf = strstr(f, "+avx512f") ? 8 : strstr(f, "+avx2") ? 4 : 2;
   LLVMDisposeMessage(f);
   return vf;
-}
-
-/* An LLJIT for jtmb's machine (consumed) that resolves C library symbols
- * in the process (frem on doubles becomes a call to fmod). */
-static LLVMOrcLLJITRef start_jit(LLVMOrcJITTargetMachineBuilderRef jtmb, char *err, size_t errlen) {
-  LLVMOrcLLJITBuilderRef jb = LLVMOrcCreateLLJITBuilder();
-  LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(jb, jtmb);
-  LLVMOrcLLJITRef jit;
-  if (!take_error(LLVMOrcCreateLLJIT(&jit, jb), "starting the JIT", err, errlen)) return NULL;
-  LLVMOrcDefinitionGeneratorRef gen;
-  if (!take_error(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(jit), NULL, NULL),
-                  "starting the JIT", err, errlen)) {
-    LLVMOrcDisposeLLJIT(jit);
-    return NULL;
-  }
-  LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(jit), gen);
-  return jit;
 }
 
 /* ---- compiling the units, in parallel ---- */
@@ -269,42 +253,36 @@ bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errl
 
 bool pack_link(pack_code *c, const void *const *objects, const size_t *lens, int n, char *err, size_t errlen) {
   memset(c, 0, sizeof *c);
-  host_machine_init();
-  LLVMOrcJITTargetMachineBuilderRef jtmb;
-  if (!take_error(LLVMOrcJITTargetMachineBuilderDetectHost(&jtmb), "starting the JIT", err, errlen)) return false;
-  LLVMOrcLLJITRef jit = start_jit(jtmb, err, errlen);
-  if (!jit) return false;
-  pack_eval_fn *fns = calloc((size_t)n + 1, sizeof *fns);
-  bool ok = fns != NULL;
-  for (int u = 0; ok && u < n; u++) {
-    LLVMMemoryBufferRef buf = LLVMCreateMemoryBufferWithMemoryRangeCopy(objects[u], lens[u], "segpack");
-    ok = take_error(LLVMOrcLLJITAddObjectFile(jit, LLVMOrcLLJITGetMainJITDylib(jit), buf), "loading the pack", err, errlen);
-  }
-  for (int u = 0; ok && u < n; u++) { /* looking a unit up links its code */
-    char name[32];
-    snprintf(name, sizeof name, "pack_unit_%d", u);
-    LLVMOrcExecutorAddress addr = 0;
-    ok = take_error(LLVMOrcLLJITLookup(jit, &addr, name), "linking the pack", err, errlen);
-    fns[u] = (pack_eval_fn)(uintptr_t)addr;
-  }
-  if (!ok) {
-    free(fns);
-    LLVMOrcDisposeLLJIT(jit);
+  c->images = calloc((size_t)n + 1, sizeof *c->images);
+  c->units = calloc((size_t)n + 1, sizeof *c->units);
+  if (!c->images || !c->units) {
+    snprintf(err, errlen, "out of memory loading the pack's machine code");
+    pack_code_free(c);
     return false;
   }
-  *c = (pack_code){jit, fns, n};
+  for (c->nunits = 0; c->nunits < n; c->nunits++) {
+    char name[32];
+    void *fn;
+    snprintf(name, sizeof name, "pack_unit_%d", c->nunits);
+    if (!obj_load(objects[c->nunits], lens[c->nunits], name, &c->images[c->nunits], &fn, err, errlen)) {
+      pack_code_free(c);
+      return false;
+    }
+    c->units[c->nunits] = (pack_eval_fn)(uintptr_t)fn;
+  }
   return true;
 }
 
 void pack_attach(seg_pack *p, pack_code *c) {
-  p->jit = c->jit;
+  p->images = c->images;
   p->units = c->units;
   p->nunits = c->nunits;
   memset(c, 0, sizeof *c);
 }
 
 void pack_code_free(pack_code *c) {
-  if (c->jit) LLVMOrcDisposeLLJIT(c->jit);
+  for (int u = 0; c->images && u < c->nunits; u++) obj_unload(&c->images[u]);
+  free(c->images);
   free(c->units);
   memset(c, 0, sizeof *c);
 }

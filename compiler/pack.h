@@ -72,8 +72,8 @@ typedef struct seg_pack {
   ast **strlits;    /* string literals compared with dictionary codes */
   int nstrlits;
   int nscratch;     /* scratch columns: the aggregates', then the shared expressions' (lower.c) */
-  /* the JIT: a block runs through the units' functions in order */
-  void *jit;
+  /* the machine code: a block runs through the units' functions in order */
+  struct obj_image *images;
   pack_eval_fn *units;
   int nunits;
   void **objects;    /* PACK_OBJECT: each unit's machine code */
@@ -105,9 +105,9 @@ typedef enum { PACK_NATIVE, PACK_EMIT_IR, PACK_EMIT_ASM, PACK_OBJECT } pack_mode
 /* Lowers, optimises and JIT-compiles (or writes IR/assembly to `out`, or
  * keeps the machine code as an object file in p->object). */
 bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errlen);
-/* Machine code linked into a JIT, not yet a pack's. */
+/* Machine code loaded into memory (compiler/objload.h), not yet a pack's. */
 typedef struct pack_code {
-  void *jit;
+  struct obj_image *images;
   pack_eval_fn *units;
   int nunits;
 } pack_code;
