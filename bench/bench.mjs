@@ -10,7 +10,7 @@
 //               segment, one row per customer, for the peers)
 //   events      member counts of the event segments
 // Each (task, threads, system) cell is the median of up to cfg.runs runs (fewer
-// when the runs so far took more than cfg.budget seconds).  Loading is timed
+// when the runs so far took more than cfg.budget seconds; segc: see SEGC_RUNS).  Loading is timed
 // separately.  A system that disagrees with segc on any count makes the bench
 // exit 1 (after printing the table).
 import { spawnSync } from 'node:child_process';
@@ -66,41 +66,47 @@ function segcRun(pack, threads, outDir) {
 
 // Compiling a pack of 1000+ segments (median of 3 builds) and loading it
 // prebuilt (the compile part of a run's timing line: loading its code;
-// median of 3 runs).
+// median of 5 runs).
 function segcManySegments() {
   const n = writeManyPack(packDir, 1000);
   const builds = [0, 1, 2].map(() => segcBuild('many.seg'));
-  const runs = [0, 1, 2].map(() => segcRun('many.segpack', cfg.threads[cfg.threads.length - 1], null));
+  const runs = [0, 1, 2, 3, 4].map(() => segcRun('many.segpack', cfg.threads[cfg.threads.length - 1], null));
   const loads = runs.map((r) => r.parts.compile);
   log(`segc: ${n} segments: build ${builds.map((t) => t.toFixed(3)).join(' ')}, load prebuilt ${loads.map((t) => t.toFixed(4)).join(' ')}`);
   return { segments: n, build: median(builds), loadPrebuilt: median(loads), evaluate: median(runs.map((r) => r.parts.evaluate)) };
 }
 
+// segc's runs take seconds, so it runs at least SEGC_RUNS times per cell, and
+// a task's thread counts take turns (1, 2, 1, 2, ...): a slow or fast phase of
+// the machine then falls on both alike, and their ratio compares like with
+// like.
+const SEGC_RUNS = Math.max(cfg.runs, 5);
+
 function runSegc() {
   const outDir = join(cfg.outRoot, 'segc-membership');
   const results = [];
   const build = { attrs: segcBuild('attrs.seg'), events: segcBuild('events.seg') };
-  for (const threads of cfg.threads) {
-    for (const task of TASKS) {
-      const times = [];
-      const parts = [];
-      let counts = null;
-      let spent = 0;
-      while (times.length < cfg.runs && (times.length === 0 || spent < cfg.budget)) {
+  for (const task of TASKS) {
+    const cells = cfg.threads.map((threads) => ({ task, threads, times: [], counts: null, parts: [], spent: 0 }));
+    const wanting = (c) => c.times.length < SEGC_RUNS && (c.times.length === 0 || c.spent < cfg.budget);
+    while (cells.some(wanting)) {
+      for (const c of cells.filter(wanting)) {
         rmSync(outDir, { recursive: true, force: true });
-        const r = segcRun(task === 'events' ? 'events.segpack' : 'attrs.segpack', threads, task === 'membership' ? outDir : null);
-        times.push(r.seconds);
-        parts.push(r.parts);
-        spent += r.seconds;
-        counts = r.counts;
+        const r = segcRun(task === 'events' ? 'events.segpack' : 'attrs.segpack', c.threads, task === 'membership' ? outDir : null);
+        c.times.push(r.seconds);
+        c.parts.push(r.parts);
+        c.spent += r.seconds;
+        c.counts = r.counts;
+        if (task === 'membership') {
+          const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8'));
+          c.counts = { rows: summary.records, ...Object.fromEntries(summary.segments.map((g) => [g.name, g.count])) };
+        }
       }
-      if (task === 'membership') {
-        const summary = JSON.parse(readFileSync(join(outDir, 'summary.json'), 'utf8'));
-        counts = { rows: summary.records, ...Object.fromEntries(summary.segments.map((g) => [g.name, g.count])) };
-        rmSync(outDir, { recursive: true, force: true });
-      }
-      results.push({ task, threads, times, counts, parts });
-      log(`segc: ${task} x${threads}: ${times.map((t) => t.toFixed(3)).join(' ')}`);
+    }
+    rmSync(outDir, { recursive: true, force: true });
+    for (const { spent, ...c } of cells) {
+      results.push(c);
+      log(`segc: ${task} x${c.threads}: ${c.times.map((t) => t.toFixed(3)).join(' ')}`);
     }
   }
   return { system: 'segc', load: { seconds: cfg.ingest.seconds }, results, build, many: segcManySegments() };
@@ -270,7 +276,7 @@ const report = [
   '',
   `segc runs prebuilt packs (\`segc build\`: attrs ${segc?.build?.attrs.toFixed(2)} s, events ${segc?.build?.events.toFixed(2)} s, not in the times above). ` +
     `segc's time is the whole \`segc run\` of its own timing line: open the .segd + load the pack + evaluate (+ write); its parts (median, s): ${segcParts.join('; ')}.`,
-  segc?.many ? `A ${segc.many.segments}-segment pack (bench/lib/packs.mjs writeManyPack): \`segc build\` ${segc.many.build.toFixed(2)} s (median of 3), loading it prebuilt ${(1000 * segc.many.loadPrebuilt).toFixed(1)} ms, evaluating it over all customers ${segc.many.evaluate.toFixed(2)} s.` : '',
+  segc?.many ? `A ${segc.many.segments}-segment pack (bench/lib/packs.mjs writeManyPack): \`segc build\` ${segc.many.build.toFixed(2)} s (median of 3), loading it prebuilt ${(1000 * segc.many.loadPrebuilt).toFixed(1)} ms (median of 5), evaluating it over all customers ${segc.many.evaluate.toFixed(2)} s.` : '',
   `Bytes the pack must read: counts/membership ${mb(bytesOf.counts)} MB, events ${mb(bytesOf.events)} MB. ` +
     `Memory read bandwidth (bench/bandwidth.c): ${Object.entries(cfg.bandwidth.gbps).map(([t, g]) => `${g} GB/s with ${t} thread${t === '1' ? '' : 's'}`).join(', ')}.`,
   '',
