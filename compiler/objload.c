@@ -225,6 +225,8 @@ bool obj_load(const void *data, size_t len, const char *entry, obj_image *img, v
     ok = resolve(&l);
     for (int i = 0; ok && i < l.nsec; i++)
       if (l.sh[i].sh_type == SHT_RELA) ok = relocate_section(&l, &l.sh[i]);
+      else if (l.sh[i].sh_type == SHT_REL && l.sh[i].sh_info < (uint32_t)l.nsec && l.loaded[l.sh[i].sh_info])
+        ok = obj_fail(&l, "relocations without addends (SHT_REL) are not supported");
   }
   for (size_t i = 1; ok && !*fn && i < l.nsym; i++) {
     const char *name = sym_name(&l, &l.sym[i]);
