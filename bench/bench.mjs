@@ -268,6 +268,17 @@ const segcParts = TASKS.map((t) => {
   return `${t} x${cfg.threads[0]}: open ${p('load')}, load pack ${p('compile')}, evaluate ${p('evaluate')}, write ${p('write')}`;
 }).filter(Boolean);
 
+// segc's speed-up from the first thread count to the last: its runs took
+// turns, so run i of one and run i of the other met the same phase of the
+// machine; the median of those pairs' ratios.
+const speedups = cfg.threads.length < 2 ? [] : TASKS.map((t) => {
+  const one = segc?.results.find((x) => x.task === t && x.threads === cfg.threads[0]);
+  const more = segc?.results.find((x) => x.task === t && x.threads === cfg.threads[cfg.threads.length - 1]);
+  if (!one || !more) return null;
+  const n = Math.min(one.times.length, more.times.length);
+  return `${t} ${median(one.times.slice(0, n).map((x, i) => x / more.times[i])).toFixed(2)}×`;
+}).filter(Boolean);
+
 const report = [
   `${cfg.customers} customers, ${layout.nevents} events (CSV ${mb(cfg.csvBytes.customers)} MB + ${mb(cfg.csvBytes.events)} MB); ` +
     `${packs.attrs.length} attribute segments, ${packs.events.length} event segments; as of ${AS_OF}; median of up to ${cfg.runs} runs, seconds.`,
@@ -277,6 +288,7 @@ const report = [
   `segc runs prebuilt packs (\`segc build\`: attrs ${segc?.build?.attrs.toFixed(2)} s, events ${segc?.build?.events.toFixed(2)} s, not in the times above). ` +
     `segc's time is the whole \`segc run\` of its own timing line: open the .segd + load the pack + evaluate (+ write); its parts (median, s): ${segcParts.join('; ')}.`,
   segc?.many ? `A ${segc.many.segments}-segment pack (bench/lib/packs.mjs writeManyPack): \`segc build\` ${segc.many.build.toFixed(2)} s (median of 3), loading it prebuilt ${(1000 * segc.many.loadPrebuilt).toFixed(1)} ms (median of 5), evaluating it over all customers ${segc.many.evaluate.toFixed(2)} s.` : '',
+  speedups.length ? `segc with ${cfg.threads[cfg.threads.length - 1]} threads against ${cfg.threads[0]} (whole runs, median of the ratios of runs taken in turn): ${speedups.join(', ')}.` : '',
   `Bytes the pack must read: counts/membership ${mb(bytesOf.counts)} MB, events ${mb(bytesOf.events)} MB. ` +
     `Memory read bandwidth (bench/bandwidth.c): ${Object.entries(cfg.bandwidth.gbps).map(([t, g]) => `${g} GB/s with ${t} thread${t === '1' ? '' : 's'}`).join(', ')}.`,
   '',
