@@ -164,33 +164,34 @@ static bool relocate_section(loader *l, const Elf64_Shdr *rs) {
     if (type == R_X86_64_NONE) continue;
     if (si >= l->nsym || !inside(off, width, ts->sh_size)) return obj_fail(l, "bad relocation %zu", k);
     if (si && !l->addr[si]) return obj_fail(l, "a relocation refers to a section that is not loaded");
-    int64_t S = (int64_t)l->addr[si], A = r[k].r_addend, P = (int64_t)(uintptr_t)(sec + off);
+    /* unsigned, wrapping arithmetic: a damaged addend cannot overflow */
+    uint64_t S = l->addr[si], A = (uint64_t)r[k].r_addend, P = (uint64_t)(uintptr_t)(sec + off);
     bool undefined = si && l->sym[si].st_shndx == SHN_UNDEF;
-    int64_t stub = (int64_t)(uintptr_t)(l->base + l->stubs_off + si * OBJ_STUB);
-    int64_t got = (int64_t)(uintptr_t)(l->base + l->got_off + si * 8);
+    uint64_t stub = (uint64_t)(uintptr_t)(l->base + l->stubs_off + si * OBJ_STUB);
+    uint64_t got = (uint64_t)(uintptr_t)(l->base + l->got_off + si * 8);
     switch (type) {
     case R_X86_64_64: {
-      uint64_t v = (uint64_t)S + (uint64_t)A;
+      uint64_t v = S + A;
       memcpy(sec + off, &v, 8);
       break;
     }
     case R_X86_64_PC64: {
-      uint64_t v = (uint64_t)S + (uint64_t)A - (uint64_t)P;
+      uint64_t v = S + A - P;
       memcpy(sec + off, &v, 8);
       break;
     }
     case R_X86_64_PC32:
     case R_X86_64_PLT32:
-      if (!put32(l, sec + off, (undefined ? stub : S) + A - P, true)) return false;
+      if (!put32(l, sec + off, (int64_t)((undefined ? stub : S) + A - P), true)) return false;
       break;
     case R_X86_64_32:
     case R_X86_64_32S:
-      if (!put32(l, sec + off, S + A, type == R_X86_64_32S)) return false;
+      if (!put32(l, sec + off, (int64_t)(S + A), type == R_X86_64_32S)) return false;
       break;
     case R_X86_64_GOTPCREL:
     case R_X86_64_GOTPCRELX:
     case R_X86_64_REX_GOTPCRELX:
-      if (!put32(l, sec + off, got + A - P, true)) return false;
+      if (!put32(l, sec + off, (int64_t)(got + A - P), true)) return false;
       break;
     default:
       return obj_fail(l, "relocation type %u is not supported", type);
