@@ -409,7 +409,7 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
     goto done;
   }
   if (!lk.ok) {
-    snprintf(err, errlen, "%s", lk.err);
+    snprintf(err, errlen, "%s: %s", path, lk.err);
     pack_free(pk);
     st = SEGPACK_REFUSED;
     goto done;

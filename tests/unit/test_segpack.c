@@ -3,7 +3,8 @@
  * compiled sources select (lifts, slow string expressions and aggregates
  * included); the pack is self-contained (its sources may be gone); a pack
  * for another machine or segc is compiled instead, with a note; a corrupt,
- * truncated or foreign file is refused with a message.  Self-checking. */
+ * truncated or foreign file, or one whose machine code is damaged under a
+ * valid checksum, is refused with a message.  Self-checking. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,18 @@ int main(void) {
   write_bytes(tpath("corrupt.segpack"), p, n);
   CHECK(segc_load_pack(tpath("corrupt.segpack"), note, sizeof note, err, sizeof err) == NULL && strstr(err, "corrupt"),
         "corrupt: %s", err);
+  /* sealed, but its machine code damaged: the loader refuses it, naming the file */
+  unsigned char *elf = memmem(orig, n, "\x7f" "ELF", 4);
+  CHECK(elf != NULL, "no ELF object in the pack");
+  if (elf) {
+    memcpy(p, orig, n);
+    p[(size_t)(elf - orig) + 18] ^= 0xff; /* e_machine */
+    reseal(p, n);
+    write_bytes(tpath("badcode.segpack"), p, n);
+    CHECK(segc_load_pack(tpath("badcode.segpack"), note, sizeof note, err, sizeof err) == NULL &&
+              strstr(err, "badcode.segpack: cannot load the pack's machine code"),
+          "damaged code: %s", err);
+  }
   write_bytes(tpath("short.segpack"), orig, n / 3);
   CHECK(segc_load_pack(tpath("short.segpack"), note, sizeof note, err, sizeof err) == NULL, "truncated refused");
   write_bytes(tpath("data.segpack"), (const unsigned char *)"SEGD and more", 13);
