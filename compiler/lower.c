@@ -367,12 +367,6 @@ static lv lower_slow(lower *L, ast *n) {
 
 /* ---- operators ----------------------------------------------------------- */
 
-static int64_t pow10i(int n) {
-  int64_t v = 1;
-  while (n-- > 0) v *= 10;
-  return v;
-}
-
 LLVMValueRef lower_compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValueRef a, LLVMValueRef b) {
   seg_tykind k = ta.kind;
   if (k == TY_DECIMAL && ta.scale != tb.scale) {
@@ -382,7 +376,7 @@ LLVMValueRef lower_compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValue
       static const int mirror[] = {CMP_EQ, CMP_NE, CMP_GT, CMP_GE, CMP_LT, CMP_LE};
       return lower_compare(L, mirror[op], tb, ta, b, a);
     }
-    int64_t m = pow10i(tb.scale - ta.scale);
+    int64_t m = ty_pow10(tb.scale - ta.scale);
     LLVMValueRef hi = LLVMBuildICmp(L->B, LLVMIntSGT, a, c64(L, INT64_MAX / m), "");
     LLVMValueRef lo = LLVMBuildICmp(L->B, LLVMIntSLT, a, c64(L, INT64_MIN / m), "");
     LLVMValueRef up = lower_compare(L, op, tb, tb, LLVMBuildMul(L->B, a, c64(L, m), ""), b);
@@ -503,8 +497,8 @@ static LLVMValueRef mul_ovf(lower *L, LLVMValueRef a, LLVMValueRef b, LLVMValueR
 static lv lower_scaled_div(lower *L, ast *n, int up_a, int up_b) {
   lv a = lower_node(L, n->a->a), b = lower_node(L, n->b->a);
   LLVMValueRef x = LLVMBuildSIToFP(L->B, a.v, L->vf64, ""), y = LLVMBuildSIToFP(L->B, b.v, L->vf64, "");
-  if (up_a) x = LLVMBuildFMul(L->B, x, cf64(L, (double)pow10i(up_a)), "");
-  if (up_b) y = LLVMBuildFMul(L->B, y, cf64(L, (double)pow10i(up_b)), "");
+  if (up_a) x = LLVMBuildFMul(L->B, x, cf64(L, (double)ty_pow10(up_a)), "");
+  if (up_b) y = LLVMBuildFMul(L->B, y, cf64(L, (double)ty_pow10(up_b)), "");
   LLVMValueRef zero = LLVMBuildICmp(L->B, LLVMIntEQ, b.v, c64(L, 0), "");
   LLVMValueRef safe = LLVMBuildSelect(L->B, zero, cf64(L, 1), y, "");
   return lower_float_result(L, LLVMBuildFDiv(L->B, x, safe, ""), or_null(L, or_null(L, a.null, b.null), zero));
@@ -564,9 +558,9 @@ static lv lower_cast(lower *L, ast *n) {
   seg_type from = n->a->type, to = n->type;
   if (to.kind == TY_FLOAT64) {
     r.v = LLVMBuildSIToFP(L->B, a.v, L->vf64, "");
-    if (from.kind == TY_DECIMAL) r.v = LLVMBuildFDiv(L->B, r.v, cf64(L, (double)pow10i(from.scale)), "");
+    if (from.kind == TY_DECIMAL) r.v = LLVMBuildFDiv(L->B, r.v, cf64(L, (double)ty_pow10(from.scale)), "");
   } else if (to.kind == TY_DECIMAL) {
-    int64_t m = pow10i(to.scale - (from.kind == TY_DECIMAL ? from.scale : 0));
+    int64_t m = ty_pow10(to.scale - (from.kind == TY_DECIMAL ? from.scale : 0));
     LLVMValueRef hi = LLVMBuildICmp(L->B, LLVMIntSGT, a.v, c64(L, INT64_MAX / m), "");
     LLVMValueRef lo = LLVMBuildICmp(L->B, LLVMIntSLT, a.v, c64(L, INT64_MIN / m), "");
     r.v = LLVMBuildMul(L->B, a.v, c64(L, m), "");
@@ -673,7 +667,7 @@ static lv lower_call(lower *L, ast *n) {
     if (drop <= 0) r.v = a[0].v;
     else if (drop > 18) r.v = c64(L, 0);
     else {
-      lv q = round_to(L, a[0].v, pow10i((int)drop));
+      lv q = round_to(L, a[0].v, ty_pow10((int)drop));
       r.v = q.v;
       r.null = or_null(L, null, q.null);
     }
@@ -685,7 +679,7 @@ static lv lower_call(lower *L, ast *n) {
       r.v = call1(L, n->op == BI_FLOOR ? "llvm.floor" : "llvm.ceil", a[0].v);
       break;
     }
-    int64_t d = pow10i(scale);
+    int64_t d = ty_pow10(scale);
     LLVMValueRef q = floordiv(L, a[0].v, d);
     if (n->op == BI_CEIL) {
       LLVMValueRef exact = LLVMBuildICmp(L->B, LLVMIntEQ, LLVMBuildMul(L->B, q, c64(L, d), ""), a[0].v, "");

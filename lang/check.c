@@ -30,12 +30,6 @@ static bool is_time(seg_tykind k) { return k == TY_DATE || k == TY_TIMESTAMP; }
 static bool is_int(seg_tykind k) { return k == TY_INT64 || k == TY_INT32; }
 static bool is_error(const ast *n) { return n->type.kind == TY_ERROR; }
 
-static int64_t pow10i(int n) {
-  int64_t v = 1;
-  while (n-- > 0) v *= 10;
-  return v;
-}
-
 
 /* ---- casts --------------------------------------------------------------- */
 
@@ -51,11 +45,11 @@ ast *check_cast(checker *c, ast *n, seg_type to) {
     if (to.kind == TY_FLOAT64 && is_int(from)) {
       n->v.f = (double)n->v.i;
     } else if (to.kind == TY_FLOAT64 && from == TY_DECIMAL) {
-      n->v.f = (double)n->v.i / (double)pow10i(n->type.scale);
+      n->v.f = (double)n->v.i / (double)ty_pow10(n->type.scale);
     } else if (to.kind == TY_DECIMAL && (is_int(from) || from == TY_DECIMAL)) {
       int up = to.scale - (from == TY_DECIMAL ? n->type.scale : 0);
       int64_t r;
-      if (__builtin_mul_overflow(n->v.i, pow10i(up), &r)) {
+      if (__builtin_mul_overflow(n->v.i, ty_pow10(up), &r)) {
         diag_error(c->d, n->span, "this number does not fit in %s", check_tyname(c, to));
         n->type = ty(TY_ERROR);
         return n;

@@ -13,6 +13,12 @@ seg_vclass ty_vclass(seg_tykind k) {
   }
 }
 
+int64_t ty_pow10(int n) {
+  int64_t v = 1;
+  while (n-- > 0) v *= 10;
+  return v;
+}
+
 int ty_storage_width(seg_tykind k) {
   switch (k) {
   case TY_BOOL:

@@ -81,6 +81,8 @@ typedef enum { VC_BOOL, VC_I64, VC_F64 } seg_vclass;
 seg_vclass ty_vclass(seg_tykind k);
 /* Bytes one value of this kind takes in a data block. */
 int ty_storage_width(seg_tykind k);
+/* 10^n for a decimal scale or a difference of scales (0 <= n <= 18) */
+int64_t ty_pow10(int n);
 bool ty_is_numeric(seg_tykind k);
 bool ty_equal(seg_type a, seg_type b);
 /* Writes e.g. "decimal(12,2)" or "enum(free, trial)"; returns buf. */

@@ -49,12 +49,6 @@ int64_t interp_slot(ival v, seg_type t) {
 
 int interp_truth(ival v) { return v.null ? TRUTH_UNKNOWN : v.i ? TRUTH_TRUE : TRUTH_FALSE; }
 
-static int64_t pow10i(int n) {
-  int64_t v = 1;
-  while (n-- > 0) v *= 10;
-  return v;
-}
-
 static ival field(interp *it, int f) {
   if (f == it->bind_field) return it->bind;
   const seg_field *fd = &it->prog->schema->fields[f];
@@ -83,7 +77,7 @@ static ival literal(const ast *n) {
 /* <0, 0, >0 for decimals of scales sa < sb: b = q * 10^(sb-sa) + r exactly,
  * so a != q decides by itself and a == q leaves the sign of r */
 static int compare_scaled(int64_t a, int sa, int64_t b, int sb) {
-  int64_t p = pow10i(sb - sa), q = b / p, r = b % p;
+  int64_t p = ty_pow10(sb - sa), q = b / p, r = b % p;
   if (a != q) return (a > q) - (a < q);
   return (r < 0) - (r > 0);
 }
@@ -164,11 +158,11 @@ static ival cast(const ast *n, ival v) {
   int64_t r;
   switch (to.kind) {
   case TY_FLOAT64:
-    if (from.kind == TY_DECIMAL) return F((double)v.i / (double)pow10i(from.scale));
+    if (from.kind == TY_DECIMAL) return F((double)v.i / (double)ty_pow10(from.scale));
     return F((double)v.i);
   case TY_DECIMAL: {
     int up = to.scale - (from.kind == TY_DECIMAL ? from.scale : 0);
-    return __builtin_mul_overflow(v.i, pow10i(up), &r) ? NULLV : I(r);
+    return __builtin_mul_overflow(v.i, ty_pow10(up), &r) ? NULLV : I(r);
   }
   case TY_TIMESTAMP:
     return I(v.i * CAL_USEC_PER_DAY);
@@ -215,12 +209,12 @@ static ival builtin_call(interp *it, const ast *n) {
     int64_t drop = scale - digits;
     if (drop <= 0) return a[0];
     if (drop > 18) return I(0);
-    return round_to(a[0].i, pow10i((int)drop));
+    return round_to(a[0].i, ty_pow10((int)drop));
   }
   case BI_FLOOR:
   case BI_CEIL: {
     if (fl) return F(n->op == BI_FLOOR ? floor(a[0].f) : ceil(a[0].f));
-    int64_t d = pow10i(scale), q = cal_floordiv(a[0].i, d), r;
+    int64_t d = ty_pow10(scale), q = cal_floordiv(a[0].i, d), r;
     if (n->op == BI_CEIL && q * d != a[0].i) q++;
     return __builtin_mul_overflow(q, d, &r) ? NULLV : I(r);
   }
@@ -337,7 +331,7 @@ static ival aggregate(interp *it, const ast *n) {
     double d = isum >= INT64_MIN && isum <= INT64_MAX
                    ? (double)(int64_t)isum
                    : (double)(int64_t)(isum >> 64) * 0x1p64 + (double)(uint64_t)isum;
-    return F((vt.kind == TY_DECIMAL ? d / (double)pow10i(vt.scale) : d) / (double)count);
+    return F((vt.kind == TY_DECIMAL ? d / (double)ty_pow10(vt.scale) : d) / (double)count);
   }
   default: return acc;
   }
@@ -401,7 +395,7 @@ ival interp_eval(interp *it, const ast *n) {
       a = interp_eval(it, n->a->a);
       b = interp_eval(it, n->b->a);
       if (a.null || b.null || b.i == 0) return NULLV;
-      return F((double)a.i * (double)pow10i(up_a) / ((double)b.i * (double)pow10i(up_b)));
+      return F((double)a.i * (double)ty_pow10(up_a) / ((double)b.i * (double)ty_pow10(up_b)));
     }
     seg_type t = n->kind == AST_DIV ? n->type : n->a->type;
     if (n->kind != AST_DIV && n->type.kind == TY_FLOAT64) t = n->type;
