@@ -3,13 +3,14 @@
  * compiled sources select (lifts, slow string expressions and aggregates
  * included); the pack is self-contained (its sources may be gone); a pack
  * for another machine or segc is compiled instead, with a note; a corrupt,
- * truncated or foreign file, or one whose machine code is damaged under a
- * valid checksum, is refused with a message.  Self-checking. */
+ * truncated or foreign file, or one whose machine code or program image is
+ * damaged under a valid checksum, is refused with a message.  Self-checking. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lang/bytes.h"
 #include "segc.h"
 #include "unit.h"
 
@@ -19,11 +20,28 @@ static unsigned char *read_bytes(const char *path, size_t *n) { return (unsigned
 
 static void write_bytes(const char *path, const unsigned char *p, size_t n) { write_file(path, p, n); }
 
-/* the pack's trailing checksum (FNV-1a 64 over the bytes before it), recomputed */
+/* the pack's trailing checksum (bytes_hash over the bytes before it), recomputed */
 static void reseal(unsigned char *p, size_t n) {
-  unsigned long long h = 14695981039346656037ULL;
-  for (size_t i = 0; i < n - 8; i++) h = (h ^ p[i]) * 1099511628211ULL;
+  uint64_t h = bytes_hash(BYTES_HASH_SEED, p, n - 8);
   for (int i = 0; i < 8; i++) p[n - 8 + i] = (unsigned char)(h >> (8 * i));
+}
+
+static uint64_t le64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+  return v;
+}
+
+/* Where the program image starts in a pack (docs/segpack-format.md). */
+static size_t image_at(const unsigned char *p) {
+  size_t at = 16;
+  at += 8 + le64(p + at); /* host */
+  for (int k = 0; k < 2; k++) { /* roots: one string each; sources: a path and a text each */
+    uint32_t n = (uint32_t)le64(p + at);
+    at += 4;
+    for (uint32_t i = 0; i < n * (k ? 2 : 1); i++) at += 8 + le64(p + at);
+  }
+  return at + 8;
 }
 
 /* Runs a program over the data; returns every segment's count joined. */
@@ -162,6 +180,14 @@ int main(void) {
               strstr(err, "badcode.segpack: cannot load the pack's machine code"),
           "damaged code: %s", err);
   }
+  /* sealed, but its program image damaged (a node count of 0): refused */
+  memcpy(p, orig, n);
+  memset(p + image_at(orig), 0, 4);
+  reseal(p, n);
+  write_bytes(tpath("badimage.segpack"), p, n);
+  CHECK(segc_load_pack(tpath("badimage.segpack"), note, sizeof note, err, sizeof err) == NULL &&
+            strstr(err, "badimage.segpack is corrupt (bad program section)"),
+        "damaged image: %s", err);
   write_bytes(tpath("short.segpack"), orig, n / 3);
   CHECK(segc_load_pack(tpath("short.segpack"), note, sizeof note, err, sizeof err) == NULL, "truncated refused");
   write_bytes(tpath("data.segpack"), (const unsigned char *)"SEGD and more", 13);
