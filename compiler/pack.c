@@ -305,9 +305,9 @@ size_t pack_out_bytes(const seg_pack *p) {
   return n ? n : RT_BLOCK;
 }
 
-/* What native code depends on besides the pack's text: LLVM and the CPU. */
+/* What native code depends on besides the pack's text: LLVM and the CPU
+ * (no target needs to be initialised to ask). */
 void pack_host_key(char *buf, size_t size) {
-  host_machine_init();
   char *triple = LLVMGetDefaultTargetTriple(), *cpu = LLVMGetHostCPUName(), *features = LLVMGetHostCPUFeatures();
   snprintf(buf, size, "llvm %s; %s; %s; %s", compat_llvm_version(), triple, cpu, features);
   LLVMDisposeMessage(triple);

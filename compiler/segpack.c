@@ -238,32 +238,43 @@ static seg_program *program_from_sources(seg_source **srcs, uint32_t nsrc, const
   return prog;
 }
 
+/* A count of records of `each` bytes that fit in what is left, else 0 (and r is bad). */
+static int get_count(bytes_reader *r, size_t each) {
+  uint32_t n = bytes_get_u32(r);
+  if (r->bad || n > (r->n - r->pos) / each) {
+    r->bad = true;
+    return 0;
+  }
+  return (int)n;
+}
+
 /* The runtime's view of the code: the nodes the pack names, in the program read. */
 static seg_pack *pack_from(seg_program *prog, ast **by_id, bytes_reader *r) {
   seg_pack *pk = pack_new(prog, NULL, NULL, 0);
-  pk->nlifts = (int)bytes_get_u32(r);
-  pk->lifts = r->bad || pk->nlifts > (int)((r->n - r->pos) / 8) ? NULL : calloc((size_t)pk->nlifts + 1, sizeof *pk->lifts);
-  bool ok = pk->lifts != NULL;
+  pk->nlifts = get_count(r, 8);
+  pk->lifts = calloc((size_t)pk->nlifts + 1, sizeof *pk->lifts);
+  bool ok = pk->lifts && !r->bad;
   for (int k = 0; ok && k < pk->nlifts; k++) {
     ast *node = get_node(r, by_id, prog->nnodes);
     int field = (int)bytes_get_u32(r);
-    ok = node && field >= -1 && field < prog->schema->nfields;
+    ok = node && field >= -1 && (field == -1 || (prog->schema && field < prog->schema->nfields));
     pk->lifts[k] = (pack_lift){.node = node, .field = field};
     if (ok) pack_lift_place(pk->lifts, k);
   }
-  pk->nslow = ok ? (int)bytes_get_u32(r) : 0;
-  pk->slow = ok && pk->nslow <= (int)((r->n - r->pos) / 4) ? calloc((size_t)pk->nslow + 1, sizeof *pk->slow) : NULL;
+  pk->nslow = get_count(r, 4);
+  pk->slow = calloc((size_t)pk->nslow + 1, sizeof *pk->slow);
   ok = ok && pk->slow;
   for (int k = 0; ok && k < pk->nslow; k++) ok = (pk->slow[k] = get_node(r, by_id, prog->nnodes));
-  pk->nstrlits = ok ? (int)bytes_get_u32(r) : 0;
-  pk->strlits = ok && pk->nstrlits <= (int)((r->n - r->pos) / 4) ? calloc((size_t)pk->nstrlits + 1, sizeof *pk->strlits) : NULL;
+  pk->nstrlits = get_count(r, 4);
+  pk->strlits = calloc((size_t)pk->nstrlits + 1, sizeof *pk->strlits);
   ok = ok && pk->strlits;
   for (int k = 0; ok && k < pk->nstrlits; k++) {
     pk->strlits[k] = get_node(r, by_id, prog->nnodes);
     ok = pk->strlits[k] && pk->strlits[k]->kind == AST_LIT_STR;
   }
-  pk->nscratch = (int)bytes_get_u32(r);
-  if (!ok || r->bad) {
+  uint32_t nscratch = bytes_get_u32(r);
+  pk->nscratch = nscratch <= 1u << 20 ? (int)nscratch : 0;
+  if (!ok || r->bad || nscratch > 1u << 20) {
     pack_free(pk);
     return NULL;
   }
