@@ -26,6 +26,11 @@ void bytes_put_u32(bytes_buf *b, uint32_t v) {
   bytes_put(b, x, 4);
 }
 
+void bytes_set_u32(bytes_buf *b, size_t at, uint32_t v) {
+  if (b->oom || at + 4 > b->n) return;
+  for (int i = 0; i < 4; i++) b->p[at + (size_t)i] = (uint8_t)(v >> (8 * i));
+}
+
 void bytes_put_u64(bytes_buf *b, uint64_t v) {
   bytes_put_u32(b, (uint32_t)v);
   bytes_put_u32(b, (uint32_t)(v >> 32));

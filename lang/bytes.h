@@ -20,6 +20,8 @@ void bytes_put_u32(bytes_buf *b, uint32_t v);
 void bytes_put_u64(bytes_buf *b, uint64_t v);
 /* a u64 length, then the bytes */
 void bytes_put_str(bytes_buf *b, const char *s, size_t n);
+/* overwrites the u32 written at offset `at` */
+void bytes_set_u32(bytes_buf *b, size_t at, uint32_t v);
 
 /* A reader over n bytes; any read past the end sets `bad` and returns 0 / NULL. */
 typedef struct bytes_reader {

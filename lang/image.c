@@ -1,12 +1,13 @@
 /* lang/image.c — a checked program written to bytes and read back (image.h).
  *
- * Layout, in order: node count; member lists; the schema; the nodes, each
- * after the nodes it refers to (so a reference is always to a node already
- * read); constants; segments; tests; loaded files; regular expressions
- * (compiled again on reading); the checked flag.  A node reference is its
- * number plus one, 0 for none; a member list reference is its index plus
- * one.  Identifiers are interned again on reading, so equal names are one
- * pointer as after checking. */
+ * Layout, in order: node count; the name table; member lists; the schema;
+ * the nodes, each after the nodes it refers to (so a reference is always to
+ * a node already read); constants; segments; tests; loaded files; regular
+ * expressions (compiled again on reading); the checked flag.  A node
+ * reference is its number plus one, 0 for none; a member list reference is
+ * its index plus one; a name is its index in the table.  The table's names
+ * are interned on reading, so equal names are one pointer as after
+ * checking. */
 #include "image.h"
 
 #include <regex.h>
@@ -186,8 +187,7 @@ bool image_write(const seg_program *p, bytes_buf *out) {
   }
   uint32_t nwritten = 0;
   for (int i = 0; i < p->nnodes; i++) nwritten += w.seen[i] != NULL;
-  if (!b->oom) memcpy(b->p + count_at, (uint8_t[4]){(uint8_t)nwritten, (uint8_t)(nwritten >> 8),
-                                                     (uint8_t)(nwritten >> 16), (uint8_t)(nwritten >> 24)}, 4);
+  bytes_set_u32(b, count_at, nwritten);
   bytes_put_u32(b, (uint32_t)p->consts.n);
   for (int i = 0; i < p->consts.n; i++) {
     const seg_const *k = p->consts.items[i];
@@ -333,7 +333,7 @@ static bool read_node(loader *l) {
   if (flags & F_ARGS) {
     n->nargs = get_count(l, 4);
     n->args = n->nargs >= 0 ? arena_alloc(l->p->a, sizeof(ast *) * ((size_t)n->nargs + 1)) : NULL;
-    for (int i = 0; n->args && i < n->nargs; i++) n->args[i] = get_node(l);
+    for (int i = 0; n->args && i < n->nargs; i++) n->args[i] = get_ref(l);
   }
   if (flags & F_NAME && kind == AST_LIT_STR) {
     size_t len;
@@ -408,7 +408,7 @@ static void read_program(loader *l) {
     k->name = get_name(l);
     k->span = get_span(l);
     k->desc = get_opt_str(l);
-    k->value = get_node(l);
+    k->value = get_ref(l);
     k->type = get_type(l);
     k->index = get_int(l);
     ptrvec_push(p->a, &p->consts, k);
@@ -420,7 +420,7 @@ static void read_program(loader *l) {
     s->short_name = get_name(l);
     s->span = get_span(l);
     s->desc = get_opt_str(l);
-    s->rule = get_node(l);
+    s->rule = get_ref(l);
     uint32_t parent = bytes_get_u32(&l->r);
     if (parent > (uint32_t)i) l->r.bad = true; /* a parent is declared before its children */
     else if (parent) s->parent = p->segments.items[parent - 1];
@@ -439,12 +439,12 @@ static void read_program(loader *l) {
     for (int g = 0; g < t->ngiven && !l->r.bad; g++) {
       t->given[g].field = get_name(l);
       t->given[g].span = get_span(l);
-      t->given[g].value = get_node(l);
+      t->given[g].value = get_ref(l);
       t->given[g].stream = get_int(l);
     }
     t->nexpects = get_count(l, 4);
     t->expects = arena_alloc(p->a, sizeof *t->expects * ((size_t)(t->nexpects > 0 ? t->nexpects : 0) + 1));
-    for (int e = 0; e < t->nexpects && !l->r.bad; e++) t->expects[e] = get_node(l);
+    for (int e = 0; e < t->nexpects && !l->r.bad; e++) t->expects[e] = get_ref(l);
     ptrvec_push(p->a, &p->tests, t);
   }
   int nfiles = get_count(l, 8);
