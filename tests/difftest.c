@@ -26,7 +26,9 @@
  * can be UNKNOWN, read customer fields, consts and segments.  A few rules
  * read strings inside aggregates (the JIT's interpreter fallback).
  * Every pack runs at two as-of instants, JIT (one pack with 2 threads) and
- * interpreter, and every output byte of every record must be equal.
+ * interpreter, and every output byte of every record must be equal; the
+ * interpreter runs the program read back from its image (lang/image.h, what
+ * a prebuilt pack holds), so a node or field the image loses shows here.
  *
  * On a mismatch: the seed, pack, rule text, record (with its events) and
  * both bytes are printed, the whole pack is written to difftest-fail.seg, and the exit
@@ -42,6 +44,7 @@
 
 #include "compiler/pack.h"
 #include "lang/diag.h"
+#include "lang/image.h"
 #include "lang/load.h"
 #include "runtime/exec.h"
 #include "runtime/interp.h"
@@ -1577,6 +1580,22 @@ int main(int argc, char **argv) {
       names[j] = ((seg_segment *)prog->segments.items[j])->name;
     }
     seg_pack *pk = pack_new(prog, extra, names, nsegs);
+    /* the interpreter runs the program read back from its image (lang/image.c,
+     * what a prebuilt pack holds), so the image is checked on every rule too */
+    bytes_buf ib = {0};
+    ast **by_id = NULL;
+    seg_program *img = image_write(prog, &ib) ? image_read(ib.p, ib.n, (const seg_source *const *)prog->diags.sources,
+                                                           prog->diags.nsources, &by_id)
+                                              : NULL;
+    free(ib.p);
+    free(by_id);
+    if (!img || img->segments.n != nsegs) {
+      fprintf(stderr, "difftest: pack %d: its program image does not read back\n", p);
+      return 1;
+    }
+    ast **img_extra = calloc((size_t)nsegs + 1, sizeof(ast *));
+    for (int j = 0; j < nsegs; j++) img_extra[j] = ((seg_segment *)img->segments.items[j])->rule;
+    seg_pack *pki = pack_new(img, img_extra, names, nsegs);
     char err[512];
     double tc = seconds();
     bool compiled = pack_compile(pk, PACK_NATIVE, NULL, err, sizeof err);
@@ -1602,7 +1621,7 @@ int main(int argc, char **argv) {
       double tr = seconds();
       bool ran = exec_run(pk, &table, &oj, &rj, err, sizeof err);
       double tr2 = seconds();
-      ran = ran && exec_run(pk, &table, &oi, &ri, err, sizeof err);
+      ran = ran && exec_run(pki, &table, &oi, &ri, err, sizeof err);
       t_jit += tr2 - tr;
       t_interp += seconds() - tr2;
       if (verbose) fprintf(stderr, "pack %d at %s: JIT %.3f s, interpreter %.3f s\n", p, as_of_text[k], tr2 - tr, seconds() - tr2);
@@ -1649,6 +1668,9 @@ int main(int argc, char **argv) {
     nlifts += (uint64_t)pk->nlifts;
     nslow += (uint64_t)pk->nslow;
     pack_free(pk);
+    pack_free(pki);
+    seg_program_free(img);
+    free(img_extra);
     free(extra);
     free(names);
     seg_program_free(prog);
