@@ -6,8 +6,9 @@
 
 #include "pack.h"
 
-/* Writes pk (compiled with PACK_OBJECT) and its program's sources; roots
- * are the rule files the program was loaded from.  Atomic. */
+/* Writes pk (compiled with PACK_OBJECT), its program's sources and the
+ * image of its checked program; roots are the rule files the program was
+ * loaded from.  Atomic. */
 bool segpack_write(const seg_pack *pk, const char *const *roots, int nroots, const char *path, char *err,
                    size_t errlen);
 
@@ -17,8 +18,10 @@ typedef enum {
   SEGPACK_REFUSED,  /* not a pack, corrupt, or its rules have errors: `err` says why (*prog_out may hold diagnostics) */
 } segpack_status;
 
-/* Reads a pack: its sources become *prog_out (checked); its code is loaded
- * into *pack_out when the key matches. */
+/* Reads a pack: when the key and the host match, *prog_out is read from the
+ * pack's program image and its code is loaded into *pack_out; otherwise
+ * *prog_out is its sources parsed and checked (SEGPACK_STALE).  The caller
+ * frees *prog_out whatever the status. */
 segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack **pack_out, char *why, size_t whylen,
                             char *err, size_t errlen);
 
