@@ -308,20 +308,26 @@ static int lift_index(lower *L, ast *n, int field) {
 
 static lv lower_lift(lower *L, ast *n, int field) {
   int k = lift_index(L, n, field);
-  LLVMValueRef idx = c64(L, 0);
-  if (field >= 0) {
-    lv s = lower_field(L, field);
-    idx = s.null ? LLVMBuildSelect(L->B, s.null, entry_lanes(L, load_ctx(L, CTX_NDICT, L->i64)), s.v, "") : s.v;
-  }
   const pack_lift *l = &L->pk->lifts[k];
   LLVMValueRef table = ctx_element(L, CTX_LIFT_VALS, ptr_to(L, L->i8), l->table);
   lv r = {0};
-  if (n->type.kind == TY_BOOL) { /* its 2 bits of a shared byte table; the gathers of one table are one after CSE */
-    LLVMValueRef t = gather(L, L->i8, table, idx);
+  if (n->type.kind == TY_BOOL) { /* its 2 bits of a shared byte table; the loads of one table are one after CSE */
+    LLVMValueRef t;
+    if (field >= 0) { /* the table's bytes for the block's records, gathered before the block (pack_ctx.lift_rows) */
+      LLVMValueRef rows = ctx_element(L, CTX_LIFT_ROWS, ptr_to(L, L->i8), l->table);
+      t = load_lanes(L, L->i8, LLVMBuildGEP2(L->B, L->i8, rows, &L->i, 1, ""));
+    } else {
+      t = gather(L, L->i8, table, c64(L, 0));
+    }
     t = LLVMBuildAnd(L->B, LLVMBuildLShr(L->B, t, cint(L->v8, l->shift), ""), cint(L->v8, 3), "");
     r.v = LLVMBuildICmp(L->B, LLVMIntEQ, t, cint(L->v8, OUT_TRUE), "");
     if (n->nullable) r.null = LLVMBuildICmp(L->B, LLVMIntEQ, t, cint(L->v8, OUT_UNKNOWN), "");
     return r;
+  }
+  LLVMValueRef idx = c64(L, 0);
+  if (field >= 0) {
+    lv s = lower_field(L, field);
+    idx = s.null ? LLVMBuildSelect(L->B, s.null, entry_lanes(L, load_ctx(L, CTX_NDICT, L->i64)), s.v, "") : s.v;
   }
   r = lower_from_slot(L, gather(L, L->i64, compat_ptr_cast(L->B, table, L->i64), idx), n->type);
   if (n->nullable) {
@@ -1031,8 +1037,8 @@ static void unit_begin(lower *L, lower_unit *u, int index, int vf) {
   LLVMTypeRef stream_fields[] = {L->i64, ptr_to(L, L->i64), ptr_to(L, p8), ptr_to(L, p8)};
   L->stream_t = LLVMStructTypeInContext(C, stream_fields, 4, 0);
   LLVMTypeRef ctx_fields[] = {L->i64, ptr_to(L, L->i64), ptr_to(L, p8), ptr_to(L, p8), L->i64, p8, ptr_to(L, L->slow_t), L->i64,
-                              ptr_to(L, L->stream_t), ptr_to(L, L->i64)};
-  L->ctx_t = LLVMStructTypeInContext(C, ctx_fields, 10, 0);
+                              ptr_to(L, L->stream_t), ptr_to(L, L->i64), ptr_to(L, p8)};
+  L->ctx_t = LLVMStructTypeInContext(C, ctx_fields, 11, 0);
   LLVMTypeRef params[] = {p8, L->i64, ptr_to(L, L->ctx_t), p8, L->i64};
   LLVMValueRef fn = L->fn = LLVMAddFunction(L->M, u->name, LLVMFunctionType(LLVMVoidTypeInContext(C), params, 5, 0));
   unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);

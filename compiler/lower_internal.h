@@ -13,7 +13,7 @@
 
 /* pack_ctx and rt_stream, field by field (their layout is asserted in lower.c) */
 enum { CTX_NOW, CTX_CONSTS, CTX_LIFT_VALS, CTX_LIFT_NULLS, CTX_NDICT, CTX_SLOW_USER, CTX_SLOW_EVAL, CTX_FIRST_ROW, CTX_STREAMS,
-       CTX_STR_CODES };
+       CTX_STR_CODES, CTX_LIFT_ROWS };
 enum { STREAM_NEVENTS, STREAM_START, STREAM_VALS, STREAM_NULLS };
 
 typedef struct lv {

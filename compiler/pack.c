@@ -300,6 +300,11 @@ void pack_lift_place(pack_lift *lifts, int k) {
     }
 }
 
+bool pack_lift_rows_table(const seg_pack *p, int t) {
+  return t >= 0 && t < p->nlifts && p->lifts[t].table == t && p->lifts[t].field >= 0 &&
+         p->lifts[t].node->type.kind == TY_BOOL;
+}
+
 size_t pack_out_bytes(const seg_pack *p) {
   size_t n = pack_scratch_offset(p) + (size_t)p->nscratch * RT_BLOCK * 9;
   return n ? n : RT_BLOCK;

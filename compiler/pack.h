@@ -30,6 +30,8 @@ typedef struct pack_ctx {
   const rt_stream *streams;        /* the table's streams (events) */
   const int64_t *str_codes;        /* per string literal compared with codes: 2 * its code when in the
                                       dictionary, else 2 * (codes below it) - 1 */
+  const uint8_t *const *lift_rows; /* per boolean lift table of a field: its byte for each record of the
+                                      block (RT_BLOCK), filled before the block (pack_lift_rows) */
 } pack_ctx;
 
 /* out holds two bitmaps of RT_BLOCK bits per output (pack_out_true,
@@ -84,6 +86,9 @@ typedef struct seg_pack {
 /* Sets lifts[k].table and .shift from lifts 0 .. k (so lowering can place
  * each lift as it is made, and a loaded pack places them the same way). */
 void pack_lift_place(pack_lift *lifts, int k);
+/* Whether lift table t is one the code reads per record from
+ * pack_ctx.lift_rows (a boolean table of a string field). */
+bool pack_lift_rows_table(const seg_pack *p, int t);
 
 /* Bytes the `out` buffer of pack_eval needs: the output bitmaps, then per
  * precomputed aggregate RT_BLOCK int64 values and RT_BLOCK null bytes. */

@@ -76,21 +76,52 @@ static void emit_block(worker *w, uint64_t b, uint32_t count, uint8_t *out) {
   }
 }
 
+/* The block's bytes of each boolean lift table of a string field
+ * (pack_ctx.lift_rows), for all RT_BLOCK records (the padding ones hold
+ * valid codes).  A tight loop of independent loads keeps many cache misses
+ * in flight; inside the main loops, a gather from the table of a
+ * near-unique field (as large as the data) waited on them one at a time. */
+static void fill_lift_rows(const seg_pack *pk, const pack_ctx *ctx, const uint8_t *block, uint8_t *const *rows) {
+  for (int t = 0; t < pk->nlifts; t++) {
+    if (!rows[t]) continue;
+    int f = pk->lifts[t].field;
+    const uint8_t *vals = ctx->lift_vals[t];
+    const uint32_t *codes = (const uint32_t *)(const void *)(block + pk->layout.val_off[f]);
+    uint8_t *out = rows[t];
+    if (pk->layout.null_off[f] != RT_NO_NULLS) {
+      const uint8_t *nulls = block + pk->layout.null_off[f];
+      int64_t null_slot = ctx->ndict;
+      for (int i = 0; i < RT_BLOCK; i++) out[i] = vals[nulls[i] ? null_slot : (int64_t)codes[i]];
+    } else {
+      for (int i = 0; i < RT_BLOCK; i++) out[i] = vals[codes[i]];
+    }
+  }
+}
+
 static void *work(void *arg) {
   worker *w = arg;
   shared *sh = w->sh;
   const seg_pack *pk = sh->pk;
   size_t nbytes = pack_out_bytes(pk), block_bytes = (sh->t->layout.block_bytes + 63u) / 64u * 64u;
   uint8_t *out = aligned_alloc(64, nbytes), *padded = aligned_alloc(64, block_bytes ? block_bytes : 64);
-  if (!out || !padded) {
+  uint8_t **rows = calloc((size_t)pk->nlifts + 1, sizeof *rows), *rows_mem = NULL;
+  int nrows = 0;
+  for (int t = 0; !sh->opt->interpreter && rows && t < pk->nlifts; t++) nrows += pack_lift_rows_table(pk, t);
+  if (nrows) rows_mem = aligned_alloc(64, (size_t)nrows * RT_BLOCK);
+  for (int t = 0, r = 0; rows_mem && t < pk->nlifts; t++)
+    if (pack_lift_rows_table(pk, t)) rows[t] = rows_mem + (size_t)r++ * RT_BLOCK;
+  if (!out || !padded || !rows || (nrows && !rows_mem)) {
     free(out);
     free(padded);
+    free(rows);
+    free(rows_mem);
     w->failed = true;
     return NULL;
   }
   memset(out, 0, nbytes); /* the padding records read the aggregates' scratch too */
   pack_ctx ctx = sh->base;
   ctx.slow_user = w;
+  ctx.lift_rows = (const uint8_t *const *)rows;
   for (;;) {
     uint64_t b = atomic_fetch_add(&sh->next_block, 1);
     if (b >= sh->t->nblocks) break;
@@ -109,12 +140,16 @@ static void *work(void *arg) {
       }
     } else {
       ctx.first_row = (int64_t)(b * RT_BLOCK);
-      pack_run(pk, rt_block_padded(sh->t, b, padded), count, &ctx, out);
+      const uint8_t *block = rt_block_padded(sh->t, b, padded);
+      fill_lift_rows(pk, &ctx, block, rows);
+      pack_run(pk, block, count, &ctx, out);
     }
     emit_block(w, b, count, out);
   }
   free(out);
   free(padded);
+  free(rows);
+  free(rows_mem);
   return NULL;
 }
 
