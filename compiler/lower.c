@@ -38,7 +38,8 @@
 #include "stdlib/builtins.h"
 #include "stdlib/calendar.h"
 
-_Static_assert(offsetof(pack_ctx, str_codes) == 72, "pack_ctx layout is mirrored in lower.c");
+_Static_assert(offsetof(pack_ctx, str_codes) == 72 && offsetof(pack_ctx, lift_rows) == 80 && sizeof(pack_ctx) == 88,
+               "pack_ctx layout is mirrored in lower.c");
 
 /* address block + off + i * width, as a pointer to elem */
 static LLVMValueRef column_addr(lower *L, uint32_t off, LLVMTypeRef elem) {

@@ -31,7 +31,7 @@ typedef struct pack_ctx {
   const int64_t *str_codes;        /* per string literal compared with codes: 2 * its code when in the
                                       dictionary, else 2 * (codes below it) - 1 */
   const uint8_t *const *lift_rows; /* per boolean lift table of a field: its byte for each record of the
-                                      block (RT_BLOCK), filled before the block (pack_lift_rows) */
+                                      block (RT_BLOCK), filled before the block (runtime/exec.c) */
 } pack_ctx;
 
 /* out holds two bitmaps of RT_BLOCK bits per output (pack_out_true,

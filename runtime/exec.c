@@ -79,8 +79,8 @@ static void emit_block(worker *w, uint64_t b, uint32_t count, uint8_t *out) {
 /* The block's bytes of each boolean lift table of a string field
  * (pack_ctx.lift_rows), for all RT_BLOCK records (the padding ones hold
  * valid codes).  A tight loop of independent loads keeps many cache misses
- * in flight; inside the main loops, a gather from the table of a
- * near-unique field (as large as the data) waited on them one at a time. */
+ * in flight; inside the main loops, a gather from the table of a field with
+ * many distinct values (a byte per value) waited on them a few at a time. */
 static void fill_lift_rows(const seg_pack *pk, const pack_ctx *ctx, const uint8_t *block, uint8_t *const *rows) {
   for (int t = 0; t < pk->nlifts; t++) {
     if (!rows[t]) continue;
