@@ -238,20 +238,10 @@ static seg_program *program_from_sources(seg_source **srcs, uint32_t nsrc, const
   return prog;
 }
 
-/* A count of records of `each` bytes that fit in what is left, else 0 (and r is bad). */
-static int get_count(bytes_reader *r, size_t each) {
-  uint32_t n = bytes_get_u32(r);
-  if (r->bad || n > (r->n - r->pos) / each) {
-    r->bad = true;
-    return 0;
-  }
-  return (int)n;
-}
-
 /* The runtime's view of the code: the nodes the pack names, in the program read. */
 static seg_pack *pack_from(seg_program *prog, ast **by_id, bytes_reader *r) {
   seg_pack *pk = pack_new(prog, NULL, NULL, 0);
-  pk->nlifts = get_count(r, 8);
+  pk->nlifts = bytes_get_count(r, 8);
   pk->lifts = calloc((size_t)pk->nlifts + 1, sizeof *pk->lifts);
   bool ok = pk->lifts && !r->bad;
   for (int k = 0; ok && k < pk->nlifts; k++) {
@@ -261,11 +251,11 @@ static seg_pack *pack_from(seg_program *prog, ast **by_id, bytes_reader *r) {
     pk->lifts[k] = (pack_lift){.node = node, .field = field};
     if (ok) pack_lift_place(pk->lifts, k);
   }
-  pk->nslow = get_count(r, 4);
+  pk->nslow = bytes_get_count(r, 4);
   pk->slow = calloc((size_t)pk->nslow + 1, sizeof *pk->slow);
   ok = ok && pk->slow;
   for (int k = 0; ok && k < pk->nslow; k++) ok = (pk->slow[k] = get_node(r, by_id, prog->nnodes));
-  pk->nstrlits = get_count(r, 4);
+  pk->nstrlits = bytes_get_count(r, 4);
   pk->strlits = calloc((size_t)pk->nstrlits + 1, sizeof *pk->strlits);
   ok = ok && pk->strlits;
   for (int k = 0; ok && k < pk->nstrlits; k++) {
@@ -316,14 +306,14 @@ segpack_status segpack_read(const char *path, seg_program **prog_out, seg_pack *
   uint64_t key = bytes_get_u64(&r);
   size_t hl, n;
   const char *host_in = bytes_get_str(&r, &hl);
-  nroots = bytes_get_u32(&r);
-  roots = r.bad || nroots > (r.n - r.pos) / 8 ? NULL : calloc((size_t)nroots + 1, sizeof *roots);
+  nroots = (uint32_t)bytes_get_count(&r, 8);
+  roots = calloc((size_t)nroots + 1, sizeof *roots);
   for (uint32_t i = 0; roots && i < nroots && !r.bad; i++) {
     const char *s = bytes_get_str(&r, &n);
     roots[i] = s ? strndup(s, n) : NULL;
   }
-  nsrc = bytes_get_u32(&r);
-  srcs = r.bad || nsrc > (r.n - r.pos) / 16 ? NULL : calloc((size_t)nsrc + 1, sizeof *srcs);
+  nsrc = (uint32_t)bytes_get_count(&r, 16);
+  srcs = calloc((size_t)nsrc + 1, sizeof *srcs);
   for (uint32_t i = 0; srcs && i < nsrc && !r.bad; i++) {
     srcs[i] = calloc(1, sizeof **srcs);
     size_t pl, tl;

@@ -50,6 +50,17 @@ static inline uint64_t bytes_get_u64(bytes_reader *r) {
   return lo | (uint64_t)bytes_get_u32(r) << 32;
 }
 
+/* a u32 count of records of at least `each` bytes: 0 (and r bad) when they
+ * cannot fit in what is left */
+static inline int bytes_get_count(bytes_reader *r, size_t each) {
+  uint32_t n = bytes_get_u32(r);
+  if (r->bad || n > (r->n - r->pos) / each || n > INT32_MAX) {
+    r->bad = true;
+    return 0;
+  }
+  return (int)n;
+}
+
 /* a string written by bytes_put_str: points into the reader's bytes (not NUL-terminated) */
 const char *bytes_get_str(bytes_reader *r, size_t *len);
 

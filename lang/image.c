@@ -249,22 +249,11 @@ typedef struct loader {
   bytes_reader r;
   seg_program *p;
   ast **by_id;
-  int nsources;
   const char **names; /* the name table, interned */
   uint32_t nnames;
 } loader;
 
 static int get_int(loader *l) { return (int)bytes_get_u32(&l->r); }
-
-/* a count of items each taking at least `min` bytes, or -1 past what is left */
-static int get_count(loader *l, size_t min) {
-  uint32_t n = bytes_get_u32(&l->r);
-  if (l->r.bad || n > (l->r.n - l->r.pos) / min) {
-    l->r.bad = true;
-    return -1;
-  }
-  return (int)n;
-}
 
 static const char *get_name(loader *l) {
   uint32_t k = bytes_get_u32(&l->r);
@@ -282,7 +271,7 @@ static const char *get_opt_str(loader *l) {
 
 static seg_span get_span(loader *l) {
   seg_span sp = {get_int(l), bytes_get_u32(&l->r), bytes_get_u32(&l->r)};
-  if (sp.file < 0 || sp.file >= l->nsources || sp.start > sp.end || sp.end > l->p->diags.sources[sp.file]->len)
+  if (sp.file < 0 || sp.file >= l->p->diags.nsources || sp.start > sp.end || sp.end > l->p->diags.sources[sp.file]->len)
     l->r.bad = true;
   return sp;
 }
@@ -313,9 +302,13 @@ static ast *get_node(loader *l) {
   return n;
 }
 
-static bool read_node(loader *l) {
+/* a node record; a number out of range or already read, or an unknown kind or flag, makes r bad */
+static void read_node(loader *l) {
   uint32_t id = bytes_get_u32(&l->r), flags = bytes_get_u32(&l->r), kind = flags & 0xff;
-  if (l->r.bad || id >= (uint32_t)l->p->nnodes || l->by_id[id] || kind >= AST__COUNT || flags >> 19) return false;
+  if (l->r.bad || id >= (uint32_t)l->p->nnodes || l->by_id[id] || kind >= AST__COUNT || flags >> 19) {
+    l->r.bad = true;
+    return;
+  }
   ast *n = arena_alloc(l->p->a, sizeof *n);
   n->id = (int)id;
   n->kind = (ast_kind)kind;
@@ -331,9 +324,9 @@ static bool read_node(loader *l) {
   if (flags & F_B) n->b = get_node(l);
   if (flags & F_C) n->c = get_node(l);
   if (flags & F_ARGS) {
-    n->nargs = get_count(l, 4);
-    n->args = n->nargs >= 0 ? arena_alloc(l->p->a, sizeof(ast *) * ((size_t)n->nargs + 1)) : NULL;
-    for (int i = 0; n->args && i < n->nargs; i++) n->args[i] = get_ref(l);
+    n->nargs = bytes_get_count(&l->r, 4);
+    n->args = arena_alloc(l->p->a, sizeof(ast *) * ((size_t)n->nargs + 1));
+    for (int i = 0; i < n->nargs; i++) n->args[i] = get_ref(l);
   }
   if (flags & F_NAME && kind == AST_LIT_STR) {
     size_t len;
@@ -344,12 +337,10 @@ static bool read_node(loader *l) {
     n->name = get_name(l);
   }
   l->by_id[id] = n;
-  return !l->r.bad;
 }
 
 static seg_field *get_fields(loader *l, int *nfields) {
-  *nfields = get_count(l, 32);
-  if (*nfields < 0) return NULL;
+  *nfields = bytes_get_count(&l->r, 32);
   seg_field *f = arena_alloc(l->p->a, sizeof *f * ((size_t)*nfields + 1));
   for (int i = 0; i < *nfields && !l->r.bad; i++) {
     f[i].name = get_name(l);
@@ -372,8 +363,8 @@ static void get_schema(loader *l) {
   s->fields = get_fields(l, &s->nfields);
   s->key = get_int(l);
   if (s->key < -1 || s->key >= s->nfields) l->r.bad = true;
-  s->nstreams = get_count(l, 24);
-  s->streams = arena_alloc(l->p->a, sizeof *s->streams * ((size_t)(s->nstreams > 0 ? s->nstreams : 0) + 1));
+  s->nstreams = bytes_get_count(&l->r, 24);
+  s->streams = arena_alloc(l->p->a, sizeof *s->streams * ((size_t)s->nstreams + 1));
   for (int i = 0; i < s->nstreams && !l->r.bad; i++) {
     seg_stream *st = &s->streams[i];
     st->name = get_name(l);
@@ -389,20 +380,20 @@ static void get_schema(loader *l) {
 
 static void read_program(loader *l) {
   seg_program *p = l->p;
-  int nlists = get_count(l, 4);
+  int nlists = bytes_get_count(&l->r, 4);
   for (int k = 0; k < nlists && !l->r.bad; k++) {
     seg_members *m = arena_alloc(p->a, sizeof *m);
-    m->n = get_count(l, 4);
-    const char **names = arena_alloc(p->a, sizeof *names * ((size_t)(m->n > 0 ? m->n : 0) + 1));
+    m->n = bytes_get_count(&l->r, 4);
+    const char **names = arena_alloc(p->a, sizeof *names * ((size_t)m->n + 1));
     for (int i = 0; i < m->n && !l->r.bad; i++) names[i] = get_name(l);
     m->names = names;
     ptrvec_push(p->a, &p->member_lists, m);
   }
   get_schema(l);
   p->schema_span = get_span(l);
-  int nread = get_count(l, 28);
+  int nread = bytes_get_count(&l->r, 28);
   for (int i = 0; i < nread && !l->r.bad; i++) read_node(l);
-  int nconsts = get_count(l, 36);
+  int nconsts = bytes_get_count(&l->r, 36);
   for (int i = 0; i < nconsts && !l->r.bad; i++) {
     seg_const *k = arena_alloc(p->a, sizeof *k);
     k->name = get_name(l);
@@ -413,7 +404,7 @@ static void read_program(loader *l) {
     k->index = get_int(l);
     ptrvec_push(p->a, &p->consts, k);
   }
-  int nsegs = get_count(l, 36);
+  int nsegs = bytes_get_count(&l->r, 36);
   for (int i = 0; i < nsegs && !l->r.bad; i++) {
     seg_segment *s = arena_alloc(p->a, sizeof *s);
     s->name = get_name(l);
@@ -428,32 +419,32 @@ static void read_program(loader *l) {
     if (s->index != i) l->r.bad = true;
     ptrvec_push(p->a, &p->segments, s);
   }
-  int ntests = get_count(l, 28);
+  int ntests = bytes_get_count(&l->r, 28);
   for (int i = 0; i < ntests && !l->r.bad; i++) {
     seg_test *t = arena_alloc(p->a, sizeof *t);
     t->name = get_name(l);
     t->span = get_span(l);
     t->as_of = get_ref(l);
-    t->ngiven = get_count(l, 24);
-    t->given = arena_alloc(p->a, sizeof *t->given * ((size_t)(t->ngiven > 0 ? t->ngiven : 0) + 1));
+    t->ngiven = bytes_get_count(&l->r, 24);
+    t->given = arena_alloc(p->a, sizeof *t->given * ((size_t)t->ngiven + 1));
     for (int g = 0; g < t->ngiven && !l->r.bad; g++) {
       t->given[g].field = get_name(l);
       t->given[g].span = get_span(l);
       t->given[g].value = get_ref(l);
       t->given[g].stream = get_int(l);
     }
-    t->nexpects = get_count(l, 4);
-    t->expects = arena_alloc(p->a, sizeof *t->expects * ((size_t)(t->nexpects > 0 ? t->nexpects : 0) + 1));
+    t->nexpects = bytes_get_count(&l->r, 4);
+    t->expects = arena_alloc(p->a, sizeof *t->expects * ((size_t)t->nexpects + 1));
     for (int e = 0; e < t->nexpects && !l->r.bad; e++) t->expects[e] = get_ref(l);
     ptrvec_push(p->a, &p->tests, t);
   }
-  int nfiles = get_count(l, 8);
+  int nfiles = bytes_get_count(&l->r, 8);
   for (int i = 0; i < nfiles && !l->r.bad; i++) {
     size_t n;
     const char *s = bytes_get_str(&l->r, &n);
     if (s) ptrvec_push(p->a, &p->files, arena_strndup(p->a, s, n));
   }
-  int nregex = get_count(l, 8);
+  int nregex = bytes_get_count(&l->r, 8);
   for (int i = 0; i < nregex && !l->r.bad; i++) {
     size_t n;
     const char *s = bytes_get_str(&l->r, &n);
@@ -473,7 +464,7 @@ static void read_program(loader *l) {
 seg_program *image_read(const uint8_t *data, size_t len, const seg_source *const *sources, int nsources,
                         ast ***by_id) {
   *by_id = NULL;
-  loader l = {.r = {data, len, 0, false}, .p = seg_program_new(), .nsources = nsources};
+  loader l = {.r = {data, len, 0, false}, .p = seg_program_new()};
   for (int i = 0; i < nsources; i++) diag_add_source(&l.p->diags, sources[i]->path, sources[i]->text, sources[i]->len);
   uint32_t nnodes = bytes_get_u32(&l.r);
   l.p->nnodes = (int)nnodes;
