@@ -15,7 +15,7 @@
 
 /* pack_ctx and rt_stream, field by field (their layout is asserted in lower.c) */
 enum { CTX_NOW, CTX_CONSTS, CTX_LIFT_VALS, CTX_LIFT_NULLS, CTX_NDICT, CTX_SLOW_USER, CTX_SLOW_EVAL, CTX_FIRST_ROW, CTX_STREAMS,
-       CTX_STR_CODES, CTX_LIFT_ROWS };
+       CTX_STR_CODES, CTX_LIFT_ROWS, CTX_AHEAD };
 enum { STREAM_NEVENTS, STREAM_START, STREAM_VALS, STREAM_NULLS };
 
 typedef struct lv {
@@ -59,6 +59,11 @@ typedef struct lower {
   bool *shared_null;              /* [nshared] whether the value can be null (overflow can make it so
                                      where the checker's `nullable` says no) */
   bool shared_ready;              /* the shared loop was emitted: later loops read it */
+  /* prefetching the next block (lower_prefetch_ahead) */
+  uint32_t *ahead;                /* offsets of the lines to prefetch in a block */
+  int64_t ahead_lines;
+  int ahead_loops;                /* the pack's loops over whole blocks (shared and main) */
+  int ahead_loop;                 /* the current one's number among them */
 } lower;
 
 /* the scalar constant c in n lanes (n = 1: c itself; n <= 16) */
@@ -135,6 +140,10 @@ typedef struct lower_loop {
 } lower_loop;
 lower_loop lower_loop_begin(lower *L, LLVMValueRef bound);
 void lower_loop_end(lower *L, lower_loop loop);
+/* In the body of a loop over the whole block: prefetches this loop's share
+ * of the lines the pack reads of the block at pack_ctx.ahead, a few per
+ * iteration. */
+void lower_prefetch_ahead(lower *L);
 
 /* Scratch slot `slot` (pack_out_bytes) for the current record: v of type t
  * stored as int64 plus a null byte; read back (its null byte only when

@@ -105,6 +105,7 @@ done:
 void lower_shared_loop(lower *L) {
   if (!L->nshared) return;
   lower_loop loop = lower_loop_begin(L, s64(L, RT_BLOCK)); /* the whole block, as the main loops */
+  lower_prefetch_ahead(L);
   /* the values, then the stores, so that the loads all come first (out of
      memory: each store after its value) */
   lv *vals = malloc(sizeof *vals * (size_t)L->nshared);

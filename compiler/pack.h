@@ -32,6 +32,8 @@ typedef struct pack_ctx {
                                       dictionary, else 2 * (codes below it) - 1 */
   const uint8_t *const *lift_rows; /* per boolean lift table of a field: its byte for each record of the
                                       block (RT_BLOCK), filled before the block (runtime/exec.c) */
+  const uint8_t *ahead;            /* the block this thread evaluates next (or this one): the main loops
+                                      prefetch it while they compute (lower.c) */
 } pack_ctx;
 
 /* out holds two bitmaps of RT_BLOCK bits per output (pack_out_true,

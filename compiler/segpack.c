@@ -31,7 +31,7 @@
 #define SEGPACK_VERSION 3u
 /* What the code expects of the runtime: bump SEGPACK_ABI with any change to
  * how generated code reads pack_ctx, blocks or events. */
-#define SEGPACK_ABI 5
+#define SEGPACK_ABI 6
 
 /* The key a pack's image and code are valid for: its sources, segc's own
  * sources, and the layouts the image and the code rely on. */

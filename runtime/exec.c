@@ -25,6 +25,7 @@ typedef struct shared {
   exec_result *res;
   pack_ctx base;
   atomic_uint_fast64_t next_block;
+  int nthreads;
 } shared;
 
 typedef struct worker {
@@ -140,6 +141,7 @@ static void *work(void *arg) {
       }
     } else {
       ctx.first_row = (int64_t)(b * RT_BLOCK);
+      ctx.ahead = rt_block(sh->t, b + sh->nthreads < sh->t->nblocks ? b + sh->nthreads : b);
       const uint8_t *block = rt_block_padded(sh->t, b, padded);
       fill_lift_rows(pk, &ctx, block, rows);
       pack_run(pk, block, count, &ctx, out);
@@ -222,6 +224,7 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   atomic_init(&sh.next_block, 0);
   int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
   if ((uint64_t)nthreads > t->nblocks) nthreads = t->nblocks ? (int)t->nblocks : 1;
+  sh.nthreads = nthreads;
   worker *ws = calloc((size_t)nthreads, sizeof(worker));
   for (int i = 0; i < nthreads; i++) {
     ws[i].sh = &sh;
