@@ -56,13 +56,13 @@ say "building segc and retail_gen"
 (
   cd "$repo"
   . scripts/deps.sh
-  segc_deps 14
-  segc_build build 14
+  segc_deps 19
+  segc_build build-llvm19 19
 )
 mkdir -p "$work/bin"
 work=$(cd "$work" && pwd)
 # Copies, so that a rebuild in build/ during the bench cannot change them.
-cp "$repo/build/segc" "$repo/build/retail_gen" "$work/bin/"
+cp "$repo/build-llvm19/segc" "$repo/build-llvm19/retail_gen" "$work/bin/"
 cc -O3 -march=native -pthread -o "$work/bin/bandwidth" "$here/bandwidth.c"
 
 # ---- data ------------------------------------------------------------------------
