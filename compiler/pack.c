@@ -111,10 +111,12 @@ static int host_lanes(void) {
 
 /* The main loops come out of lower.c as vector code with every load before
  * the stores: early CSE merges the loads and expressions that segments
- * share, and that is all they need (no loop vectoriser, no GVN: most of
- * what their optimisation cost).  The aggregates loop (inner loops,
- * reductions, branches) gets all of O3. */
-#define PACK_LOOP_PASSES "function(early-cse)"
+ * share, and instcombine narrows and folds what lowering left wide (an
+ * int32 field compared with a constant: one 256-bit compare of the loaded
+ * values, not a sign extension and a 512-bit one).  No loop vectoriser, no
+ * GVN: most of what their optimisation cost.  The aggregates loop (inner
+ * loops, reductions, branches) gets all of O3. */
+#define PACK_LOOP_PASSES "function(early-cse," COMPAT_INSTCOMBINE ")"
 
 typedef struct unit_job {
   lower_unit *u;
