@@ -284,6 +284,8 @@ static bool builder_dictionary(rt_builder *b, rt_table *out) {
     pos += b->str_len[id];
   }
   off[n] = pos;
+  uint64_t words = (uint64_t)n / 64 + 1, *seen = calloc(words, sizeof *seen);
+  out->dict_share = calloc((size_t)b->nfields + 1, 1);
   for (int f = 0; f < b->nfields; f++) {
     if (b->schema->fields[f].type.kind != TY_STRING) continue;
     uint8_t *p = b->col[f];
@@ -294,8 +296,15 @@ static bool builder_dictionary(rt_builder *b, rt_table *out) {
       memcpy(&c, p + r * 4, 4);
       c = remap[c];
       memcpy(p + r * 4, &c, 4);
+      if (seen) seen[c / 64] |= UINT64_C(1) << (c % 64);
     }
+    if (!seen || !out->dict_share) continue; /* out of memory: the hint stays 0 */
+    uint64_t used = 0;
+    for (uint64_t w = 0; w < words; w++) used += (uint64_t)__builtin_popcountll(seen[w]);
+    out->dict_share[f] = n ? (uint8_t)(used * 255 / n) : 0;
+    memset(seen, 0, words * sizeof *seen);
   }
+  free(seen);
   builder_events_remap(b, remap);
   free(keys);
   free(remap);

@@ -94,7 +94,7 @@ static uint8_t *segd_fields_section(const rt_table *t, uint64_t *len) {
     p[8] = f->nullable;
     p[9] = f->key;
     p[10] = (uint8_t)f->type.kind;
-    p[11] = 0;
+    p[11] = t->dict_share && f->type.kind == TY_STRING ? t->dict_share[i] : 0;
     segd_put32(p + 12, t->layout.val_off[i]);
     segd_put32(p + 16, t->layout.null_off[i]);
     memcpy(p + SEGD_FIELD_FIXED, f->name, nl);
@@ -209,6 +209,7 @@ typedef struct segd_field {
   const char *name, *type; /* not NUL-terminated: lengths below */
   uint32_t name_len, type_len;
   bool nullable, key;
+  uint8_t dict_share;      /* a hint (rt_table.dict_share) */
   uint32_t val_off, null_off;
 } segd_field;
 
@@ -529,6 +530,7 @@ static bool segd_parse(const char *path, const uint8_t *m, uint64_t size, const 
     ff[i].type_len = segd_get32(p + 4);
     ff[i].nullable = p[8] != 0;
     ff[i].key = p[9] != 0;
+    ff[i].dict_share = p[11];
     ff[i].val_off = segd_get32(p + 12);
     ff[i].null_off = segd_get32(p + 16);
     p += SEGD_FIELD_FIXED;
@@ -563,6 +565,8 @@ static bool segd_parse(const char *path, const uint8_t *m, uint64_t size, const 
       return false;
     }
   }
+  if ((out->dict_share = calloc(nf + 1, 1)) != NULL) /* without it, no hint */
+    for (uint32_t i = 0; i < nf; i++) out->dict_share[i] = schema->fields[i].type.kind == TY_STRING ? ff[i].dict_share : 0;
   free(ff);
   uint64_t nrecords = segd_get64(m + H_NRECORDS), nblocks = segd_get64(m + H_NBLOCKS);
   uint32_t block_records = segd_get32(m + H_BLOCK_RECORDS), block_bytes = segd_get32(m + H_BLOCK_BYTES);

@@ -25,6 +25,7 @@ void rt_table_free(rt_table *t) {
     free(t->streams[i].nulls);
   }
   free(t->streams);
+  free(t->dict_share);
   rt_layout_free(&t->layout);
   memset(t, 0, sizeof *t);
 }

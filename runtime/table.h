@@ -60,6 +60,9 @@ typedef struct rt_table {
   const char *dict_bytes;
   int nstreams;               /* = schema->nstreams */
   rt_stream *streams;
+  uint8_t *dict_share;        /* [nfields] or NULL: per string field, the share of the dictionary its
+                                 values use, in 255ths rounded down (0 for other fields, or unknown).
+                                 A hint for evaluation (runtime/lifts.c), never relied on. */
   /* ownership (private) */
   void *map;
   size_t map_len;

@@ -128,7 +128,12 @@ static void test_builder_strings(void) {
     int c = memcmp(a, bb, la < lb ? la : lb);
     CHECK(c < 0 || (c == 0 && la < lb), "dictionary order at %u", i);
   }
-  CHECK(t.ndict >= 8, "ndict %u", t.ndict);
+  CHECK(t.ndict == 9, "ndict %u", t.ndict);
+  /* the share of the dictionary each string field uses, in 255ths (the
+     dropped duplicates' strings count: it is a hint) */
+  CHECK(t.dict_share && t.dict_share[0] == 255 * 5 / 9 && t.dict_share[1] == 0 && t.dict_share[2] == 255 * 7 / 9,
+        "dict_share %d %d %d", t.dict_share ? t.dict_share[0] : -1, t.dict_share ? t.dict_share[1] : -1,
+        t.dict_share ? t.dict_share[2] : -1);
   CHECK(((uintptr_t)t.blocks & 63) == 0, "blocks aligned");
   rt_table_free(&t);
 }
@@ -225,6 +230,8 @@ static void test_segd(void) {
     CHECK(strcmp(dict_at(&u, 0, 0), "w") == 0 && strcmp(dict_at(&u, 1, 0), "hello") == 0, "row 0");
     CHECK(strcmp(dict_at(&u, 0, 1), "x") == 0 && rt_is_null(&u, 1, 1), "row 1");
     CHECK(rt_is_null(&u, 2, 0) && !rt_is_null(&u, 2, 1) && rt_get_i64(&u, 2, 1) == 2, "enum");
+    CHECK(u.dict_share && u.dict_share[0] == 170 && u.dict_share[1] == 85 && u.dict_share[2] == 0,
+          "dict_share read back");
     rt_table_free(&u);
   }
   /* empty table */
@@ -233,7 +240,7 @@ static void test_segd(void) {
   CHECK(rt_table_write(&t, tpath("empty.segd"), err, sizeof err), "write empty: %s", err);
   rt_table_free(&t);
   ok = rt_table_open(tpath("empty.segd"), &s, &u, err, sizeof err);
-  CHECK(ok && u.nrecords == 0 && u.ndict == 0, "open empty: %s", err);
+  CHECK(ok && u.nrecords == 0 && u.ndict == 0 && u.dict_share && !u.dict_share[0] && !u.dict_share[1], "open empty: %s", err);
   rt_table_free(&u);
 
   /* refusals */
