@@ -77,6 +77,9 @@ if [ ! -f "$data/done" ]; then
 fi
 say "segc ingest"
 rm -f "$data/data.segd"
+# Loads are timed from the page cache: segc's comes first, and read the
+# CSVs from disk when they were not cached, warming them for the peers.
+cat "$data/customers.csv" "$data/events.csv" >/dev/null
 t0=$(date +%s.%N)
 "$work/bin/segc" ingest --schema "$repo/examples/retail/schema.seg" "$data/customers.csv" \
   --stream events="$data/events.csv" -o "$data/data.segd" >"$work/ingest.log" 2>&1 ||
