@@ -970,18 +970,17 @@ void lower_loop_end(lower *L, lower_loop loop) {
  * cost more than it saved: they stall once the miss buffers are full; and
  * prefetching whole blocks slowed the event pack, which reads few of their
  * columns, by 10%.) */
-static void ahead_add_field(lower *L, int f, bool *seen) {
+static void ahead_add_field(const lower *L, int f, bool *seen) {
   const rt_layout *ly = &L->pk->layout;
   int width = ty_storage_width(L->pk->prog->schema->fields[f].type.kind);
   uint32_t cols[2][2] = {{ly->val_off[f], (uint32_t)width * RT_BLOCK}, {ly->null_off[f], RT_BLOCK}};
   for (int c = 0; c < 2; c++) {
     if (cols[c][0] == RT_NO_NULLS) continue;
-    for (uint32_t at = cols[c][0] / 64 * 64; at < cols[c][0] + cols[c][1]; at += 64)
-      if (!seen[at / 64]) seen[at / 64] = true, L->ahead_lines++;
+    for (uint32_t at = cols[c][0] / 64 * 64; at < cols[c][0] + cols[c][1]; at += 64) seen[at / 64] = true;
   }
 }
 
-static void ahead_walk(lower *L, const ast *n, bool *seen) {
+static void ahead_walk(const lower *L, const ast *n, bool *seen) {
   if (!n) return;
   if (n->kind == AST_FIELD && n->index >= 0 && n->index < L->pk->prog->schema->nfields) ahead_add_field(L, n->index, seen);
   ahead_walk(L, n->a, seen);
