@@ -603,6 +603,67 @@ bad_fields:
   return segd_fail(err, errlen, "%s is corrupt: bad field descriptions", path);
 }
 
+/* Mapping in the columns a run reads at once (MADV_POPULATE_READ, Linux
+ * 5.14), MAP_BLOCKS blocks at a time by all the threads: the file is in the
+ * page cache, and faulting its pages in one by one while evaluating cost
+ * 25 ms of the 0.23 s a run of the bench's attribute pack took at 10M
+ * customers, for 17 ms here.  In a block the columns read are mapped in as
+ * runs of pages, merging runs less than 64 KB apart.  (The events, read
+ * customer by customer and only in the fields a pack names, cost more to
+ * map in at once than the faults did.)  A kernel without it leaves the
+ * pages to be faulted in as they are read. */
+#define MAP_BLOCKS 16u
+#define MAP_GAP (64u << 10)
+
+typedef struct map_job {
+  const rt_table *t;
+  uint32_t (*runs)[2];      /* [nruns] from, to: byte offsets in a block, page-aligned */
+  int nruns;
+  atomic_uint_fast64_t next;
+} map_job;
+
+static void *map_worker(void *arg) {
+  map_job *m = arg;
+#ifdef MADV_POPULATE_READ
+  for (uint64_t b0; (b0 = atomic_fetch_add(&m->next, MAP_BLOCKS)) < m->t->nblocks;)
+    for (uint64_t b = b0; b < b0 + MAP_BLOCKS && b < m->t->nblocks; b++)
+      for (int r = 0; r < m->nruns; r++)
+        madvise((void *)(uintptr_t)(rt_block(m->t, b) + m->runs[r][0]), m->runs[r][1] - m->runs[r][0], MADV_POPULATE_READ);
+#else
+  (void)m;
+#endif
+  return NULL;
+}
+
+/* Whether a block's byte `at` is in a column of a field the run reads */
+static bool map_needed(const rt_table *t, const rt_needs *needs, uint32_t at) {
+  for (int f = 0; f < t->layout.nfields; f++) {
+    if (needs && needs->fields && !needs->fields[f] && !(needs->key && f == t->schema->key)) continue;
+    uint32_t v = t->layout.val_off[f], n = t->layout.null_off[f];
+    if (at - v < RT_BLOCK * ty_storage_width(t->schema->fields[f].type.kind) || (n != RT_NO_NULLS && at - n < RT_BLOCK)) return true;
+  }
+  return false;
+}
+
+static void segd_map_in(const rt_table *t, const rt_needs *needs) {
+  uint32_t page = 4096, bytes = t->layout.block_bytes; /* blocks start 4096-aligned */
+  map_job m = {.t = t, .runs = calloc(bytes / page + 1, sizeof *m.runs)};
+  if (!m.runs) return;
+  for (uint32_t at = 0; at < bytes; at += page) {
+    bool used = false;
+    for (uint32_t k = at; k < at + page && k < bytes && !used; k += 64) used = map_needed(t, needs, k);
+    if (!used) continue;
+    uint32_t to = at + page < bytes ? at + page : bytes;
+    if (m.nruns && at - m.runs[m.nruns - 1][1] < MAP_GAP) m.runs[m.nruns - 1][1] = to;
+    else m.runs[m.nruns][0] = at, m.runs[m.nruns++][1] = to;
+  }
+  atomic_init(&m.next, 0);
+  uint64_t items = (t->nblocks + MAP_BLOCKS - 1) / MAP_BLOCKS;
+  int nthreads = needs && needs->threads > 0 ? needs->threads : rt_cpus();
+  if (m.nruns) rt_parallel(items < (uint64_t)nthreads ? (int)items : nthreads, map_worker, &m);
+  free(m.runs);
+}
+
 bool rt_table_open(const char *path, const seg_schema *schema, rt_table *out, char *err, size_t errlen) {
   return rt_table_open_for(path, schema, NULL, out, err, errlen);
 }
@@ -636,8 +697,12 @@ bool rt_table_open_for(const char *path, const seg_schema *schema, const rt_need
   out->map = m;
   out->map_len = (size_t)size;
   uint64_t dict_bytes_len = 0;
-  if (!segd_parse(path, m, size, schema, out, &dict_bytes_len, err, errlen) ||
-      !segd_check_values(path, out, dict_bytes_len, needs, err, errlen)) {
+  if (!segd_parse(path, m, size, schema, out, &dict_bytes_len, err, errlen)) {
+    rt_table_free(out);
+    return false;
+  }
+  segd_map_in(out, needs);
+  if (!segd_check_values(path, out, dict_bytes_len, needs, err, errlen)) {
     rt_table_free(out);
     return false;
   }
