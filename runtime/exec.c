@@ -24,6 +24,7 @@ typedef struct shared {
   const exec_options *opt;
   exec_result *res;
   pack_ctx base;
+  lift_tables lifts;
   atomic_uint_fast64_t next_block;
   int nthreads;
 } shared;
@@ -81,16 +82,30 @@ static void emit_block(worker *w, uint64_t b, uint32_t count, uint8_t *out) {
  * (pack_ctx.lift_rows), for all RT_BLOCK records (the padding ones hold
  * valid codes).  A tight loop of independent loads keeps many cache misses
  * in flight; inside the main loops, a gather from the table of a field with
- * many distinct values (a byte per value) waited on them a few at a time. */
-static void fill_lift_rows(const seg_pack *pk, const pack_ctx *ctx, const uint8_t *block, uint8_t *const *rows) {
+ * many distinct values (a byte per value) waited on them a few at a time.
+ * A compact table's nibbles are widened to 2 bits a lift (OUT_FALSE or
+ * OUT_TRUE). */
+static void fill_lift_rows(const seg_pack *pk, const pack_ctx *ctx, const bool *compact, const uint8_t *block,
+                           uint8_t *const *rows) {
+  static const uint8_t widen[16] = {0x00, 0x01, 0x04, 0x05, 0x10, 0x11, 0x14, 0x15,
+                                    0x40, 0x41, 0x44, 0x45, 0x50, 0x51, 0x54, 0x55};
+  _Static_assert(OUT_FALSE == 0 && OUT_TRUE == 1, "widen spreads bits as OUT_TRUE");
   for (int t = 0; t < pk->nlifts; t++) {
     if (!rows[t]) continue;
     int f = pk->lifts[t].field;
     const uint8_t *vals = ctx->lift_vals[t];
     const uint32_t *codes = (const uint32_t *)(const void *)(block + pk->layout.val_off[f]);
+    const uint8_t *nulls = pk->layout.null_off[f] != RT_NO_NULLS ? block + pk->layout.null_off[f] : NULL;
     uint8_t *out = rows[t];
-    if (pk->layout.null_off[f] != RT_NO_NULLS) {
-      const uint8_t *nulls = block + pk->layout.null_off[f];
+    if (compact[t]) {
+      uint8_t null_value = vals[lift_null_byte((uint32_t)ctx->ndict)];
+      for (int i = 0; i < RT_BLOCK; i++) {
+        bool null = nulls && nulls[i];
+        uint32_t c = null ? 0 : codes[i]; /* a null's code may be anything */
+        uint8_t v = widen[vals[c / 2] >> c % 2 * 4 & 15];
+        out[i] = null ? null_value : v;
+      }
+    } else if (nulls) {
       int64_t null_slot = ctx->ndict;
       for (int i = 0; i < RT_BLOCK; i++) out[i] = vals[nulls[i] ? null_slot : (int64_t)codes[i]];
     } else {
@@ -143,7 +158,7 @@ static void *work(void *arg) {
       ctx.first_row = (int64_t)(b * RT_BLOCK);
       ctx.ahead = rt_block(sh->t, b + sh->nthreads < sh->t->nblocks ? b + sh->nthreads : b);
       const uint8_t *block = rt_block_padded(sh->t, b, padded);
-      fill_lift_rows(pk, &ctx, block, rows);
+      fill_lift_rows(pk, &ctx, sh->lifts.compact, block, rows);
       pack_run(pk, block, count, &ctx, out);
     }
     emit_block(w, b, count, out);
@@ -201,25 +216,24 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   int nconsts = pk->prog->consts.n;
   int64_t *consts = calloc((size_t)nconsts + 1, sizeof(int64_t));
   for (int i = 0; ok && i < nconsts; i++) consts[i] = interp_slot(opt->consts[i], ((seg_const *)pk->prog->consts.items[i])->type);
-  void **lift_vals = NULL;
-  uint8_t **lift_nulls = NULL;
-  if (ok && !opt->interpreter) ok = lifts_make(pk, t, opt, &lift_vals, &lift_nulls);
+  lift_tables lifts = {0};
+  if (ok && !opt->interpreter) ok = lifts_make(pk, t, opt, &lifts);
   if (!ok || !consts) {
     snprintf(err, errlen, "out of memory for %llu records and %d outputs", (unsigned long long)t->nrecords, pk->noutputs);
     free(consts);
-    lifts_free(pk, lift_vals, lift_nulls);
+    lifts_free(pk, &lifts);
     exec_result_free(res);
     return false;
   }
-  shared sh = {.pk = pk, .t = t, .opt = opt, .res = res};
+  shared sh = {.pk = pk, .t = t, .opt = opt, .res = res, .lifts = lifts};
   int64_t *str_codes = calloc((size_t)pk->nstrlits + 1, sizeof(int64_t));
   for (int k = 0; str_codes && k < pk->nstrlits; k++) {
     bool found;
     uint32_t pos = rt_dict_lower_bound(t, pk->strlits[k]->name, pk->strlits[k]->len, &found);
     str_codes[k] = found ? 2 * (int64_t)pos : 2 * (int64_t)pos - 1;
   }
-  sh.base = (pack_ctx){.now = opt->now, .consts = consts, .lift_vals = (const void *const *)lift_vals,
-                       .lift_nulls = (const uint8_t *const *)lift_nulls, .ndict = t->ndict, .slow_eval = slow_eval,
+  sh.base = (pack_ctx){.now = opt->now, .consts = consts, .lift_vals = (const void *const *)lifts.vals,
+                       .lift_nulls = (const uint8_t *const *)lifts.nulls, .ndict = t->ndict, .slow_eval = slow_eval,
                        .streams = t->streams, .str_codes = str_codes};
   atomic_init(&sh.next_block, 0);
   int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
@@ -251,7 +265,7 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   free(ws);
   free(consts);
   free(str_codes);
-  lifts_free(pk, lift_vals, lift_nulls);
+  lifts_free(pk, &lifts);
   if (failed || !str_codes) {
     snprintf(err, errlen, "out of memory in a worker thread");
     exec_result_free(res);

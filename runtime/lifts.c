@@ -31,9 +31,8 @@ typedef struct lift_job {
   const seg_pack *pk;
   const rt_table *t;
   const exec_options *opt;
-  void **vals;
-  uint8_t **nulls;
-  uint64_t **used;          /* [nfields] bitmaps of the codes a string field uses */
+  lift_tables tab;
+  uint8_t **used;           /* [nfields] a byte per code: 1 when a string field uses it (ndict + 1: the last is scratch) */
   lift_plan *plans;         /* [nlifts]; nops 0: no plan */
   int *order;               /* [nlifts] the lifts, group by group */
   lift_group *groups;
@@ -53,19 +52,20 @@ typedef struct lift_worker_state {
   bool failed;
 } lift_worker_state;
 
-/* Marking the dictionary codes each lifted string field uses, a bit per
- * code (the bitmap of a million codes is 125 KB and stays in the cache):
- * one pass over the blocks for all the fields, MARK_BLOCKS blocks per work
- * item, shared by the threads; each thread marks bitmaps of its own, and
- * they are merged after. */
+/* Marking the dictionary codes each lifted string field uses, a byte per
+ * code: one pass over the blocks for all the fields, MARK_BLOCKS blocks per
+ * work item, shared by the threads; each thread marks maps of its own, and
+ * they are merged after.  A byte per code, stored without reading it first,
+ * keeps the stores independent: setting bits in words, the records of a
+ * field with few distinct values waited on each other's stores to the same
+ * words (the bench's `city` at 10M customers: 9 ms against 7.5). */
 #define MARK_BLOCKS 16u
 
 typedef struct mark_job {
   const rt_table *t;
   const int *fields;
   int nfields;
-  uint64_t words;           /* per bitmap */
-  uint64_t **bits;          /* [thread * nfields + i] */
+  uint8_t **maps;           /* [thread * nfields + i], ndict + 1 bytes each */
   atomic_uint_fast64_t next;
   atomic_int slot;
 } mark_job;
@@ -73,7 +73,7 @@ typedef struct mark_job {
 static void *mark_worker(void *arg) {
   mark_job *m = arg;
   const rt_table *t = m->t;
-  uint64_t **mine = m->bits + (size_t)atomic_fetch_add(&m->slot, 1) * (size_t)m->nfields;
+  uint8_t **mine = m->maps + (size_t)atomic_fetch_add(&m->slot, 1) * (size_t)m->nfields;
   for (;;) {
     uint64_t b0 = atomic_fetch_add(&m->next, 1) * MARK_BLOCKS;
     if (b0 >= t->nblocks) return NULL;
@@ -81,18 +81,25 @@ static void *mark_worker(void *arg) {
       for (int i = 0; i < m->nfields; i++) {
         const uint32_t *codes = (const uint32_t *)(rt_block(t, b) + t->layout.val_off[m->fields[i]]);
         uint32_t count = rt_block_count(t, b);
-        uint64_t *used = mine[i];
-        for (uint32_t r = 0; r < count; r++)
-          if (codes[r] < t->ndict) used[codes[r] / 64] |= UINT64_C(1) << (codes[r] % 64);
+        uint8_t *used = mine[i];
+        uint32_t ndict = t->ndict;
+        for (uint32_t r = 0; r < count; r++) used[codes[r] < ndict ? codes[r] : ndict] = 1; /* a null's code may be anything */
       }
   }
+}
+
+/* An environment variable set to 0 or 1, forcing a choice for the tests:
+ * that value, else -1 */
+static int lifts_forced(const char *name) {
+  const char *v = getenv(name);
+  return v && (v[0] == '0' || v[0] == '1') && !v[1] ? v[0] - '0' : -1;
 }
 
 /* Whether marking field f's codes costs less than running its lifts over
  * the codes it does not use, by the table's hint of the share of the
  * dictionary the field uses (rt_table.dict_share, counted when the table
- * was built; no hint: mark).  Marking costs about 1.6 ns a record (10M
- * emails: 16 ms), a planned lift about 8.5 ns a string (the four email
+ * was built; no hint: mark).  Marking costs about 1 ns a record (10M
+ * emails: 11 ms), a planned lift about 8.5 ns a string (the four email
  * lifts of the bench: 35 ms for 1.02M strings), an interpreted one ten
  * times that.  The bench's `email` uses 99.98% of the codes: no marking,
  * 5% of the evaluation at 10M customers; its `city`, 142 of them, is
@@ -101,14 +108,14 @@ static void *mark_worker(void *arg) {
  * 1 forces never or always (the differential test runs both). */
 static bool mark_worth_it(const lift_job *j, int f) {
   const rt_table *t = j->t;
-  const char *forced = getenv("SEGC_MARK_CODES"); /* 0 or 1: never or always, for the tests */
-  if (forced && (forced[0] == '0' || forced[0] == '1') && !forced[1]) return forced[0] == '1';
+  int forced = lifts_forced("SEGC_MARK_CODES");
+  if (forced >= 0) return forced;
   if (!t->dict_share || !t->dict_share[f]) return true;
   double weight = 0; /* in planned lifts */
   for (int k = 0; k < j->pk->nlifts; k++)
     if (j->pk->lifts[k].field == f) weight += j->plans[k].nops ? 1 : 10;
   double unused = (double)t->ndict * (1 - t->dict_share[f] / 255.0); /* at most */
-  return unused * 8.5 * weight > 1.6 * (double)t->nrecords;
+  return unused * 8.5 * weight > 1.0 * (double)t->nrecords;
 }
 
 /* j->used[f] for every field a lift reads whose marking is worth it (the
@@ -126,39 +133,44 @@ static bool mark_used(lift_job *j, int nfields, int nthreads) {
   n = kept;
   uint64_t chunks = (j->t->nblocks + MARK_BLOCKS - 1) / MARK_BLOCKS;
   if ((uint64_t)nthreads > chunks) nthreads = chunks ? (int)chunks : 1;
-  mark_job m = {.t = j->t, .fields = fields, .nfields = n, .words = (uint64_t)j->t->ndict / 64 + 1};
-  m.bits = calloc((size_t)nthreads * (size_t)n + 1, sizeof(uint64_t *));
-  bool ok = fields && m.bits;
-  for (int i = 0; ok && i < nthreads * n; i++) ok = (m.bits[i] = calloc(m.words, sizeof(uint64_t))) != NULL;
+  mark_job m = {.t = j->t, .fields = fields, .nfields = n};
+  size_t bytes = (size_t)j->t->ndict + 1;
+  m.maps = calloc((size_t)nthreads * (size_t)n + 1, sizeof(uint8_t *));
+  bool ok = fields && m.maps;
+  for (int i = 0; ok && i < nthreads * n; i++) ok = (m.maps[i] = calloc(bytes, 1)) != NULL;
   if (ok && n) {
     atomic_init(&m.next, 0);
     atomic_init(&m.slot, 0);
     rt_parallel(nthreads, mark_worker, &m);
     for (int i = 0; i < n; i++) {
       for (int th = 1; th < nthreads; th++)
-        for (uint64_t w = 0; w < m.words; w++) m.bits[i][w] |= m.bits[th * n + i][w];
-      j->used[fields[i]] = m.bits[i];
-      m.bits[i] = NULL;
+        for (size_t c = 0; c < bytes; c++) m.maps[i][c] |= m.maps[th * n + i][c];
+      j->used[fields[i]] = m.maps[i];
+      m.maps[i] = NULL;
     }
   }
-  for (int i = 0; m.bits && i < nthreads * n; i++) free(m.bits[i]);
-  free(m.bits);
+  for (int i = 0; m.maps && i < nthreads * n; i++) free(m.maps[i]);
+  free(m.maps);
   free(fields);
   return ok;
 }
 
-static inline bool is_used(const uint64_t *used, uint64_t c) { return !used || used[c / 64] >> (c % 64) & 1; }
+static inline bool is_used(const uint8_t *used, uint64_t c) { return !used || used[c]; }
 
-/* The bits gathered in w->acc to their codes' bytes of table (NULL: none):
- * one scatter for all the lifts of a table. */
-static void flush_bits(uint8_t *table, lift_worker_state *w, uint32_t count) {
-  for (uint32_t i = 0; table && i < count; i++) table[w->code[i]] |= w->acc[i];
+/* The bits gathered in w->acc to their codes' bytes (or for a compact
+ * table nibbles) of table (NULL: none): one scatter for all the lifts of a
+ * table.  A chunk's codes start even: no other thread writes its bytes. */
+static void flush_bits(uint8_t *table, bool compact, lift_worker_state *w, uint32_t count) {
+  if (compact)
+    for (uint32_t i = 0; table && i < count; i++) table[w->code[i] / 2] |= (uint8_t)(w->acc[i] << w->code[i] % 2 * 4);
+  else
+    for (uint32_t i = 0; table && i < count; i++) table[w->code[i]] |= w->acc[i];
 }
 
 /* The group's plans on the present strings of codes [c0, c1); false when
  * out of memory */
 static bool planned_chunk(lift_job *j, lift_worker_state *w, const lift_group *g, uint64_t c0, uint64_t c1) {
-  const uint64_t *used = j->used[g->field];
+  const uint8_t *used = j->used[g->field];
   uint32_t count = 0;
   for (uint64_t c = c0; c < c1 && c < j->t->ndict; c++) {
     if (!is_used(used, c)) continue;
@@ -168,20 +180,22 @@ static bool planned_chunk(lift_job *j, lift_worker_state *w, const lift_group *g
     w->code[count++] = (uint32_t)c;
   }
   lp_scratch_new_chunk(&w->scratch);
-  uint8_t *table = NULL; /* the byte table the bits in w->acc are for (pack_lift.shift) */
+  uint8_t *table = NULL; /* the table the bits in w->acc are for (pack_lift.shift) */
+  bool compact = false;
   for (int q = g->first; q < g->first + g->n; q++) {
     int k = j->order[q];
     if (!j->plans[k].nops) continue;
     if (!lift_plan_run(&j->plans[k], count, w->s, w->len, w->out, &w->scratch)) return false;
-    if (j->vals[k] != table) {
-      flush_bits(table, w, count);
-      table = j->vals[k];
+    if (j->tab.vals[k] != table) {
+      flush_bits(table, compact, w, count);
+      table = j->tab.vals[k];
+      compact = j->tab.compact[j->pk->lifts[k].table];
       memset(w->acc, 0, count);
     }
-    int shift = j->pk->lifts[k].shift;
+    int shift = compact ? j->pk->lifts[k].shift / 2 : j->pk->lifts[k].shift;
     for (uint32_t i = 0; i < count; i++) w->acc[i] |= (uint8_t)(w->out[i] << shift);
   }
-  flush_bits(table, w, count);
+  flush_bits(table, compact, w, count);
   return true;
 }
 
@@ -203,11 +217,12 @@ static void interp_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0, 
     }
     ival r = interp_eval(it, l->node);
     interp_reset(it);
-    if (is_bool) {
-      ((uint8_t *)j->vals[k])[c] |= (uint8_t)(interp_truth(r) << l->shift);
+    if (is_bool) { /* a compact table's lifts have plans: here only for the null slot */
+      size_t at = j->tab.compact[l->table] ? lift_null_byte(t->ndict) : c;
+      ((uint8_t *)j->tab.vals[k])[at] |= (uint8_t)(interp_truth(r) << l->shift);
     } else {
-      ((int64_t *)j->vals[k])[c] = interp_slot(r, l->node->type);
-      j->nulls[k][c] = r.null;
+      ((int64_t *)j->tab.vals[k])[c] = interp_slot(r, l->node->type);
+      j->tab.nulls[k][c] = r.null;
     }
   }
 }
@@ -272,38 +287,51 @@ static bool group_lifts(lift_job *j, int nfields) {
   return true;
 }
 
-bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, void ***vals, uint8_t ***nulls) {
+/* Whether field f's boolean table is worth keeping compact (lift_tables):
+ * when the codes it uses are more than one in 64 of the dictionary (by the
+ * hint, rt_table.dict_share), so that the table's cache lines they touch
+ * halve.  The bench's `email` at 10M customers: filling the lift rows
+ * took 24 ms instead of 31; its `city`, 142 codes, touches 142 lines
+ * either way and took 4 ms more to widen.  SEGC_COMPACT_LIFTS=0 or 1 forces
+ * never or always (the differential tests run both). */
+static bool compact_worth_it(const rt_table *t, int f) {
+  int forced = lifts_forced("SEGC_COMPACT_LIFTS");
+  return forced >= 0 ? forced : t->dict_share && t->dict_share[f] >= 4;
+}
+
+bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, lift_tables *out) {
   int n = pk->nlifts, nfields = t->schema->nfields;
   uint64_t size = (uint64_t)t->ndict + 1;
   lift_job j = {.pk = pk, .t = t, .opt = opt};
-  j.used = calloc((size_t)nfields + 1, sizeof(uint64_t *));
+  lift_tables *tab = &j.tab;
+  j.used = calloc((size_t)nfields + 1, sizeof(uint8_t *));
   j.plans = calloc((size_t)n + 1, sizeof(lift_plan));
-  *vals = calloc((size_t)n + 1, sizeof(void *));
-  *nulls = calloc((size_t)n + 1, sizeof(uint8_t *));
-  bool ok = j.used && j.plans && *vals && *nulls;
+  tab->vals = calloc((size_t)n + 1, sizeof(void *));
+  tab->nulls = calloc((size_t)n + 1, sizeof(uint8_t *));
+  tab->compact = calloc((size_t)n + 1, sizeof(bool));
+  bool ok = j.used && j.plans && tab->vals && tab->nulls && tab->compact;
+  for (int k = 0; ok && k < n; k++) {
+    if (lift_plan_make(pk->prog, pk->lifts[k].node, pk->lifts[k].field, &j.plans[k]) && j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
+    tab->compact[k] = pack_lift_rows_table(pk, k) && compact_worth_it(t, pk->lifts[k].field);
+  }
+  for (int k = 0; ok && k < n; k++)
+    if (!j.plans[k].nops) tab->compact[pk->lifts[k].table] = false;
   for (int k = 0; ok && k < n; k++) {
     const pack_lift *l = &pk->lifts[k];
     bool is_bool = l->node->type.kind == TY_BOOL;
-    if (l->table == k) {
-      uint8_t *nu = calloc(size + 3, 1); /* + 3: the generated code reads 4 bytes at a code (lower.c gather) */
-      void *v = is_bool ? (void *)nu : calloc(size, sizeof(int64_t));
-      (*vals)[k] = v;
-      (*nulls)[k] = is_bool ? NULL : nu;
-      if (!is_bool && !v) {
-        free(nu);
-        (*nulls)[k] = nu = NULL;
-      }
-      ok = nu && v;
-    } else { /* a boolean in an earlier lift's table */
-      (*vals)[k] = (*vals)[l->table];
+    if (l->table != k) { /* a boolean in an earlier lift's table */
+      tab->vals[k] = tab->vals[l->table];
+    } else if (is_bool) { /* + 3: the generated code reads 4 bytes at a code (lower.c gather) */
+      ok = (tab->vals[k] = calloc(tab->compact[k] ? lift_null_byte(t->ndict) + 1 : size + 3, 1)) != NULL;
+    } else {
+      tab->vals[k] = calloc(size, sizeof(int64_t));
+      tab->nulls[k] = calloc(size + 3, 1);
+      ok = tab->vals[k] && tab->nulls[k];
     }
-    if (ok && lift_plan_make(pk->prog, l->node, l->field, &j.plans[k]) && j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
   }
   int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
   ok = ok && mark_used(&j, nfields, nthreads) && group_lifts(&j, nfields);
   if (ok && n) {
-    j.vals = *vals;
-    j.nulls = *nulls;
     atomic_init(&j.next, 0);
     if ((uint64_t)nthreads > j.first_item[j.ngroups]) nthreads = (int)j.first_item[j.ngroups];
     atomic_init(&j.failed, false);
@@ -317,15 +345,18 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
   free(j.groups);
   for (int k = 0; j.plans && k < n; k++) lift_plan_free(&j.plans[k]);
   free(j.plans);
+  *out = j.tab;
   return ok;
 }
 
-void lifts_free(const seg_pack *pk, void **vals, uint8_t **nulls) {
-  for (int k = 0; vals && k < pk->nlifts; k++) {
+void lifts_free(const seg_pack *pk, lift_tables *lt) {
+  for (int k = 0; lt->vals && k < pk->nlifts; k++) {
     if (pk->lifts[k].table != k) continue;
-    if (nulls && nulls[k]) free(nulls[k]);
-    free(vals[k]);
+    if (lt->nulls) free(lt->nulls[k]);
+    free(lt->vals[k]);
   }
-  free(vals);
-  free(nulls);
+  free(lt->vals);
+  free(lt->nulls);
+  free(lt->compact);
+  memset(lt, 0, sizeof *lt);
 }
