@@ -172,11 +172,11 @@ static void flush_bits(uint8_t *table, bool compact, lift_worker_state *w, uint3
 static bool planned_chunk(lift_job *j, lift_worker_state *w, const lift_group *g, uint64_t c0, uint64_t c1) {
   const uint8_t *used = j->used[g->field];
   uint32_t count = 0;
-  for (uint64_t c = c0; c < c1 && c < j->t->ndict; c++) {
+  const uint64_t *doff = j->t->dict_off;
+  for (uint64_t c = c0; c < c1 && c < j->t->ndict; c++) { /* (rt_dict_str, inline) */
     if (!is_used(used, c)) continue;
-    size_t len;
-    w->s[count] = rt_dict_str(j->t, (uint32_t)c, &len);
-    w->len[count] = (uint32_t)len;
+    w->s[count] = j->t->dict_bytes + doff[c];
+    w->len[count] = (uint32_t)(doff[c + 1] - doff[c]);
     w->code[count++] = (uint32_t)c;
   }
   lp_scratch_new_chunk(&w->scratch);
