@@ -85,8 +85,8 @@ static void emit_block(worker *w, uint64_t b, uint32_t count, uint8_t *out) {
  * many distinct values (a byte per value) waited on them a few at a time.
  * A compact table's nibbles are widened to 2 bits a lift (OUT_FALSE or
  * OUT_TRUE). */
-static void fill_lift_rows(const seg_pack *pk, const pack_ctx *ctx, const bool *compact, const uint8_t *block,
-                           uint8_t *const *rows) {
+static void fill_lift_rows(const seg_pack *pk, const pack_ctx *ctx, const lift_tables *tab, lift_one *one,
+                           const uint8_t *block, uint8_t *const *rows) {
   static const uint8_t widen[16] = {0x00, 0x01, 0x04, 0x05, 0x10, 0x11, 0x14, 0x15,
                                     0x40, 0x41, 0x44, 0x45, 0x50, 0x51, 0x54, 0x55};
   _Static_assert(OUT_FALSE == 0 && OUT_TRUE == 1, "widen spreads bits as OUT_TRUE");
@@ -97,7 +97,13 @@ static void fill_lift_rows(const seg_pack *pk, const pack_ctx *ctx, const bool *
     const uint32_t *codes = (const uint32_t *)(const void *)(block + pk->layout.val_off[f]);
     const uint8_t *nulls = pk->layout.null_off[f] != RT_NO_NULLS ? block + pk->layout.null_off[f] : NULL;
     uint8_t *out = rows[t];
-    if (compact[t]) {
+    if (tab->lazy[t]) { /* made here the first time a code comes */
+      for (int i = 0; i < RT_BLOCK; i++) {
+        uint32_t c = nulls && nulls[i] ? (uint32_t)ctx->ndict : codes[i];
+        uint8_t v = __atomic_load_n(vals + c, __ATOMIC_RELAXED);
+        out[i] = v != LIFT_NOT_YET ? v : lift_one_byte(one, t, c);
+      }
+    } else if (tab->compact[t]) {
       uint8_t null_value = vals[lift_null_byte((uint32_t)ctx->ndict)];
       for (int i = 0; i < RT_BLOCK; i++) {
         bool null = nulls && nulls[i];
@@ -126,11 +132,15 @@ static void *work(void *arg) {
   if (nrows) rows_mem = aligned_alloc(64, (size_t)nrows * RT_BLOCK);
   for (int t = 0, r = 0; rows_mem && t < pk->nlifts; t++)
     if (pack_lift_rows_table(pk, t)) rows[t] = rows_mem + (size_t)r++ * RT_BLOCK;
-  if (!out || !padded || !rows || (nrows && !rows_mem)) {
+  bool lazy = false;
+  for (int t = 0; sh->lifts.lazy && t < pk->nlifts; t++) lazy |= sh->lifts.lazy[t];
+  lift_one *one = lazy ? lift_one_new(pk, sh->t, sh->opt, &sh->lifts) : NULL;
+  if (!out || !padded || !rows || (nrows && !rows_mem) || (lazy && !one)) {
     free(out);
     free(padded);
     free(rows);
     free(rows_mem);
+    lift_one_free(one);
     w->failed = true;
     return NULL;
   }
@@ -158,7 +168,7 @@ static void *work(void *arg) {
       ctx.first_row = (int64_t)(b * RT_BLOCK);
       ctx.ahead = rt_block(sh->t, b + sh->nthreads < sh->t->nblocks ? b + sh->nthreads : b);
       const uint8_t *block = rt_block_padded(sh->t, b, padded);
-      fill_lift_rows(pk, &ctx, sh->lifts.compact, block, rows);
+      fill_lift_rows(pk, &ctx, &sh->lifts, one, block, rows);
       pack_run(pk, block, count, &ctx, out);
     }
     emit_block(w, b, count, out);
@@ -167,6 +177,7 @@ static void *work(void *arg) {
   free(padded);
   free(rows);
   free(rows_mem);
+  lift_one_free(one);
   return NULL;
 }
 

@@ -19,7 +19,13 @@ typedef struct lift_tables {
                         never unknown for a present string: a bit per lift (at shift / 2) in a nibble
                         per code (code c: byte c / 2, bits (c % 2) * 4), half the bytes to keep in
                         the cache; its null slot is the byte at lift_null_byte(ndict), as above */
+  bool *lazy;        /* [nlifts] a boolean table read only through pack_ctx.lift_rows, of a field
+                        that uses few of the dictionary's codes: LIFT_NOT_YET for each code until
+                        a thread needs it (lift_one_byte); its null slot is made before the run */
+  struct lift_plan *plans; /* [nlifts] (lift_plan.h), for lift_one_byte */
 } lift_tables;
+
+#define LIFT_NOT_YET 0xFF /* never a byte of 2-bit values (OUT_UNKNOWN is 2) */
 
 static inline size_t lift_null_byte(uint32_t ndict) { return (size_t)ndict / 2 + 1; }
 
@@ -27,5 +33,14 @@ static inline size_t lift_null_byte(uint32_t ndict) { return (size_t)ndict / 2 +
  * Entries for codes the field does not use are left zero. */
 bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, lift_tables *out);
 void lifts_free(const seg_pack *pk, lift_tables *lt);
+
+/* One thread's means to fill in a lazy table's codes. */
+typedef struct lift_one lift_one;
+lift_one *lift_one_new(const seg_pack *pk, const rt_table *t, const exec_options *opt, const lift_tables *tab);
+/* Lazy table `table`'s byte for dictionary code `code` (< ndict): made and
+ * stored when still LIFT_NOT_YET.  Threads may make the same byte at once;
+ * they store the same value. */
+uint8_t lift_one_byte(lift_one *o, int table, uint32_t code);
+void lift_one_free(lift_one *o);
 
 #endif
