@@ -6,7 +6,8 @@
  * across string boundaries too, and in the padding), with empty strings,
  * patterns of 0 to 9 bytes, of 15 to 18 (around the 16 bytes compared at
  * once) and longer than every string, 1 to 8 patterns at once with up to 6
- * first bytes, sets of 1 to 4 bytes; with AVX2 and with the baseline scan.  The buffer is exactly as large as the contract says, so
+ * first bytes, sets of 1 to 4 bytes; strings of up to 149 bytes (several
+ * windows); with AVX2 and with the baseline scan.  The buffer is exactly as large as the contract says, so
  * AddressSanitizer sees any read past it. */
 #include <string.h>
 
@@ -39,7 +40,7 @@ int main(void) {
     const char *s[300];
     uint32_t len[300];
     uint32_t total = 0;
-    for (uint32_t i = 0; i < count; i++) total += len[i] = (uint32_t)(rn(4) == 0 ? 0 : rn(40));
+    for (uint32_t i = 0; i < count; i++) total += len[i] = (uint32_t)(rn(4) == 0 ? 0 : rn(8) == 0 ? rn(150) : rn(40));
     char *cat = malloc(total + STR_SCAN_PAD);
     for (uint32_t i = 0, at = 0; i < count; i++) {
       off[i] = at;
@@ -69,7 +70,7 @@ int main(void) {
     for (int j = 0; j < npats && count; j++)
       if (rn(4) == 0) { /* a piece of one of the strings, to be found */
         uint32_t q = (uint32_t)rn((int)count), at = (uint32_t)rn((int)len[q] + 1);
-        pm[j] = (uint32_t)rn((int)(len[q] - at) + 1);
+        pm[j] = (uint32_t)rn((int)(len[q] - at < 47 ? len[q] - at : 47) + 1);
         memcpy(pats[j], s[q] + at, pm[j]);
         if (pm[j] && rn(2)) pats[j][pm[j] - 1] = ALPHA[rn(6)]; /* or nearly */
       }
