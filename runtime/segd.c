@@ -603,65 +603,47 @@ bad_fields:
   return segd_fail(err, errlen, "%s is corrupt: bad field descriptions", path);
 }
 
-/* Mapping in the columns a run reads at once (MADV_POPULATE_READ, Linux
- * 5.14), MAP_BLOCKS blocks at a time by all the threads: the file is in the
- * page cache, and faulting its pages in one by one while evaluating cost
- * 25 ms of the 0.23 s a run of the bench's attribute pack took at 10M
- * customers, for 17 ms here.  In a block the columns read are mapped in as
- * runs of pages, merging runs less than 64 KB apart.  (The events, read
- * customer by customer and only in the fields a pack names, cost more to
- * map in at once than the faults did.)  A kernel without it leaves the
- * pages to be faulted in as they are read. */
-#define MAP_BLOCKS 16u
-#define MAP_GAP (64u << 10)
+/* Mapping in the customer blocks at once (MADV_POPULATE_READ, Linux 5.14),
+ * MAP_SLICE bytes at a time by all the threads, when the run reads at
+ * least half of each block's bytes: the file is in the page cache, and
+ * faulting its pages in one by one while evaluating cost 25 ms of the
+ * 0.23 s a run of the bench's attribute pack (every column) took at 10M
+ * customers, for 17 ms here.  A pack that reads a few columns (the event
+ * pack: a fifth of the bytes) is left to fault them in: mapping them in
+ * column by column cost more than the faults did, and whole blocks more
+ * still.  A kernel without it leaves the pages to be faulted in as they
+ * are read. */
+#define MAP_SLICE (8u << 20)
 
 typedef struct map_job {
-  const rt_table *t;
-  uint32_t (*runs)[2];      /* [nruns] from, to: byte offsets in a block, page-aligned */
-  int nruns;
+  const uint8_t *from;
+  uint64_t len;
   atomic_uint_fast64_t next;
 } map_job;
 
 static void *map_worker(void *arg) {
   map_job *m = arg;
 #ifdef MADV_POPULATE_READ
-  for (uint64_t b0; (b0 = atomic_fetch_add(&m->next, MAP_BLOCKS)) < m->t->nblocks;)
-    for (uint64_t b = b0; b < b0 + MAP_BLOCKS && b < m->t->nblocks; b++)
-      for (int r = 0; r < m->nruns; r++)
-        madvise((void *)(uintptr_t)(rt_block(m->t, b) + m->runs[r][0]), m->runs[r][1] - m->runs[r][0], MADV_POPULATE_READ);
+  for (uint64_t at; (at = atomic_fetch_add(&m->next, MAP_SLICE)) < m->len;)
+    madvise((void *)(uintptr_t)(m->from + at), m->len - at < MAP_SLICE ? m->len - at : MAP_SLICE, MADV_POPULATE_READ);
 #else
   (void)m;
 #endif
   return NULL;
 }
 
-/* Whether a block's byte `at` is in a column of a field the run reads */
-static bool map_needed(const rt_table *t, const rt_needs *needs, uint32_t at) {
-  for (int f = 0; f < t->layout.nfields; f++) {
-    if (needs && needs->fields && !needs->fields[f] && !(needs->key && f == t->schema->key)) continue;
-    uint32_t v = t->layout.val_off[f], n = t->layout.null_off[f];
-    if (at - v < RT_BLOCK * ty_storage_width(t->schema->fields[f].type.kind) || (n != RT_NO_NULLS && at - n < RT_BLOCK)) return true;
-  }
-  return false;
-}
-
 static void segd_map_in(const rt_table *t, const rt_needs *needs) {
-  uint32_t page = 4096, bytes = t->layout.block_bytes; /* blocks start 4096-aligned */
-  map_job m = {.t = t, .runs = calloc(bytes / page + 1, sizeof *m.runs)};
-  if (!m.runs) return;
-  for (uint32_t at = 0; at < bytes; at += page) {
-    bool used = false;
-    for (uint32_t k = at; k < at + page && k < bytes && !used; k += 64) used = map_needed(t, needs, k);
-    if (!used) continue;
-    uint32_t to = at + page < bytes ? at + page : bytes;
-    if (m.nruns && at - m.runs[m.nruns - 1][1] < MAP_GAP) m.runs[m.nruns - 1][1] = to;
-    else m.runs[m.nruns][0] = at, m.runs[m.nruns++][1] = to;
-  }
+  uint64_t read = 0; /* bytes of a block in the columns the run reads */
+  for (int f = 0; f < t->layout.nfields; f++)
+    if (!needs || !needs->fields || needs->fields[f] || (needs->key && f == t->schema->key))
+      read += (uint64_t)RT_BLOCK * ty_storage_width(t->schema->fields[f].type.kind) +
+              (t->layout.null_off[f] != RT_NO_NULLS ? RT_BLOCK : 0);
+  if (read * 2 < t->layout.block_bytes) return;
+  map_job m = {.from = t->blocks, .len = t->nblocks * t->layout.block_bytes}; /* blocks start 4096-aligned */
   atomic_init(&m.next, 0);
-  uint64_t items = (t->nblocks + MAP_BLOCKS - 1) / MAP_BLOCKS;
+  uint64_t slices = (m.len + MAP_SLICE - 1) / MAP_SLICE;
   int nthreads = needs && needs->threads > 0 ? needs->threads : rt_cpus();
-  if (m.nruns) rt_parallel(items < (uint64_t)nthreads ? (int)items : nthreads, map_worker, &m);
-  free(m.runs);
+  if (slices) rt_parallel(slices < (uint64_t)nthreads ? (int)slices : nthreads, map_worker, &m);
 }
 
 bool rt_table_open(const char *path, const seg_schema *schema, rt_table *out, char *err, size_t errlen) {
