@@ -191,8 +191,11 @@ static regex_t *own_regex(lp_scratch *w, const lp_op *op) {
   return w->regexes[op->regex];
 }
 
-/* The strings end to end in w->cat[fold] (folded when fold), with w->off;
- * false when out of memory or when they do not fit 32-bit offsets. */
+/* The strings end to end in w->laid[fold] (folded when fold), with w->off;
+ * false when out of memory or when they do not fit 32-bit offsets.  The
+ * strings of consecutive dictionary codes are end to end already: the
+ * unfolded ones are then used in place, and the folded ones folded
+ * straight from there. */
 static bool concatenate(lp_scratch *w, bool fold, uint32_t count, const char *const *s, const uint32_t *len) {
   uint64_t total = 0;
   for (uint32_t i = 0; i < count; i++) total += len[i];
@@ -204,6 +207,17 @@ static bool concatenate(lp_scratch *w, bool fold, uint32_t count, const char *co
     w->first = f;
     w->offcap = count + 1;
   }
+  bool in_place = count > 0;
+  for (uint32_t i = 0, at = 0; i < count; i++) {
+    w->off[i] = at;
+    at += len[i];
+    in_place &= i + 1 == count || s[i + 1] == s[i] + len[i];
+  }
+  w->off[count] = (uint32_t)total;
+  if (!fold && in_place && w->readable && w->readable - (s[0] + total) >= STR_SCAN_PAD) {
+    w->laid[0] = s[0];
+    return true;
+  }
   if (total + STR_SCAN_PAD > w->catcap[fold]) {
     char *v = realloc(w->cat[fold], total + STR_SCAN_PAD);
     if (!v) return false;
@@ -211,28 +225,28 @@ static bool concatenate(lp_scratch *w, bool fold, uint32_t count, const char *co
     w->catcap[fold] = total + STR_SCAN_PAD;
   }
   char *c = w->cat[fold];
-  uint32_t at = 0;
-  for (uint32_t i = 0, run = 0; i < count; i++) { /* runs of strings adjacent in the dictionary: one copy each */
-    w->off[i] = at;
-    at += len[i];
-    if (i + 1 == count || s[i + 1] != s[i] + len[i]) {
-      memcpy(c + w->off[run], s[run], at - w->off[run]);
-      run = i + 1;
-    }
+  if (in_place && fold) {
+    str_fold(c, s[0], total);
+  } else {
+    for (uint32_t i = 0, run = 0; i < count; i++) /* runs of strings adjacent in the dictionary: one copy each */
+      if (i + 1 == count || s[i + 1] != s[i] + len[i]) {
+        memcpy(c + w->off[run], s[run], w->off[i + 1] - w->off[run]);
+        run = i + 1;
+      }
+    if (fold) str_fold(c, c, total);
   }
-  w->off[count] = at;
-  if (fold) str_fold(c, c, at);
-  memset(c + at, 0, STR_SCAN_PAD);
+  memset(c + total, 0, STR_SCAN_PAD);
+  w->laid[fold] = c;
   return true;
 }
 
-/* True when w->cat[fold] holds the chunk's strings (made now if need be). */
+/* True when w->laid[fold] holds the chunk's strings (made now if need be). */
 static bool made(lp_scratch *w, bool fold, uint32_t count, const char *const *s, const uint32_t *len) {
   if (!w->have_cat[fold]) w->have_cat[fold] = concatenate(w, fold, count, s, len);
   return w->have_cat[fold];
 }
 
-/* True when op folds and w->cat[1] holds the folded strings: op then
+/* True when op folds and w->laid[1] holds the folded strings: op then
  * compares them as they are. */
 static bool folded(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, lp_scratch *w) {
   return op->fold && made(w, true, count, s, len);
@@ -244,14 +258,14 @@ static void run_fixed(const lp_op *op, uint32_t count, const char *const *s, con
   bool eq = op->kind == LP_CMP && (op->cmp == CMP_EQ || op->cmp == CMP_NE);
   if ((op->kind != LP_CMP || eq) && op->len <= 16 && made(w, op->fold, count, s, len)) { /* one masked compare each */
     str_where where = op->kind == LP_STARTS ? STR_AT_START : op->kind == LP_ENDS ? STR_AT_END : STR_WHOLE;
-    str_scan_affix(w->cat[op->fold], w->off, count, op->text, op->len, where, r);
+    str_scan_affix(w->laid[op->fold], w->off, count, op->text, op->len, where, r);
     if (op->kind == LP_CMP && op->cmp == CMP_NE)
       for (uint32_t i = 0; i < count; i++) r[i] ^= 1;
     return;
   }
   bool f = folded(op, count, s, len, w), fold = op->fold && !f;
   for (uint32_t i = 0; i < count; i++) {
-    const char *x = f ? w->cat[1] + w->off[i] : s[i];
+    const char *x = f ? w->laid[1] + w->off[i] : s[i];
     r[i] = op->kind == LP_STARTS ? str_starts_with(x, len[i], op->text, op->len, fold)
            : op->kind == LP_ENDS ? str_ends_with(x, len[i], op->text, op->len, fold)
                                  : cmp_holds(op->cmp, str_compare(x, len[i], op->text, op->len, fold));
@@ -262,7 +276,7 @@ static void run_contains(const lp_op *op, uint32_t count, const char *const *s, 
                          lp_scratch *w) {
   if (made(w, op->fold, count, s, len)) {
     memset(r, 0, count);
-    str_scan_contains(w->cat[op->fold], w->off, count, op->text, op->len, r);
+    str_scan_contains(w->laid[op->fold], w->off, count, op->text, op->len, r);
     return;
   }
   for (uint32_t i = 0; i < count; i++) r[i] = str_contains(s[i], len[i], op->text, op->len, op->fold);
@@ -272,7 +286,7 @@ static void run_contains_any(const lp_op *op, uint32_t count, const char *const 
                              lp_scratch *w) {
   memset(r, 0, count);
   if (made(w, op->fold, count, s, len)) {
-    str_scan_contains_any(w->cat[op->fold], w->off, count, op->any, op->any_len, op->nany, r);
+    str_scan_contains_any(w->laid[op->fold], w->off, count, op->any, op->any_len, op->nany, r);
     return;
   }
   for (uint32_t i = 0; i < count; i++)
@@ -282,7 +296,7 @@ static void run_contains_any(const lp_op *op, uint32_t count, const char *const 
 static bool run_matches(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
                         lp_scratch *w) {
   if (op->dfa && made(w, op->fold, count, s, len)) {
-    rx_match_many(op->dfa, w->cat[op->fold], w->off, count, r, w->first);
+    rx_match_many(op->dfa, w->laid[op->fold], w->off, count, r, w->first);
     return true;
   }
   regex_t *re = op->dfa ? NULL : own_regex(w, op);

@@ -54,6 +54,9 @@ typedef struct lp_scratch {
   int nregexes;
   char *cat[2];           /* the chunk's strings end to end, as they are and folded (str_scan.h) */
   size_t catcap[2];
+  const char *laid[2];    /* where they are: cat[fold], or for fold 0 the strings themselves when they
+                             are end to end already with STR_SCAN_PAD readable bytes after them */
+  const char *readable;   /* set by the caller: the strings and the bytes up to here are readable */
   bool have_cat[2];       /* cat[fold] holds the current chunk */
   uint32_t *off;          /* [count + 1] where each string starts in cat */
   uint32_t *first;        /* [count] scratch for rx_match_many */

@@ -250,6 +250,9 @@ static void group_chunk(lift_job *j, lift_worker_state *w, const lift_group *g, 
   }
 }
 
+/* The end of the dictionary's bytes: its strings can be scanned in place (lp_scratch.readable) */
+static const char *dict_end(const rt_table *t) { return t->dict_off ? t->dict_bytes + t->dict_off[t->ndict] : NULL; }
+
 static void *lift_worker(void *arg) {
   lift_job *j = arg;
   lift_worker_state *w = malloc(sizeof *w);
@@ -259,7 +262,7 @@ static void *lift_worker(void *arg) {
     free(stack);
     return NULL;
   }
-  *w = (lift_worker_state){.scratch = {.stack = stack}};
+  *w = (lift_worker_state){.scratch = {.stack = stack, .readable = dict_end(j->t)}};
   interp_init(&w->it, j->pk->prog, j->t, j->opt->now, j->opt->consts);
   uint64_t total = j->first_item[j->ngroups];
   while (!w->failed) {
@@ -418,6 +421,7 @@ lift_one *lift_one_new(const seg_pack *pk, const rt_table *t, const exec_options
     return NULL;
   }
   o->pk = pk, o->t = t, o->tab = tab;
+  o->scratch.readable = dict_end(t);
   interp_init(&o->it, pk->prog, t, opt->now, opt->consts);
   return o;
 }

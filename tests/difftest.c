@@ -1,7 +1,7 @@
 /* tests/difftest.c — differential test: the JIT against the reference
  * interpreter on generated, well-typed rules over generated data.
  *
- *   difftest [--rules N] [--seed S] [--records R] [--per-pack K] [--depth D] [--agg-pct P] [--verbose]
+ *   difftest [--rules N] [--seed S] [--records R] [--per-pack K] [--depth D] [--agg-pct P] [--many-strings] [--verbose]
  *
  * Rules are generated as .seg text (so the parser and checker run too) by a
  * type-directed generator (gen_bool / gen_num / gen_str / gen_time / ...):
@@ -10,7 +10,9 @@
  * Each pack holds K segments (some with a child segment) plus a few consts;
  * every segment's rule is also a pack output of its own ("extra"), whose
  * byte keeps UNKNOWN apart from FALSE.  The data (one table, R records, more
- * than one 4096-record block) covers every type, nulls, and edge values.
+ * than one 4096-record block) covers every type, nulls, and edge values;
+ * with --many-strings, s1 is mostly numbered and its dictionary spans
+ * several chunks of lift work (runtime/lifts.c).
  *
  * The schema has two streams (events: timestamp order, enum, nullable
  * decimal/int64/float64/date/bool/string, int32; visits: ordered by a date
@@ -362,6 +364,8 @@ static void count_orphan(void *user, int stream, uint64_t line) {
   ++*(uint64_t *)user;
 }
 
+static bool many_strings; /* --many-strings: s1 is mostly a pool string and a number */
+
 static rt_table build_table(const seg_schema *schema, int nrecords) {
   rt_builder *b = rt_builder_new(schema);
   if (!b) {
@@ -378,6 +382,11 @@ static rt_table build_table(const seg_schema *schema, int nrecords) {
     c[F_D12].i = gen_dec_value(INT64_C(999999999999), 2);
     c[F_D10].i = gen_dec_value(INT64_C(9999999999), 4);
     const char *s = STR_POOL[rn(NSTR)];
+    char numbered[64];
+    if (many_strings && chance(70)) { /* a dictionary of several lift chunks (runtime/lifts.c), read in place */
+      snprintf(numbered, sizeof numbered, "%s%d", s, rn(100000));
+      s = numbered;
+    }
     c[F_S1].s = s;
     c[F_S1].len = strlen(s);
     s = chance(30) ? c[F_S1].s : STR_POOL[rn(NSTR)];
@@ -1468,7 +1477,7 @@ static double seconds(void) {
 static double t_compile, t_jit, t_interp;
 
 static void usage(void) {
-  fprintf(stderr, "usage: difftest [--rules N] [--seed S] [--records R] [--per-pack K] [--depth D] [--agg-pct P] [--verbose]\n");
+  fprintf(stderr, "usage: difftest [--rules N] [--seed S] [--records R] [--per-pack K] [--depth D] [--agg-pct P] [--many-strings] [--verbose]\n");
   exit(2);
 }
 
@@ -1484,6 +1493,7 @@ int main(int argc, char **argv) {
     else if (i + 1 < argc && strcmp(argv[i], "--depth") == 0) depth = atoi(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--agg-pct") == 0) agg_pct = atoi(argv[++i]);
     else if (strcmp(argv[i], "--verbose") == 0) verbose = true;
+    else if (strcmp(argv[i], "--many-strings") == 0) many_strings = true;
     else usage();
   }
   if (nrules < 1 || nrecords < 1 || per_pack < 1 || depth < 0) usage();
