@@ -18,6 +18,11 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define EXEC_VPOPCNT 1
+#endif
+
 typedef struct shared {
   const seg_pack *pk;
   const rt_table *t;
@@ -27,6 +32,7 @@ typedef struct shared {
   lift_tables lifts;
   atomic_uint_fast64_t next_block;
   int nthreads;
+  bool vpopcnt;             /* count_full can run */
 } shared;
 
 typedef struct worker {
@@ -49,6 +55,23 @@ static int64_t slow_eval(void *user, int64_t expr, int64_t row, uint8_t *isnull)
   return interp_slot(v, n->type);
 }
 
+/* The set bits of a full block's two bitmaps of an output, eight words an
+ * instruction where the CPU counts bits in vectors (AVX-512 VPOPCNTDQ):
+ * counting the 55 outputs of the bench's attribute pack at 10M customers
+ * took 8 ms a word at a time. */
+#ifdef EXEC_VPOPCNT
+__attribute__((target("avx512f,avx512vpopcntdq"))) static void count_full(const uint64_t *t, const uint64_t *u,
+                                                                         uint64_t *total, uint64_t *unk) {
+  __m512i a = _mm512_setzero_si512(), b = _mm512_setzero_si512();
+  for (unsigned i = 0; i < RT_BLOCK / 64; i += 8) {
+    a = _mm512_add_epi64(a, _mm512_popcnt_epi64(_mm512_loadu_si512((const void *)(t + i))));
+    b = _mm512_add_epi64(b, _mm512_popcnt_epi64(_mm512_loadu_si512((const void *)(u + i))));
+  }
+  *total = (uint64_t)_mm512_reduce_add_epi64(a);
+  *unk = (uint64_t)_mm512_reduce_add_epi64(b);
+}
+#endif
+
 /* A block's output bitmaps to the thread's counts, and for keep_bits to the
  * shared bitmaps (for keep_bytes, also one byte per record).  The bitmaps
  * cover the whole block, so the last partial word is masked.  Built twice on x86-64, with
@@ -64,7 +87,15 @@ static void emit_block(worker *w, uint64_t b, uint32_t count, uint8_t *out) {
   for (int k = 0; k < res->noutputs; k++) {
     const uint64_t *t = pack_out_true(out, k), *u = pack_out_unknown(pk, out, k);
     uint64_t *words = res->bits ? res->bits[k] + b * (RT_BLOCK / 64) : NULL, total = 0, unk = 0;
-    for (uint32_t i = 0; i < nwords; i++) {
+    uint32_t left = nwords; /* words still to count */
+#ifdef EXEC_VPOPCNT
+    if (w->sh->vpopcnt && count == RT_BLOCK) {
+      count_full(t, u, &total, &unk);
+      if (words) memcpy(words, t, RT_BLOCK / 8);
+      left = 0;
+    }
+#endif
+    for (uint32_t i = 0; i < left; i++) {
       uint64_t keep = i + 1 == nwords ? last : ~UINT64_C(0);
       if (words) words[i] = t[i] & keep;
       total += (uint64_t)__builtin_popcountll(t[i] & keep);
@@ -237,6 +268,9 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
     return false;
   }
   shared sh = {.pk = pk, .t = t, .opt = opt, .res = res, .lifts = lifts};
+#ifdef EXEC_VPOPCNT
+  sh.vpopcnt = __builtin_cpu_supports("avx512vpopcntdq");
+#endif
   int64_t *str_codes = calloc((size_t)pk->nstrlits + 1, sizeof(int64_t));
   for (int k = 0; str_codes && k < pk->nstrlits; k++) {
     bool found;

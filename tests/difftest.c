@@ -1665,6 +1665,14 @@ int main(int argc, char **argv) {
           }
           return 1;
         }
+        /* the counts (exec.c counts bits; the bytes are made apart) agree with the bytes, seen[] */
+        if (rj.counts[o] != seen[OUT_TRUE] || rj.unknown[o] != seen[OUT_UNKNOWN] || ri.counts[o] != seen[OUT_TRUE] ||
+            ri.unknown[o] != seen[OUT_UNKNOWN]) {
+          fprintf(stderr, "difftest: COUNTS (seed %" PRIu64 ", pack %d, output %d): %" PRIu64 " TRUE, %" PRIu64
+                  " UNKNOWN by the bytes; JIT counted %" PRIu64 " and %" PRIu64 ", interpreter %" PRIu64 " and %" PRIu64 "\n",
+                  seed, p, o, seen[OUT_TRUE], seen[OUT_UNKNOWN], rj.counts[o], rj.unknown[o], ri.counts[o], ri.unknown[o]);
+          return 1;
+        }
         if (o >= nsegs) {
           n3++;
           always_same += (seen[0] == table.nrecords) + (seen[1] == table.nrecords) + (seen[2] == table.nrecords);
