@@ -2,14 +2,16 @@
  *
  * First every table is allocated, and the codes each string field uses are
  * marked (one pass over its column, shared by the threads) unless the
- * field uses nearly all the dictionary (mark_worth_it).  The lifts are
+ * field uses nearly all the dictionary (mark_worth_it), or its tables are
+ * made as the codes come (lazy_worth_it, lift_one_byte).  The lifts are
  * grouped by field: a group's work item covers a chunk of the field's codes
  * for all its lifts, so the boolean ones, which share byte tables
- * (pack_lift.shift), are written by one thread.  The lifts with a plan (lift_plan.h) run on the
- * chunk's strings gathered once, and share one copy of them laid end to end
- * (and folded); the others, and the null slot of every lift, are run by the
- * interpreter.  The (group, chunk of codes) work items are shared by threads
- * through an atomic counter; each thread has its own interpreter. */
+ * (pack_lift.shift; nibbles when compact), are written by one thread.  The
+ * lifts with a plan (lift_plan.h) run on the chunk's strings gathered once,
+ * and share one copy of them laid end to end (and folded); the others, and
+ * the null slot of every lift, are run by the interpreter.  The (group,
+ * chunk of codes) work items are shared by threads through an atomic
+ * counter; each thread has its own interpreter. */
 #include "lifts.h"
 #include "parallel.h"
 
@@ -104,8 +106,8 @@ static int lifts_forced(const char *name) {
  * emails: 11 ms), a planned lift about 8.5 ns a string (the four email
  * lifts of the bench: 35 ms for 1.02M strings), an interpreted one ten
  * times that.  The bench's `email` uses 99.98% of the codes: no marking,
- * 5% of the evaluation at 10M customers; its `city`, 142 of them, is
- * marked.  Without marking the lifts run on every code, which is always
+ * 5% of the evaluation at 10M customers; its `city`, 142 of them, would
+ * be marked, and is lazy instead (lazy_worth_it).  Without marking the lifts run on every code, which is always
  * right, so a wrong hint costs time, never results.  SEGC_MARK_CODES=0 or
  * 1 forces never or always (the differential test runs both). */
 static bool mark_worth_it(const lift_job *j, int f) {
