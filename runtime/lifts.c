@@ -324,8 +324,13 @@ static bool compact_worth_it(const rt_table *t, int f) {
  * mark, and its 142 codes are made as the rows are filled.
  * SEGC_LAZY_LIFTS=0 or 1 forces never or, where it can be, always. */
 static bool lazy_worth_it(const lift_job *j, int f) {
-  for (int k = 0; k < j->pk->nlifts; k++)
-    if (j->pk->lifts[k].field == f && !pack_lift_rows_table(j->pk, j->pk->lifts[k].table)) return false;
+  bool lifted = false;
+  for (int k = 0; k < j->pk->nlifts; k++) {
+    if (j->pk->lifts[k].field != f) continue;
+    if (!pack_lift_rows_table(j->pk, j->pk->lifts[k].table)) return false;
+    lifted = true;
+  }
+  if (!lifted) return false;
   int forced = lifts_forced("SEGC_LAZY_LIFTS");
   return forced >= 0 ? forced : mark_worth_it(j, f);
 }
@@ -345,9 +350,9 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
   bool ok = j.used && j.plans && tab->vals && tab->nulls && tab->compact && tab->lazy && j.lazy_field;
   for (int k = 0; ok && k < n; k++)
     if (lift_plan_make(pk->prog, pk->lifts[k].node, pk->lifts[k].field, &j.plans[k]) && j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
+  for (int f = 0; ok && f < nfields; f++) j.lazy_field[f] = lazy_worth_it(&j, f);
   for (int k = 0; ok && k < n; k++) {
     int f = pk->lifts[k].field;
-    if (f >= 0) j.lazy_field[f] = lazy_worth_it(&j, f);
     tab->lazy[k] = pack_lift_rows_table(pk, k) && j.lazy_field[f];
     tab->compact[k] = pack_lift_rows_table(pk, k) && !tab->lazy[k] && compact_worth_it(t, f);
   }

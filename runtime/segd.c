@@ -420,6 +420,11 @@ static void *check_worker(void *arg) {
   return NULL;
 }
 
+/* Whether a run with `needs` (NULL: everything) reads field f's column */
+static bool segd_reads_field(const seg_schema *s, const rt_needs *needs, int f) {
+  return !needs || !needs->fields || needs->fields[f] || (needs->key && f == s->key);
+}
+
 static bool segd_check_values(const char *path, const rt_table *t, uint64_t dict_bytes, const rt_needs *needs, char *err,
                               size_t errlen) {
   const seg_schema *s = t->schema;
@@ -438,7 +443,7 @@ static bool segd_check_values(const char *path, const rt_table *t, uint64_t dict
   }
   j.task[n][0] = CHECK_DICT, j.task[n++][1] = 0;
   for (int f = 0; f < s->nfields; f++)
-    if (!needs || !needs->fields || needs->fields[f] || (needs->key && f == s->key)) j.task[n][0] = CHECK_FIELD, j.task[n++][1] = f;
+    if (segd_reads_field(s, needs, f)) j.task[n][0] = CHECK_FIELD, j.task[n++][1] = f;
   int kf = s->key;
   if ((!needs || needs->key) && kf >= 0 && kf < s->nfields && s->fields[kf].type.kind != TY_FLOAT64)
     j.task[n][0] = CHECK_KEYS, j.task[n++][1] = 0;
@@ -635,7 +640,7 @@ static void *map_worker(void *arg) {
 static void segd_map_in(const rt_table *t, const rt_needs *needs) {
   uint64_t read = 0; /* bytes of a block in the columns the run reads */
   for (int f = 0; f < t->layout.nfields; f++)
-    if (!needs || !needs->fields || needs->fields[f] || (needs->key && f == t->schema->key))
+    if (segd_reads_field(t->schema, needs, f))
       read += (uint64_t)RT_BLOCK * ty_storage_width(t->schema->fields[f].type.kind) +
               (t->layout.null_off[f] != RT_NO_NULLS ? RT_BLOCK : 0);
   if (read * 2 < t->layout.block_bytes) return;
