@@ -165,7 +165,7 @@ void lp_scratch_free(lp_scratch *w) {
   free(w->cat[0]);
   free(w->cat[1]);
   free(w->off);
-  free(w->first);
+  free(w->scratch);
   free(w->buf);
   free(w->stack);
   memset(w, 0, sizeof *w);
@@ -201,10 +201,11 @@ static bool concatenate(lp_scratch *w, bool fold, uint32_t count, const char *co
   for (uint32_t i = 0; i < count; i++) total += len[i];
   if (total > UINT32_MAX - STR_SCAN_PAD) return false;
   if (count + 1 > w->offcap) {
-    uint32_t *v = realloc(w->off, sizeof *v * (count + 1)), *f = v ? realloc(w->first, sizeof *f * (count + 1)) : NULL;
+    uint32_t *v = realloc(w->off, sizeof *v * (count + 1));
     if (v) w->off = v;
+    uint64_t *f = v ? realloc(w->scratch, sizeof *f * (count + 1)) : NULL;
     if (!f) return false;
-    w->first = f;
+    w->scratch = f;
     w->offcap = count + 1;
   }
   bool in_place = count > 0;
@@ -296,7 +297,7 @@ static void run_contains_any(const lp_op *op, uint32_t count, const char *const 
 static bool run_matches(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
                         lp_scratch *w) {
   if (op->dfa && made(w, op->fold, count, s, len)) {
-    rx_match_many(op->dfa, w->laid[op->fold], w->off, count, r, w->first);
+    rx_match_many(op->dfa, w->laid[op->fold], w->off, count, r, w->scratch);
     return true;
   }
   regex_t *re = op->dfa ? NULL : own_regex(w, op);

@@ -59,7 +59,7 @@ typedef struct lp_scratch {
   const char *readable;   /* set by the caller: the strings and the bytes up to here are readable */
   bool have_cat[2];       /* cat[fold] holds the current chunk */
   uint32_t *off;          /* [count + 1] where each string starts in cat */
-  uint32_t *first;        /* [count] scratch for rx_match_many */
+  uint64_t *scratch;      /* [count] for rx_match_many */
   uint32_t offcap;
 } lp_scratch;
 

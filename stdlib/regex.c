@@ -6,7 +6,10 @@
  * is determinised eagerly.  The search is unanchored: every DFA transition
  * also restarts the NFA, so a state is accepting as soon as a match ends at
  * the current byte.  `^` holds only before the first byte, `$` only after
- * the last, so they are resolved in the first state and at the end. */
+ * the last, so they are resolved in the first state and at the end.
+ * Over many subjects (rx_match_many) a pattern whose matches all have one
+ * length is looked for only around the bytes one of its positions must
+ * hold, and an anchored one stops at a first byte that cannot start it. */
 #include "regex.h"
 #include "str_scan.h"
 
@@ -273,6 +276,8 @@ static int build(nfa *m, int k, int next) {
 
 /* ---- the DFA ---- */
 
+#define RX_FIXED_MAX 32 /* the longest fixed-length pattern looked at by windows */
+
 struct rx {
   int nstates, init;
   int idle;                /* the state between matches: only the restart is alive (-1: none) */
@@ -284,7 +289,79 @@ struct rx {
   uint8_t *accept;         /* a match ends at the byte that led here */
   uint8_t *accept_end;     /* a match ends at the end of the subject from here */
   uint8_t *dead;           /* no match can follow */
+  uint8_t first_dead[256]; /* anchored: a subject starting with this byte has no match */
+  int fixed_len;           /* every match is this long (1 to RX_FIXED_MAX; 0: not so) */
+  int anchor_at;           /* ... and has a byte of anchor[0 .. nanchor) here (NUL last) */
+  uint8_t anchor[4];
+  int nanchor;
+  uint64_t fixed_set[RX_FIXED_MAX][4]; /* the bytes each position of a match may hold */
+  uint8_t fixed_order[RX_FIXED_MAX];   /* its other positions, fewest bytes first */
+  int nfixed_order;
 };
+
+/* ---- fixed-length patterns ---- */
+
+/* Every match of `(19|20)[0-9][0-9]@` is 5 bytes long with an `@` last:
+ * the subjects' `@`s are the only places to look, and a window there
+ * whose bytes are not all in their position's set cannot match. */
+/* The length of every match of node k (-1: not one length, or an anchor,
+ * or over RX_FIXED_MAX from `at`), or-ing each position's bytes into
+ * set[at ..] */
+static int fixed_shape(const rnode *nodes, int k, uint64_t (*set)[4], int at) {
+  const rnode *r = &nodes[k];
+  switch (r->kind) {
+  case RN_SET:
+    if (at >= RX_FIXED_MAX) return -1;
+    for (int w = 0; w < 4; w++) set[at][w] |= r->set[w];
+    return 1;
+  case RN_CAT: {
+    int a = fixed_shape(nodes, r->a, set, at), b = a < 0 ? -1 : fixed_shape(nodes, r->b, set, at + a);
+    return b < 0 ? -1 : a + b;
+  }
+  case RN_ALT: {
+    int a = fixed_shape(nodes, r->a, set, at), b = a < 0 ? -1 : fixed_shape(nodes, r->b, set, at);
+    return a == b ? a : -1;
+  }
+  case RN_REPEAT: {
+    if (r->min != r->max) return -1;
+    int len = 0;
+    for (int i = 0; i < r->min && len >= 0; i++) {
+      int one = fixed_shape(nodes, r->a, set, at + len);
+      len = one < 0 ? -1 : len + one;
+    }
+    return len;
+  }
+  default: return -1; /* ^ $ */
+  }
+}
+
+static int popcount256(const uint64_t *set) {
+  int n = 0;
+  for (int w = 0; w < 4; w++) n += __builtin_popcountll(set[w]);
+  return n;
+}
+
+/* The position of a fixed-length pattern with the fewest bytes (at most
+ * 3; sets never hold NUL), as r's anchor; none when there is no such. */
+static void fixed_plan(rx *r, const rnode *nodes, int root) {
+  memset(r->fixed_set, 0, sizeof r->fixed_set);
+  int len = fixed_shape(nodes, root, r->fixed_set, 0), best = -1;
+  for (int x = 0; x < len; x++)
+    if (best < 0 || popcount256(r->fixed_set[x]) < popcount256(r->fixed_set[best])) best = x;
+  if (best < 0 || popcount256(r->fixed_set[best]) > 3) return;
+  r->fixed_len = len;
+  r->anchor_at = best;
+  for (int x = 0; x < len; x++) { /* insertion by size; the anchor holds */
+    if (x == best) continue;
+    int y = r->nfixed_order++;
+    for (; y > 0 && popcount256(r->fixed_set[r->fixed_order[y - 1]]) > popcount256(r->fixed_set[x]); y--)
+      r->fixed_order[y] = r->fixed_order[y - 1];
+    r->fixed_order[y] = (uint8_t)x;
+  }
+  for (unsigned c = 1; c < 256; c++)
+    if (r->fixed_set[best][c >> 6] >> (c & 63) & 1) r->anchor[r->nanchor++] = (uint8_t)c;
+  r->anchor[r->nanchor++] = 0;
+}
 
 typedef struct dstate {
   int *pcs;                /* sorted SET, EOL and MATCH instructions */
@@ -389,6 +466,9 @@ static bool determinise(det *d, rx *r) {
       nstart++;
     }
   r->nstart = nstart <= 4 ? nstart : 0;
+  /* an anchored pattern (`^(info|sales)@`): most first bytes end the search */
+  if (ok && r->init != r->idle && !r->accept[r->init] && !r->dead[r->init])
+    for (int c = 1; c < 256; c++) r->first_dead[c] = r->dead[r->next[r->init * 256 + c]];
   free(seeds);
   r->nstates = d->nstates;
   uint16_t *fit = ok ? realloc(r->next, sizeof(uint16_t) * 256 * (size_t)r->nstates) : NULL;
@@ -412,6 +492,7 @@ rx *rx_compile(const char *pattern) {
     m->ok = true;
     if (ok) d->start = build(m, root, emit(m, I_MATCH, 0, 0, NULL));
     ok = ok && m->ok;
+    if (ok) fixed_plan(r, ps->nodes, root);
   }
   if (ok) {
     d->m = m;
@@ -454,12 +535,55 @@ bool rx_match(const rx *r, const char *s, size_t n) {
   return rx_run(r, p, n, 0, r->init);
 }
 
-void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t count, uint8_t *out, uint32_t *first) {
+/* A fixed-length pattern matches at w[0 .. fixed_len), a window of the
+ * subject: the cheap test of the position sets (which never hold NUL, so
+ * a window across the subject's end fails it), then the automaton. */
+static bool rx_window(const rx *r, const unsigned char *w) {
+  for (int i = 0; i < r->nfixed_order; i++) {
+    int x = r->fixed_order[i];
+    if (!(r->fixed_set[x][w[x] >> 6] >> (w[x] & 63) & 1)) return false;
+  }
+  int st = r->init;
+  for (int x = 0; x < r->fixed_len; x++) {
+    st = r->next[st * 256 + w[x]];
+    if (r->accept[st]) return true;
+  }
+  return false;
+}
+
+/* The windows at the anchor bytes among a subject's first 64 (mask), up
+ * to its first NUL; a longer subject is run through whole. */
+static bool rx_anchored_windows(const rx *r, const unsigned char *p, uint32_t n, uint64_t mask) {
+  if (n > 64) return rx_run(r, p, n, 0, r->init);
+  for (; mask; mask &= mask - 1) {
+    uint32_t q = (uint32_t)__builtin_ctzll(mask);
+    if (p[q] == 0) return false;
+    if (q >= (uint32_t)r->anchor_at && q - (uint32_t)r->anchor_at + (uint32_t)r->fixed_len <= n &&
+        rx_window(r, p + q - r->anchor_at))
+      return true;
+  }
+  return false;
+}
+
+void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t count, uint8_t *out, uint64_t *scratch) {
+  if (r->fixed_len && (r->nstart == 0 || r->nanchor <= r->nstart)) {
+    str_scan_mask_of(cat, off, count, r->anchor, r->nanchor, scratch);
+    for (uint32_t i = 0; i < count; i++) {
+      const unsigned char *p = (const unsigned char *)cat + off[i];
+      uint32_t n = off[i + 1] - off[i];
+      out[i] = n == 0 || p[0] == 0 ? r->accept_empty : rx_anchored_windows(r, p, n, scratch[i]);
+    }
+    return;
+  }
   if (r->nstart == 0 || r->idle != r->init) { /* anchored, or too many bytes start a match */
-    for (uint32_t i = 0; i < count; i++) out[i] = rx_match(r, cat + off[i], off[i + 1] - off[i]);
+    for (uint32_t i = 0; i < count; i++) {
+      const unsigned char *p = (const unsigned char *)cat + off[i];
+      out[i] = off[i + 1] > off[i] && r->first_dead[p[0]] ? false : rx_match(r, cat + off[i], off[i + 1] - off[i]);
+    }
     return;
   }
   /* the bytes before the first of the set keep the automaton idle, where it starts */
+  uint32_t *first = (uint32_t *)scratch;
   str_scan_first_of(cat, off, count, r->start, r->nstart, first);
   for (uint32_t i = 0; i < count; i++) {
     const unsigned char *p = (const unsigned char *)cat + off[i];

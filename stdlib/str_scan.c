@@ -8,7 +8,8 @@
  * with AVX2, picked when the program loads).  Candidates come in
  * increasing order, so the string holding one is found by moving forward
  * through off[].  `contains` of several patterns and the first byte of a
- * set go string by string instead (see there), and a pattern at the start
+ * set (or all of them in the first 64 bytes) go string by string instead
+ * (see there), and a pattern at the start
  * or end of a string is one masked compare per string. */
 #include "str_scan.h"
 
@@ -381,7 +382,63 @@ __attribute__((target("avx2"))) static void first_avx2(const char *cat, const ui
   default: first_avx2_n(cat, off, count, b, 4, first); break;
   }
 }
+
+/* first_of's windows, all of the first 64 bytes */
+static inline __attribute__((always_inline)) void mask_sse2_n(const char *cat, const uint32_t *off, uint32_t count,
+                                                              const __m128i *b, int nset, uint64_t *mask) {
+  for (uint32_t i = 0; i < count; i++) {
+    const char *p = cat + off[i];
+    uint32_t len = off[i + 1] - off[i];
+    uint64_t m = 0;
+    for (int w = 0; w < 4; w++) m |= (uint64_t)window_sse2(p + 16 * w, b, nset) << (16 * w);
+    mask[i] = len < 64 ? m & ((UINT64_C(1) << len) - 1) : m;
+  }
+}
+
+static void mask_sse2(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
+                      uint64_t *mask) {
+  __m128i b[4];
+  for (int j = 0; j < nset; j++) b[j] = _mm_set1_epi8((char)set[j]);
+  switch (nset) {
+  case 1: mask_sse2_n(cat, off, count, b, 1, mask); break;
+  case 2: mask_sse2_n(cat, off, count, b, 2, mask); break;
+  case 3: mask_sse2_n(cat, off, count, b, 3, mask); break;
+  default: mask_sse2_n(cat, off, count, b, 4, mask); break;
+  }
+}
+
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+mask_avx2_n(const char *cat, const uint32_t *off, uint32_t count, const __m256i *b, int nset, uint64_t *mask) {
+  for (uint32_t i = 0; i < count; i++) {
+    const char *p = cat + off[i];
+    uint32_t len = off[i + 1] - off[i];
+    uint64_t m = window_avx2(p, b, nset) | (uint64_t)window_avx2(p + 32, b, nset) << 32;
+    mask[i] = len < 64 ? m & ((UINT64_C(1) << len) - 1) : m;
+  }
+}
+
+__attribute__((target("avx2"))) static void mask_avx2(const char *cat, const uint32_t *off, uint32_t count,
+                                                      const uint8_t *set, int nset, uint64_t *mask) {
+  __m256i b[4];
+  for (int j = 0; j < nset; j++) b[j] = _mm256_set1_epi8((char)set[j]);
+  switch (nset) {
+  case 1: mask_avx2_n(cat, off, count, b, 1, mask); break;
+  case 2: mask_avx2_n(cat, off, count, b, 2, mask); break;
+  case 3: mask_avx2_n(cat, off, count, b, 3, mask); break;
+  default: mask_avx2_n(cat, off, count, b, 4, mask); break;
+  }
+}
 #else
+static void mask_bytes(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
+                       uint64_t *mask) {
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t len = off[i + 1] - off[i];
+    mask[i] = 0;
+    for (uint32_t b = 0; b < len && b < 64; b++)
+      if (memchr(set, cat[off[i] + b], (size_t)nset)) mask[i] |= UINT64_C(1) << b;
+  }
+}
+
 static void first_bytes(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
                         uint32_t *first) {
   for (uint32_t i = 0; i < count; i++) {
@@ -399,5 +456,15 @@ void str_scan_first_of(const char *cat, const uint32_t *off, uint32_t count, con
   else first_sse2(cat, off, count, set, nset, first);
 #else
   first_bytes(cat, off, count, set, nset, first);
+#endif
+}
+
+void str_scan_mask_of(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
+                      uint64_t *mask) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (!str_scan_baseline && __builtin_cpu_supports("avx2")) mask_avx2(cat, off, count, set, nset, mask);
+  else mask_sse2(cat, off, count, set, nset, mask);
+#else
+  mask_bytes(cat, off, count, set, nset, mask);
 #endif
 }

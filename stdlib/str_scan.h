@@ -36,6 +36,10 @@ void str_scan_contains_any(const char *cat, const uint32_t *off, uint32_t count,
  * 1 to 4), or its length when it has none; the same padding as above. */
 void str_scan_first_of(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
                        uint32_t *first);
+/* mask[i] bit b = byte b of string i is one of set[0 .. nset) (nset 1 to
+ * 4), for b below 64 and the string's length; the same padding as above. */
+void str_scan_mask_of(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
+                      uint64_t *mask);
 /* Set by tests: use the baseline (SSE2) scans even where AVX2 is there. */
 extern bool str_scan_baseline;
 

@@ -1,8 +1,8 @@
 /* tests/unit/test_str_scan.c — str_scan_contains and
  * str_scan_contains_any (stdlib/str_scan.c) against str_contains,
  * str_scan_affix against str_starts_with, str_ends_with and str_compare,
- * and str_scan_first_of against a byte loop, string by string: generated
- * chunks of strings over a small alphabet (so that patterns occur often,
+ * str_scan_first_of and str_scan_mask_of against a byte loop, string by
+ * string: generated chunks of strings over a small alphabet (so that patterns occur often,
  * across string boundaries too, and in the padding), with empty strings,
  * patterns of 0 to 9 bytes, of 15 to 18 (around the 16 bytes compared at
  * once) and longer than every string, 1 to 8 patterns at once with up to 6
@@ -92,6 +92,16 @@ int main(void) {
       while (want < len[i] && !memchr(set, s[i][want], (size_t)nset)) want++;
       CHECK(first[i] == want, "round %d: string %u \"%.*s\", set \"%.*s\": first %u, want %u", round, i, (int)len[i], s[i],
             nset, (const char *)set, first[i], want);
+    }
+    /* ... and where in the first 64 bytes they are */
+    uint64_t mask[300];
+    str_scan_mask_of(cat, off, count, set, nset, mask);
+    for (uint32_t i = 0; i < count; i++) {
+      uint64_t want = 0;
+      for (uint32_t b = 0; b < len[i] && b < 64; b++)
+        if (memchr(set, s[i][b], (size_t)nset)) want |= UINT64_C(1) << b;
+      CHECK(mask[i] == want, "round %d: string %u \"%.*s\", set \"%.*s\": mask %llx, want %llx", round, i, (int)len[i],
+            s[i], nset, (const char *)set, (unsigned long long)mask[i], (unsigned long long)want);
     }
     for (uint32_t i = 0; i < count; i++) {
       bool want = false;
