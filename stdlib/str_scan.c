@@ -207,20 +207,22 @@ __attribute__((target("avx2"))) static inline __attribute__((always_inline)) uin
 
 /* any_at, two patterns a step: the 16 bytes at the candidate in both
  * halves of a vector, against two heads.  Six patterns took a third of the
- * time they took one by one (the bench's `b2b_candidates`). */
+ * time they took one by one (the bench's `b2b_candidates`); or-ing the
+ * steps' lanes and testing them once, rather than moving each step's
+ * result out of the vector, took a quarter less again. */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) bool
 any_at_avx2(const any_set *a, const char *cat, uint32_t pos, uint32_t room) {
   __m256i x = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(cat + pos)));
-  __m256i left = _mm256_set1_epi64x((long long)room), zero = _mm256_setzero_si256();
-  int hit = 0;
+  __m256i left = _mm256_set1_epi64x((long long)room), zero = _mm256_setzero_si256(), any = zero;
   for (int j = 0; j < a->n; j += 2) {
     __m256i head = _mm256_loadu_si256((const __m256i *)(const void *)a->head[j]);
     __m256i mask = _mm256_loadu_si256((const __m256i *)(const void *)a->mask[j]);
     __m256i fits = _mm256_loadu_si256((const __m256i *)(const void *)a->fits2[j]);
     __m256i same = _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_xor_si256(x, head), mask), zero);
-    int ok = _mm256_movemask_pd(_mm256_castsi256_pd(_mm256_andnot_si256(_mm256_cmpgt_epi64(fits, left), same)));
-    hit |= ok & ok >> 1 & 5; /* both halves of a pattern */
+    same = _mm256_and_si256(same, _mm256_shuffle_epi32(same, 0x4E)); /* both halves of a pattern */
+    any = _mm256_or_si256(any, _mm256_andnot_si256(_mm256_cmpgt_epi64(fits, left), same));
   }
+  int hit = !_mm256_testz_si256(any, any);
   for (int j = 0; a->long_ones && j < a->n && !hit; j++)
     hit = a->m[j] > 16 && a->m[j] <= room && same(cat + pos, a->p[j], a->m[j]);
   return hit != 0;
