@@ -27,8 +27,7 @@ static const char *RULES =
 static const char *SEGMENTS[] = {"ymd", "last_second", "midnight", "ages", "age_digits"};
 
 int main(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/segc-calendar-XXXXXX");
-  if (!mkdtemp(tmpdir)) return 2;
+  if (!unit_tmpdir("segc-calendar")) return 2;
   const char *schema = "schema customer {\n  d : date key\n  want : int64\n  age : int64\n}\n";
   write_file(tpath("schema.seg"), schema, strlen(schema));
   write_file(tpath("rules.seg"), RULES, strlen(RULES));
@@ -75,5 +74,6 @@ int main(void) {
   }
   segc_free(p);
   printf("test_calendar_jit: %d checks (%llu days), %d failed\n", checks, (unsigned long long)n, failures);
+  unit_rmtmp();
   return failures != 0;
 }

@@ -42,8 +42,7 @@ static bool try_load(const unsigned char *o, size_t len, const char *entry, char
 }
 
 int main(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/segc-objload-XXXXXX");
-  if (!mkdtemp(tmpdir)) return 2;
+  if (!unit_tmpdir("segc-objload")) return 2;
   const char *schema = "schema customer {\n  id : int64 key\n  churn : float64?\n  spent : decimal(12,2)\n}\n";
   const char *rules = "import \"schema.seg\"\nsegment odd = churn % 0.3 > 0.1\nsegment big = spent / 3 >= 150\n";
   write_file(tpath("schema.seg"), schema, strlen(schema));
@@ -91,5 +90,6 @@ int main(void) {
   free(o);
   free(pack);
   printf("test_objload: %d checks, %d failed (%d of %d damaged objects refused)\n", checks, failures, refused, tries);
+  unit_rmtmp();
   return failures != 0;
 }

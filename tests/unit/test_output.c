@@ -75,12 +75,12 @@ static void check_key(const char *type) {
 }
 
 int main(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/segc-output-XXXXXX");
-  if (!mkdtemp(tmpdir)) return 2;
+  if (!unit_tmpdir("segc-output")) return 2;
   check_key("int64");
   check_key("int32");
   check_key("string");
   check_key("date");
   printf("test_output: %d checks, %d failed\n", checks, failures);
+  unit_rmtmp();
   return failures != 0;
 }

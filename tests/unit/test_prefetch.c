@@ -92,8 +92,7 @@ static void expect(const char *name, const char *rules, const int *fields, const
 }
 
 int main(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/segc-prefetch-XXXXXX");
-  if (!mkdtemp(tmpdir)) return 2;
+  if (!unit_tmpdir("segc-prefetch")) return 2;
   write_file(tpath("schema.seg"), SCHEMA, strlen(SCHEMA));
 
   expect("one nullable int32", "import \"schema.seg\"\nsegment only_a = a > 3\n", (int[]){F_A}, (int[]){4}, 1);
@@ -113,5 +112,6 @@ int main(void) {
          (int[]){F_A, F_B, F_ID, F_C}, (int[]){4, 8, 8, 1}, 4);
 
   printf("test_prefetch: %d checks, %d failed\n", checks, failures);
+  unit_rmtmp();
   return failures ? 1 : 0;
 }

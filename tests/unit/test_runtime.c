@@ -615,11 +615,7 @@ static void test_radix_sort(void) {
 }
 
 int main(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/segc_test_runtime.XXXXXX");
-  if (!mkdtemp(tmpdir)) {
-    perror("mkdtemp");
-    return 2;
-  }
+  if (!unit_tmpdir("segc_test_runtime")) return 2;
   make_ingest_schema();
   make_big_schema();
   test_layout();
@@ -632,9 +628,7 @@ int main(void) {
   test_ingest_types();
   test_ingest_rejects();
   test_ingest_errors();
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  if (failures == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+  unit_rmtmp();
   printf("test_runtime: %d checks, %d failed\n", checks, failures);
   return failures ? 1 : 0;
 }

@@ -105,8 +105,7 @@ static void setup(void) {
 }
 
 int main(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/segc-segpack-XXXXXX");
-  if (!mkdtemp(tmpdir)) return 2;
+  if (!unit_tmpdir("segc-segpack")) return 2;
   setup();
   char err[1024], note[1024];
 
@@ -206,11 +205,7 @@ int main(void) {
   free(p);
 
   if (failures) fprintf(stderr, "%d of %d checks failed (files kept in %s)\n", failures, checks, tmpdir);
-  else {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-    printf("%d checks passed\n", checks);
-  }
+  else printf("%d checks passed\n", checks);
+  unit_rmtmp();
   return failures ? 1 : 0;
 }

@@ -1272,11 +1272,7 @@ static void test_ingest_errors(void) {
 }
 
 int main(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/segc_test_streams.XXXXXX");
-  if (!mkdtemp(tmpdir)) {
-    perror("mkdtemp");
-    return 2;
-  }
+  if (!unit_tmpdir("segc_test_streams")) return 2;
   make_schema_a();
   make_schema_b();
   test_builder_small();
@@ -1286,9 +1282,7 @@ int main(void) {
   test_segd();
   test_ingest();
   test_ingest_errors();
-  char cmd[400];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  if (failures == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+  unit_rmtmp();
   printf("test_streams: %d checks, %d failed\n", checks, failures);
   return failures ? 1 : 0;
 }

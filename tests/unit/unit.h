@@ -1,9 +1,10 @@
 /* tests/unit/unit.h — what the C unit tests share: a CHECK that counts and
  * reports without stopping, schema fields, and files in a per-run temporary
- * directory. */
+ * directory, removed after a run that passed. */
 #ifndef SEGC_TESTS_UNIT_H
 #define SEGC_TESTS_UNIT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,6 +32,22 @@ static char tmpdir[256];
       fputc('\n', stderr);                                                      \
     }                                                                           \
   } while (0)
+
+/* Makes the run's temporary directory, /tmp/<prefix>-XXXXXX, for tpath. */
+static inline bool unit_tmpdir(const char *prefix) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/%s-XXXXXX", prefix);
+  if (mkdtemp(tmpdir)) return true;
+  perror("mkdtemp");
+  return false;
+}
+
+/* Removes it when every check passed; a failed run leaves its files to
+ * look at. */
+static inline void unit_rmtmp(void) {
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  if (failures == 0 && tmpdir[0] && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+}
 
 /* name inside the run's temporary directory (eight results live at once) */
 static inline const char *tpath(const char *name) {
