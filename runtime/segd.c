@@ -291,6 +291,12 @@ uint32_t segd_value_limit(const seg_field *f, uint32_t ndict) {
   return k == TY_BOOL ? 2 : k == TY_ENUM ? (f->type.members ? (uint32_t)f->type.members->n : 0) : k == TY_STRING ? ndict : 0;
 }
 
+/* With AVX2 where the CPU has it: the loops below compare 32 bytes a step
+ * instead of the baseline's 16 (opening the bench's 10M customers for the
+ * attribute pack, one thread: 0.049 → 0.046 s, medians of 7). */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint8_t *v, uint64_t count) {
   unsigned bad = 0;
   if (nb)

@@ -303,10 +303,11 @@ struct rx {
 
 /* Every match of `(19|20)[0-9][0-9]@` is 5 bytes long with an `@` last:
  * the subjects' `@`s are the only places to look, and a window there
- * whose bytes are not all in their position's set cannot match. */
-/* The length of every match of node k (-1: not one length, or an anchor,
- * or over RX_FIXED_MAX from `at`), or-ing each position's bytes into
- * set[at ..] */
+ * whose bytes are not all in their position's set cannot match.
+ *
+ * fixed_shape: the length of every match of node k (-1: not one length,
+ * or an anchor, or over RX_FIXED_MAX from `at`), or-ing each position's
+ * bytes into set[at ..] */
 static int fixed_shape(const rnode *nodes, int k, uint64_t (*set)[4], int at) {
   const rnode *r = &nodes[k];
   switch (r->kind) {
@@ -566,6 +567,7 @@ static bool rx_anchored_windows(const rx *r, const unsigned char *p, uint32_t n,
 }
 
 void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t count, uint8_t *out, uint64_t *scratch) {
+  /* windows, unless fewer bytes start a match than anchor one (both with NUL) */
   if (r->fixed_len && (r->nstart == 0 || r->nanchor <= r->nstart)) {
     str_scan_mask_of(cat, off, count, r->anchor, r->nanchor, scratch);
     for (uint32_t i = 0; i < count; i++) {
