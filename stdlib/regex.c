@@ -9,7 +9,8 @@
  * the last, so they are resolved in the first state and at the end.
  * Over many subjects (rx_match_many) a pattern whose matches all have one
  * length is looked for only around the bytes one of its positions must
- * hold, and an anchored one stops at a first byte that cannot start it. */
+ * hold, or at the end when it ends with `$`, and an anchored one stops at
+ * a first byte that cannot start it. */
 #include "regex.h"
 #include "str_scan.h"
 
@@ -291,6 +292,7 @@ struct rx {
   uint8_t *dead;           /* no match can follow */
   uint8_t first_dead[256]; /* anchored: a subject starting with this byte has no match */
   int fixed_len;           /* every match is this long (1 to RX_FIXED_MAX; 0: not so) */
+  bool fixed_at_end;       /* ... and ends the subject (`[0-9]{5}$`) */
   int anchor_at;           /* ... and has a byte of anchor[0 .. nanchor) here (NUL last) */
   uint8_t anchor[4];
   int nanchor;
@@ -303,7 +305,8 @@ struct rx {
 
 /* Every match of `(19|20)[0-9][0-9]@` is 5 bytes long with an `@` last:
  * the subjects' `@`s are the only places to look, and a window there
- * whose bytes are not all in their position's set cannot match.
+ * whose bytes are not all in their position's set cannot match.  Every
+ * match of `\.(com|org)$` is the subject's last 4 bytes.
  *
  * fixed_shape: the length of every match of node k (-1: not one length,
  * or an anchor, or over RX_FIXED_MAX from `at`), or-ing each position's
@@ -342,23 +345,27 @@ static int popcount256(const uint64_t *set) {
   return n;
 }
 
-/* The position of a fixed-length pattern with the fewest bytes (at most
- * 3; sets never hold NUL), as r's anchor; none when there is no such. */
+/* A fixed-length pattern's plan: when it ends with `$`, its window is at
+ * the end; otherwise the position with the fewest bytes (at most 3; sets
+ * never hold NUL) is r's anchor, and without one there is no plan. */
 static void fixed_plan(rx *r, const rnode *nodes, int root) {
   memset(r->fixed_set, 0, sizeof r->fixed_set);
-  int len = fixed_shape(nodes, root, r->fixed_set, 0), best = -1;
+  bool at_end = nodes[root].kind == RN_CAT && nodes[nodes[root].b].kind == RN_EOL;
+  int len = fixed_shape(nodes, at_end ? nodes[root].a : root, r->fixed_set, 0), best = -1;
   for (int x = 0; x < len; x++)
     if (best < 0 || popcount256(r->fixed_set[x]) < popcount256(r->fixed_set[best])) best = x;
-  if (best < 0 || popcount256(r->fixed_set[best]) > 3) return;
+  if (best < 0 || (!at_end && popcount256(r->fixed_set[best]) > 3)) return;
   r->fixed_len = len;
+  r->fixed_at_end = at_end;
   r->anchor_at = best;
-  for (int x = 0; x < len; x++) { /* insertion by size; the anchor holds */
-    if (x == best) continue;
+  for (int x = 0; x < len; x++) { /* insertion by size; an anchor holds */
+    if (x == best && !at_end) continue;
     int y = r->nfixed_order++;
     for (; y > 0 && popcount256(r->fixed_set[r->fixed_order[y - 1]]) > popcount256(r->fixed_set[x]); y--)
       r->fixed_order[y] = r->fixed_order[y - 1];
     r->fixed_order[y] = (uint8_t)x;
   }
+  if (at_end) return;
   for (unsigned c = 1; c < 256; c++)
     if (r->fixed_set[best][c >> 6] >> (c & 63) & 1) r->anchor[r->nanchor++] = (uint8_t)c;
   r->anchor[r->nanchor++] = 0;
@@ -537,8 +544,9 @@ bool rx_match(const rx *r, const char *s, size_t n) {
 }
 
 /* A fixed-length pattern matches at w[0 .. fixed_len), a window of the
- * subject: the cheap test of the position sets (which never hold NUL, so
- * a window across the subject's end fails it), then the automaton. */
+ * subject (its last bytes when fixed_at_end): the cheap test of the
+ * position sets (which never hold NUL, so a window across the subject's
+ * end fails it), then the automaton. */
 static bool rx_window(const rx *r, const unsigned char *w) {
   for (int i = 0; i < r->nfixed_order; i++) {
     int x = r->fixed_order[i];
@@ -549,7 +557,7 @@ static bool rx_window(const rx *r, const unsigned char *w) {
     st = r->next[st * 256 + w[x]];
     if (r->accept[st]) return true;
   }
-  return false;
+  return r->fixed_at_end && r->accept_end[st];
 }
 
 /* The windows at the anchor bytes among a subject's first 64 (mask), up
@@ -567,6 +575,16 @@ static bool rx_anchored_windows(const rx *r, const unsigned char *p, uint32_t n,
 }
 
 void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t count, uint8_t *out, uint64_t *scratch) {
+  if (r->fixed_at_end) { /* the window before each subject's end: its length, or its first NUL */
+    static const uint8_t nul = 0;
+    uint32_t *end = (uint32_t *)scratch;
+    str_scan_first_of(cat, off, count, &nul, 1, end);
+    for (uint32_t i = 0; i < count; i++) {
+      const unsigned char *p = (const unsigned char *)cat + off[i];
+      out[i] = end[i] == 0 ? r->accept_empty : end[i] >= (uint32_t)r->fixed_len && rx_window(r, p + end[i] - r->fixed_len);
+    }
+    return;
+  }
   /* windows, unless fewer bytes start a match than anchor one (both with NUL) */
   if (r->fixed_len && (r->nstart == 0 || r->nanchor <= r->nstart)) {
     str_scan_mask_of(cat, off, count, r->anchor, r->nanchor, scratch);

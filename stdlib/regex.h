@@ -28,7 +28,8 @@ bool rx_match(const rx *r, const char *s, size_t n);
  * str_scan.h has them (cat[off[i] .. off[i + 1]), padded).  A pattern whose
  * matches all have one length and a byte of a small set at one place
  * (`(19|20)[0-9][0-9]@`: an `@` fifth) looks only at the windows around
- * those bytes, found by vector compares; a pattern that can start a match
+ * those bytes, found by vector compares, and one that ends with `$` only
+ * at the subject's end; a pattern that can start a match
  * at only a few bytes skips to the first of them; an anchored one stops
  * at a first byte that cannot start it.  scratch is count words. */
 void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t count, uint8_t *out, uint64_t *scratch);
