@@ -14,7 +14,8 @@
 # (kept in WORK/data-N-seed-S for the next run), ingests it with segc, starts
 # a throwaway PostgreSQL cluster on a unix socket (stopped and deleted on
 # exit), and runs bench/bench.mjs, which prints the table and exits 1 if any
-# system's member counts differ from segc's.
+# system's member counts differ from segc's, 3 if they all agree but a peer
+# did not finish (crashed or was killed: its cells are left out).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
