@@ -2,7 +2,8 @@
  * regexec, the reference matches() is defined by: generated patterns over a
  * small alphabet with every construct the DFA takes, on generated subjects,
  * must agree exactly, and rx_match_many on the subjects laid end to end
- * with rx_match; what the DFA does not take must be handed back.
+ * with rx_match; patterns at the edges of rx_match_many's window paths
+ * against regexec; what the DFA does not take must be handed back.
  * `test_regex [PATTERNS [SEED]]` runs more. */
 #include <regex.h>
 #include <string.h>
@@ -88,6 +89,46 @@ int main(int argc, char **argv) {
   }
   /* about a fifth of the generated patterns repeat a group with an anchor in it */
   CHECK(taken * 10 >= valid * 7, "the DFA took only %d of %d valid patterns", taken, valid);
+
+  /* the edges of the window paths (stdlib/regex.c): fixed lengths around
+     RX_FIXED_MAX (32), windows at the end, subjects past the 64 bytes the
+     vector masks cover, NULs inside */
+  const char *edges[] = {"a{32}", "a{31}@", "@a{31}", "a{33}", "(ab){16}$", "[ab]{32}$", "@[0-9]{30}$",
+                         "(x|y)@(a|b)", ".{32}$", "@$", "(19|20)[0-9][0-9]@"};
+  for (size_t e = 0; e < sizeof edges / sizeof *edges; e++) {
+    rx *r = rx_compile(edges[e]);
+    regex_t re;
+    bool both = r && regcomp(&re, edges[e], REG_EXTENDED | REG_NOSUB) == 0;
+    CHECK(both, "/%s/ not taken", edges[e]);
+    if (!both) {
+      rx_free(r);
+      continue;
+    }
+    for (int round = 0; round < 40; round++) {
+      char cat[30 * 135 + STR_SCAN_PAD];
+      uint32_t off[31] = {0};
+      uint64_t scratch[30];
+      uint8_t want[30], many[30];
+      for (int j = 0; j < 30; j++) {
+        char s[136];
+        int len = rn(135);
+        for (int i = 0; i < len; i++) s[i] = "aab@0123xy"[rn(10)];
+        if (j % 7 == 3 && len > 2) s[rn(len)] = 0;
+        s[len] = 0;
+        want[j] = regexec(&re, s, 0, NULL, 0) == 0;
+        memcpy(cat + off[j], s, (size_t)len);
+        off[j + 1] = off[j] + (uint32_t)len;
+      }
+      memset(cat + off[30], 'a', STR_SCAN_PAD);
+      str_scan_baseline = round % 2;
+      rx_match_many(r, cat, off, 30, many, scratch);
+      for (int j = 0; j < 30; j++)
+        CHECK(many[j] == want[j], "/%s/ on subject %d of %u bytes: rx_match_many %d, regexec %d", edges[e], j,
+              off[j + 1] - off[j], many[j], want[j]);
+    }
+    rx_free(r);
+    regfree(&re);
+  }
 
   /* the benchmark's and the example's patterns are taken */
   const char *common[] = {"^(info|sales|admin|office|contact)@", "(19|20)[0-9][0-9]@", "^[A-Z][a-z]+$", "[[:space:]]",
