@@ -179,10 +179,18 @@ static bool ingest_utf8(const char *str, size_t n) {
   return true;
 }
 
+/* name is s[0 .. n) exactly (s may hold a NUL: it then differs), read
+ * only as far as they agree: no strlen of every member for every cell */
+static bool ingest_name_is(const char *name, const char *s, size_t n) {
+  size_t k = 0;
+  while (k < n && name[k] && name[k] == s[k]) k++;
+  return k == n && name[n] == 0;
+}
+
 static int ingest_member(const seg_members *m, const char *s, size_t n) {
   if (!m) return -1;
   for (int i = 0; i < m->n && i < 64; i++)
-    if (strlen(m->names[i]) == n && memcmp(m->names[i], s, n) == 0) return i;
+    if (ingest_name_is(m->names[i], s, n)) return i;
   return -1;
 }
 

@@ -546,6 +546,15 @@ static void test_parse_cell(void) {
   s.type.members = &chan_members;
   CHECK(ingest_parse_cell(&s, "", 0, &c, &why) && !c.null && c.i == 0, "empty set");
   CHECK(!ingest_parse_cell(&s, "email|", 6, &c, &why) && strstr(why, "empty member"), "set trailing bar");
+  /* members match whole: not a prefix of one, not one with more after it, not across a NUL */
+  seg_field e = fld("e", TY_ENUM, false);
+  e.type.members = &plan_members;
+  CHECK(ingest_parse_cell(&e, "trial", 5, &c, &why) && c.i == 1, "enum member");
+  CHECK(!ingest_parse_cell(&e, "tri", 3, &c, &why) && !ingest_parse_cell(&e, "trials", 6, &c, &why) &&
+            !ingest_parse_cell(&e, "pro\0x", 5, &c, &why) && !ingest_parse_cell(&e, "", 0, &c, &why),
+        "enum prefix, longer value, NUL inside, empty");
+  CHECK(!ingest_parse_cell(&s, "ema|sms", 7, &c, &why) && strstr(why, "\"ema\" is not a member"), "set member prefix");
+  CHECK(ingest_parse_cell(&s, "sms|email", 9, &c, &why) && c.i == 3, "set members");
   seg_field str = fld("s", TY_STRING, false);
   CHECK(!ingest_parse_cell(&str, "\xed\xa0\x80", 3, &c, &why) && !ingest_parse_cell(&str, "\xc0\xaf", 2, &c, &why),
         "surrogate / overlong");
