@@ -46,6 +46,40 @@ static void gen(char *out, size_t cap, int depth) {
   }
 }
 
+/* 40 generated subjects over alpha: each every-th one (from the fourth) 56
+ * to 95 bytes long, around the 64 that the vector masks cover, the others
+ * below short_max; a NUL put inside every 13th.  rx_match agrees with
+ * regexec on each before its NUL, and rx_match_many on them laid end to
+ * end (str_scan.h) with regexec after (regexec stops at the NUL).  Returns
+ * how many subjects were compared. */
+static int check_subjects(rx *r, regex_t *re, const char *pat, const char *alpha, int every, int short_max, bool baseline) {
+  enum { N = 40, LONGEST = 135 };
+  char cat[N * LONGEST + STR_SCAN_PAD];
+  uint32_t off[N + 1] = {0};
+  uint64_t scratch[N];
+  uint8_t want[N], many[N];
+  int nalpha = (int)strlen(alpha);
+  for (int j = 0; j < N; j++) {
+    char s[LONGEST + 1];
+    int len = j % every == 3 ? 56 + rn(40) : rn(short_max);
+    for (int i = 0; i < len; i++) s[i] = alpha[rn(nalpha)];
+    s[len] = 0;
+    bool got = rx_match(r, s, (size_t)len);
+    want[j] = regexec(re, s, 0, NULL, 0) == 0;
+    CHECK(want[j] == got, "/%s/ on \"%s\": regexec %d, DFA %d", pat, s, want[j], got);
+    if (j % 13 == 5 && len > 1) s[rn(len)] = 0, want[j] = regexec(re, s, 0, NULL, 0) == 0; /* a NUL inside */
+    memcpy(cat + off[j], s, (size_t)len);
+    off[j + 1] = off[j] + (uint32_t)len;
+  }
+  memset(cat + off[N], 'a', STR_SCAN_PAD);
+  str_scan_baseline = baseline;
+  rx_match_many(r, cat, off, N, many, scratch);
+  for (int j = 0; j < N; j++)
+    CHECK(many[j] == want[j], "/%s/ on \"%.*s\" (subject %d of %d): rx_match_many %d, regexec %d", pat,
+          (int)(off[j + 1] - off[j]), cat + off[j], j, N, many[j], want[j]);
+  return N;
+}
+
 int main(int argc, char **argv) {
   int compared = 0, taken = 0, valid = 0, npatterns = argc > 1 ? atoi(argv[1]) : 3000;
   if (argc > 2) seed = strtoull(argv[2], NULL, 10);
@@ -59,30 +93,7 @@ int main(int argc, char **argv) {
     if (!r && getenv("SHOW")) printf("not taken: %s\n", pat);
     if (r) {
       taken++;
-      char cat[40 * 96 + STR_SCAN_PAD];
-      uint32_t off[41] = {0};
-      uint64_t scratch[40];
-      uint8_t want[40], many[40];
-      for (int j = 0; j < 40; j++) {
-        char s[96];
-        int len = j % 8 == 3 ? 56 + rn(40) : rn(9); /* some around 64 bytes, where the vector masks end */
-        for (int i = 0; i < len; i++) s[i] = ALPHA[rn(7)];
-        s[len] = 0;
-        bool got = rx_match(r, s, (size_t)len);
-        want[j] = regexec(&re, s, 0, NULL, 0) == 0;
-        CHECK(want[j] == got, "/%s/ on \"%s\": regexec %d, DFA %d", pat, s, want[j], got);
-        compared++;
-        if (j % 13 == 5 && len > 1) s[rn(len)] = 0, want[j] = rx_match(r, s, (size_t)len); /* a NUL inside */
-        memcpy(cat + off[j], s, (size_t)len);
-        off[j + 1] = off[j] + (uint32_t)len;
-      }
-      /* the same subjects end to end (str_scan.h), with the vector skip */
-      memset(cat + off[40], 'a', STR_SCAN_PAD);
-      str_scan_baseline = k % 2;
-      rx_match_many(r, cat, off, 40, many, scratch);
-      for (int j = 0; j < 40; j++)
-        CHECK(many[j] == want[j], "/%s/ on \"%.*s\" (subject %d of 40): rx_match_many %d, rx_match %d", pat,
-              (int)(off[j + 1] - off[j]), cat + off[j], j, many[j], want[j]);
+      compared += check_subjects(r, &re, pat, ALPHA, 8, 9, k % 2);
       rx_free(r);
     }
     regfree(&re);
@@ -104,28 +115,7 @@ int main(int argc, char **argv) {
       rx_free(r);
       continue;
     }
-    for (int round = 0; round < 40; round++) {
-      char cat[30 * 135 + STR_SCAN_PAD];
-      uint32_t off[31] = {0};
-      uint64_t scratch[30];
-      uint8_t want[30], many[30];
-      for (int j = 0; j < 30; j++) {
-        char s[136];
-        int len = rn(135);
-        for (int i = 0; i < len; i++) s[i] = "aab@0123xy"[rn(10)];
-        if (j % 7 == 3 && len > 2) s[rn(len)] = 0;
-        s[len] = 0;
-        want[j] = regexec(&re, s, 0, NULL, 0) == 0;
-        memcpy(cat + off[j], s, (size_t)len);
-        off[j + 1] = off[j] + (uint32_t)len;
-      }
-      memset(cat + off[30], 'a', STR_SCAN_PAD);
-      str_scan_baseline = round % 2;
-      rx_match_many(r, cat, off, 30, many, scratch);
-      for (int j = 0; j < 30; j++)
-        CHECK(many[j] == want[j], "/%s/ on subject %d of %u bytes: rx_match_many %d, regexec %d", edges[e], j,
-              off[j + 1] - off[j], many[j], want[j]);
-    }
+    for (int round = 0; round < 30; round++) check_subjects(r, &re, edges[e], "aab@0123xy", 1, 136, round % 2);
     rx_free(r);
     regfree(&re);
   }
