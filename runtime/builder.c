@@ -55,16 +55,20 @@ rt_builder *rt_builder_new(const seg_schema *s) {
   return b;
 }
 
+/* The events intern strings only for a string key or string event fields. */
+static bool builder_events_intern(const rt_builder *b) {
+  bool events_intern = b->schema && b->schema->key >= 0 && b->schema->fields[b->schema->key].type.kind == TY_STRING;
+  for (int i = 0; b->schema && i < b->schema->nstreams; i++)
+    for (int f = 0; f < b->schema->streams[i].nfields; f++) events_intern |= b->schema->streams[i].fields[f].type.kind == TY_STRING;
+  return events_intern;
+}
+
 bool rt_builder_share(rt_builder *b, bool shared) {
   if (!b || b->failed) return false;
   if (shared && b->schema && b->schema->nstreams && !b->streams &&
       !(b->streams = calloc((size_t)b->schema->nstreams, sizeof *b->streams)))
     return false;
-  /* the events intern strings only for a string key or string event fields */
-  bool events_intern = b->schema && b->schema->key >= 0 && b->schema->fields[b->schema->key].type.kind == TY_STRING;
-  for (int i = 0; b->schema && i < b->schema->nstreams; i++)
-    for (int f = 0; f < b->schema->streams[i].nfields; f++) events_intern |= b->schema->streams[i].fields[f].type.kind == TY_STRING;
-  b->shared = shared && events_intern;
+  b->shared = shared && builder_events_intern(b);
   return true;
 }
 
@@ -231,6 +235,7 @@ void rt_builder_free(rt_builder *b) {
   free(b->str_len);
   free(b->str_hash);
   free(b->ht);
+  free(b->perm);
   free(b);
 }
 
@@ -305,7 +310,7 @@ static bool builder_dictionary(rt_builder *b, rt_table *out) {
     memset(seen, 0, words * sizeof *seen);
   }
   free(seen);
-  builder_events_remap(b, remap);
+  if (builder_events_intern(b)) builder_events_remap(b, remap); /* (not the events being added meanwhile otherwise) */
   free(keys);
   free(remap);
   out->ndict = n;
@@ -495,24 +500,43 @@ static void *finish_worker(void *arg) {
   return NULL;
 }
 
-uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user) {
+/* The dictionary and the key order into b->perm and b->kept: rt_builder_prepare, or the start of finishing. */
+static bool builder_prepare(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user) {
   memset(out, 0, sizeof *out);
-  if (!b) return UINT64_MAX;
   out->schema = b->schema;
-  uint64_t *perm = NULL;
-  uint64_t kept = UINT64_MAX;
-  if (b->failed || !b->schema) goto done;
+  b->prepared = true;
+  b->prepare_ok = false;
+  if (!b->schema) return false;
   rt_layout_init(&out->layout, b->schema);
-  if (b->nfields > 0 && out->layout.nfields == 0) goto done;
-  if (!builder_dictionary(b, out)) goto done;
-  kept = builder_order(b, &perm, on_dup, user);
-  if (kept == UINT64_MAX) goto done;
-  finish_job j = {.b = b, .out = out, .perm = perm, .kept = kept, .user = user};
-  atomic_init(&j.next, 0);
-  rt_parallel(b->schema->nstreams > 0 ? 2 : 1, finish_worker, &j);
-  if (!j.blocks_ok || !j.events_ok) kept = UINT64_MAX;
-done:
-  free(perm);
+  if (b->nfields > 0 && out->layout.nfields == 0) return false;
+  if (!builder_dictionary(b, out)) return false;
+  b->kept = builder_order(b, &b->perm, on_dup, user);
+  return b->prepare_ok = b->kept != UINT64_MAX;
+}
+
+bool rt_builder_prepare(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user) {
+  if (!b || b->shared || b->prepared) return false; /* shared: the events' strings are not all in */
+  return builder_prepare(b, out, on_dup, user);
+}
+
+uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user) {
+  if (!b) {
+    memset(out, 0, sizeof *out);
+    return UINT64_MAX;
+  }
+  if (!b->prepared && b->failed) {
+    memset(out, 0, sizeof *out);
+    out->schema = b->schema;
+  } else if (!b->prepared) {
+    builder_prepare(b, out, on_dup, user);
+  }
+  uint64_t kept = UINT64_MAX;
+  if (!b->failed && b->prepare_ok) {
+    finish_job j = {.b = b, .out = out, .perm = b->perm, .kept = b->kept, .user = user};
+    atomic_init(&j.next, 0);
+    rt_parallel(b->schema->nstreams > 0 ? 2 : 1, finish_worker, &j);
+    if (j.blocks_ok && j.events_ok) kept = b->kept;
+  }
   rt_builder_free(b);
   if (kept == UINT64_MAX) {
     const seg_schema *s = out->schema;

@@ -41,6 +41,10 @@ struct rt_builder {
   bool shared;
   builder_stream *streams; /* [schema->nstreams] */
   rt_orphan_fn on_orphan;
+  /* the first half of finishing (the dictionary and the key order), done by
+     rt_builder_prepare or by rt_builder_finish */
+  bool prepared, prepare_ok;
+  uint64_t *perm, kept;
 };
 
 

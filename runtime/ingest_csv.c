@@ -829,6 +829,8 @@ bool ingest_csv(const seg_schema *schema, const ingest_options *opt, ingest_repo
   bool two = any_stream && rt_builder_share(b, true) && pthread_create(&th, NULL, read_event_files, &ev) == 0;
   uint64_t rows = 0;
   bool read_ok = ingest_source_read(&st, &st.src[0], &in[0], &data_start[0], b, &rows, err, errlen);
+  /* the customers' dictionary and key order while the events are still being read */
+  if (two && read_ok) rt_builder_prepare(b, &table, schema->key >= 0 ? ingest_on_dup : NULL, &st);
   if (two) pthread_join(th, NULL);
   else if (read_ok) read_event_files(&ev);
   rt_builder_share(b, false);

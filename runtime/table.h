@@ -136,6 +136,13 @@ typedef void (*rt_dup_fn)(void *user, uint64_t line, uint64_t first_line);
  * records kept, or UINT64_MAX when memory ran out (rt_builder_new may also
  * return NULL); *out is then an empty table that rt_table_free accepts. */
 uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user);
+/* The first half of rt_builder_finish (the dictionary and the key order,
+ * reporting the duplicates), into *out, by the thread that added the
+ * records while another still adds events (rt_builder_share): finish then
+ * does the rest, with the same *out, on_dup and user.  Not done (false)
+ * when the events intern strings, which the dictionary must hold first;
+ * false too when memory ran out, which finish then reports. */
+bool rt_builder_prepare(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user);
 /* Frees a builder that will not be finished (NULL is fine). */
 void rt_builder_free(rt_builder *b);
 

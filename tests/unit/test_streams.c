@@ -1179,6 +1179,62 @@ static void test_ingest(void) {
   rt_table_free(&t);
 }
 
+/* Events that intern no strings: the customers' dictionary and key order
+ * are made while the events are still being read (rt_builder_prepare), the
+ * duplicate reported then; the table is the same as always. */
+static void test_ingest_prepared(void) {
+  seg_field pf[2] = {fld("id", TY_INT64, false), fld("name", TY_STRING, true)};
+  pf[0].key = true;
+  pf[1].index = 1;
+  seg_field qf[2] = {fld("at", TY_TIMESTAMP, false), fld("amount", TY_DECIMAL, true)};
+  qf[1].index = 1;
+  qf[1].type.prec = 10;
+  qf[1].type.scale = 2;
+  seg_stream ps[1] = {{.name = "buys", .fields = qf, .nfields = 2, .order = 0}};
+  seg_schema s = {.name = "customer", .fields = pf, .nfields = 2, .key = 0, .streams = ps, .nstreams = 1};
+  static const char customers[] = "id,name\n30,zed\n10,alice\n20,\n10,alice-dup\n40,alice\n";
+  static const char buys[] = "id,at,amount\n10,2024-01-02T00:00:00Z,1.50\n99,2024-01-01T00:00:00Z,2\n"
+                             "30,2024-01-01T00:00:00Z,\n10,2024-01-01T00:00:00Z,3\n";
+  char people[512];
+  snprintf(people, sizeof people, "%s", tpath("people.csv"));
+  write_file(people, customers, sizeof customers - 1);
+  write_file(tpath("buys.csv"), buys, sizeof buys - 1);
+  const char *paths[1] = {tpath("buys.csv")};
+  ingest_options o = {.csv_path = people, .out_path = tpath("prepared.segd"), .stream_paths = paths,
+                      .on_reject = on_reject, .on_warning = on_warning};
+  nrejects = nwarnings = 0;
+  ingest_report rep;
+  char err[512] = "";
+  CHECK(ingest_csv(&s, &o, &rep, err, sizeof err), "ingest: %s", err);
+  CHECK(rep.rows_kept == 4 && rep.rows_rejected == 1 && rep.events_kept == 3 && rep.events_rejected == 1,
+        "rows %llu/%llu, events %llu/%llu", (unsigned long long)rep.rows_kept, (unsigned long long)rep.rows_rejected,
+        (unsigned long long)rep.events_kept, (unsigned long long)rep.events_rejected);
+  const reject_rec *dup = find_reject("people.csv", 5), *orphan = find_reject("buys.csv", 3);
+  CHECK(nrejects == 2 && dup && strstr(dup->reason, "duplicate key, first seen on line 3") && orphan &&
+            strstr(orphan->reason, "has this id"),
+        "%d rejects", nrejects);
+  rt_table t;
+  CHECK(rt_table_open(tpath("prepared.segd"), &s, &t, err, sizeof err), "open: %s", err);
+  static const char *names[] = {"alice", NULL, "zed", "alice"};
+  for (uint64_t r = 0; r < 4 && t.nrecords == 4; r++) {
+    CHECK(rt_get_i64(&t, 0, r) == (int64_t)(r + 1) * 10, "record %llu: key %lld", (unsigned long long)r,
+          (long long)rt_get_i64(&t, 0, r));
+    size_t len = 0;
+    const char *name = rt_is_null(&t, 1, r) ? NULL : rt_dict_str(&t, (uint32_t)rt_get_i64(&t, 1, r), &len);
+    CHECK(names[r] ? name && len == strlen(names[r]) && memcmp(name, names[r], len) == 0 : name == NULL,
+          "record %llu: name %.*s", (unsigned long long)r, (int)len, name ? name : "(null)");
+  }
+  CHECK(t.nrecords == 4 && t.streams[0].nevents == 3, "%llu records, %llu events", (unsigned long long)t.nrecords,
+        (unsigned long long)t.streams[0].nevents);
+  for (uint32_t c = 1; c < t.ndict; c++) {
+    size_t la, lb;
+    const char *a = rt_dict_str(&t, c - 1, &la), *b = rt_dict_str(&t, c, &lb);
+    int cmp = memcmp(a, b, la < lb ? la : lb);
+    CHECK(cmp < 0 || (cmp == 0 && la < lb), "dictionary out of order at %u", c);
+  }
+  rt_table_free(&t);
+}
+
 static void test_ingest_errors(void) {
   ingest_report rep;
   char err[1024] = "";
@@ -1281,6 +1337,7 @@ int main(void) {
   test_builder_edges();
   test_segd();
   test_ingest();
+  test_ingest_prepared();
   test_ingest_errors();
   unit_rmtmp();
   printf("test_streams: %d checks, %d failed\n", checks, failures);
