@@ -13,6 +13,8 @@
  *      earliest added record comes first), skipped when already sorted;
  *   3. keeps the first record of every key, reporting later ones to on_dup;
  *   4. gathers the kept records into zeroed, 64-aligned blocks (rt_layout).
+ * Steps 1 to 3 may be done earlier by rt_builder_prepare, while another
+ * thread still adds events that intern no strings.
  * A nullable key (refused by the checker) orders as its stored zero value.
  * Allocation failure never crashes: the builder stops accepting records and
  * finish returns UINT64_MAX with an empty table. */
@@ -310,7 +312,8 @@ static bool builder_dictionary(rt_builder *b, rt_table *out) {
     memset(seen, 0, words * sizeof *seen);
   }
   free(seen);
-  if (builder_events_intern(b)) builder_events_remap(b, remap); /* (not the events being added meanwhile otherwise) */
+  /* event codes to remap only then; otherwise events may still be coming in (rt_builder_prepare) */
+  if (builder_events_intern(b)) builder_events_remap(b, remap);
   free(keys);
   free(remap);
   out->ndict = n;
