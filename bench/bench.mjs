@@ -151,8 +151,8 @@ const segc = systems.find((s) => s.system === 'segc');
 const problems = [], unfinished = [];
 for (const sys of systems) {
   if (sys.failed) {
-    const with_ = sys.failedThreads ? ` with ${sys.failedThreads.join(' and ')} thread${sys.failedThreads.length > 1 || sys.failedThreads[0] > 1 ? 's' : ''}` : '';
-    unfinished.push(`${sys.system}${with_}`);
+    const threads = sys.failedThreads ?? [];
+    unfinished.push(sys.system + (threads.length ? ` with ${threads.join(' and ')} thread${threads.length > 1 || threads[0] > 1 ? 's' : ''}` : ''));
   }
   for (const r of sys.results) {
     let want;

@@ -508,13 +508,13 @@ static bool builder_prepare(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void
   memset(out, 0, sizeof *out);
   out->schema = b->schema;
   b->prepared = true;
-  b->prepare_ok = false;
+  b->kept = UINT64_MAX;
   if (!b->schema) return false;
   rt_layout_init(&out->layout, b->schema);
   if (b->nfields > 0 && out->layout.nfields == 0) return false;
   if (!builder_dictionary(b, out)) return false;
   b->kept = builder_order(b, &b->perm, on_dup, user);
-  return b->prepare_ok = b->kept != UINT64_MAX;
+  return b->kept != UINT64_MAX;
 }
 
 bool rt_builder_prepare(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user) {
@@ -534,7 +534,7 @@ uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void 
     builder_prepare(b, out, on_dup, user);
   }
   uint64_t kept = UINT64_MAX;
-  if (!b->failed && b->prepare_ok) {
+  if (!b->failed && b->prepared && b->kept != UINT64_MAX) {
     finish_job j = {.b = b, .out = out, .perm = b->perm, .kept = b->kept, .user = user};
     atomic_init(&j.next, 0);
     rt_parallel(b->schema->nstreams > 0 ? 2 : 1, finish_worker, &j);

@@ -42,8 +42,8 @@ struct rt_builder {
   builder_stream *streams; /* [schema->nstreams] */
   rt_orphan_fn on_orphan;
   /* the first half of finishing (the dictionary and the key order), done by
-     rt_builder_prepare or by rt_builder_finish */
-  bool prepared, prepare_ok;
+     rt_builder_prepare or by rt_builder_finish; kept UINT64_MAX: it failed */
+  bool prepared;
   uint64_t *perm, kept;
 };
 

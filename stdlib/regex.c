@@ -357,7 +357,6 @@ static void fixed_plan(rx *r, const rnode *nodes, int root) {
   if (best < 0 || (!at_end && popcount256(r->fixed_set[best]) > 3)) return;
   r->fixed_len = len;
   r->fixed_at_end = at_end;
-  r->anchor_at = best;
   for (int x = 0; x < len; x++) { /* insertion by size; an anchor holds */
     if (x == best && !at_end) continue;
     int y = r->nfixed_order++;
@@ -366,6 +365,7 @@ static void fixed_plan(rx *r, const rnode *nodes, int root) {
     r->fixed_order[y] = (uint8_t)x;
   }
   if (at_end) return;
+  r->anchor_at = best;
   for (unsigned c = 1; c < 256; c++)
     if (r->fixed_set[best][c >> 6] >> (c & 63) & 1) r->anchor[r->nanchor++] = (uint8_t)c;
   r->anchor[r->nanchor++] = 0;
