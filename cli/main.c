@@ -257,7 +257,7 @@ static int cmd_run(int argc, char **argv) {
       printf("%-*s %12llu %7.2f%%\n", (int)w, r.segments[k].name, (unsigned long long)r.segments[k].members,
              r.records ? 100.0 * (double)r.segments[k].members / (double)r.records : 0.0);
     double rate = r.seconds_eval > 0 ? (double)r.records / r.seconds_eval : 0;
-    printf("\nas of %s: %llu records, %d segments; load %.3f s, compile %.4f s, evaluate %.3f s (%.1f M records/s)",
+    printf("\nas of %s: %llu records, %d segments; load %.3f s, compile %.4f s, evaluate %.4f s (%.1f M records/s)",
            r.as_of, (unsigned long long)r.records, r.nsegments, r.seconds_load, r.seconds_compile, r.seconds_eval, rate / 1e6);
     if (o.out_dir) printf(", write %.3f s to %s", r.seconds_write, o.out_dir);
     printf("\n");

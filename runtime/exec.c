@@ -8,6 +8,7 @@
  * allocates no bitmaps. */
 #include "exec.h"
 
+#include "lift_rows.h"
 #include "lifts.h"
 #include "parallel.h"
 
@@ -111,16 +112,12 @@ static void emit_block(worker *w, uint64_t b, uint32_t count, uint8_t *out) {
 
 /* The block's bytes of each boolean lift table of a string field
  * (pack_ctx.lift_rows), for all RT_BLOCK records (the padding ones hold
- * valid codes).  A tight loop of independent loads keeps many cache misses
- * in flight; inside the main loops, a gather from the table of a field with
- * many distinct values (a byte per value) waited on them a few at a time.
- * A compact table's nibbles are widened to 2 bits a lift (OUT_FALSE or
- * OUT_TRUE). */
+ * valid codes; lift_rows.c).  A tight loop of independent loads keeps many
+ * cache misses in flight; inside the main loops, a gather from the table of
+ * a field with many distinct values (a byte per value) waited on them a few
+ * at a time. */
 static void fill_lift_rows(const seg_pack *pk, const pack_ctx *ctx, const lift_tables *tab, lift_one *one,
                            const uint8_t *block, uint8_t *const *rows) {
-  static const uint8_t widen[16] = {0x00, 0x01, 0x04, 0x05, 0x10, 0x11, 0x14, 0x15,
-                                    0x40, 0x41, 0x44, 0x45, 0x50, 0x51, 0x54, 0x55};
-  _Static_assert(OUT_FALSE == 0 && OUT_TRUE == 1, "widen spreads bits as OUT_TRUE");
   for (int t = 0; t < pk->nlifts; t++) {
     if (!rows[t]) continue;
     int f = pk->lifts[t].field;
@@ -135,18 +132,9 @@ static void fill_lift_rows(const seg_pack *pk, const pack_ctx *ctx, const lift_t
         out[i] = v != LIFT_NOT_YET ? v : lift_one_byte(one, t, c);
       }
     } else if (tab->compact[t]) {
-      uint8_t null_value = vals[lift_null_byte((uint32_t)ctx->ndict)];
-      for (int i = 0; i < RT_BLOCK; i++) {
-        bool null = nulls && nulls[i];
-        uint32_t c = null ? 0 : codes[i]; /* a null's code may be anything */
-        uint8_t v = widen[vals[c / 2] >> c % 2 * 4 & 15];
-        out[i] = null ? null_value : v;
-      }
-    } else if (nulls) {
-      int64_t null_slot = ctx->ndict;
-      for (int i = 0; i < RT_BLOCK; i++) out[i] = vals[nulls[i] ? null_slot : (int64_t)codes[i]];
+      lift_rows_compact(vals, codes, nulls, vals[lift_null_byte((uint32_t)ctx->ndict)], out);
     } else {
-      for (int i = 0; i < RT_BLOCK; i++) out[i] = vals[codes[i]];
+      lift_rows_bytes(vals, codes, nulls, (uint32_t)ctx->ndict, out);
     }
   }
 }

@@ -363,8 +363,8 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
     bool is_bool = l->node->type.kind == TY_BOOL;
     if (l->table != k) { /* a boolean in an earlier lift's table */
       tab->vals[k] = tab->vals[l->table];
-    } else if (is_bool) { /* + 3: the generated code reads 4 bytes at a code (lower.c gather) */
-      ok = (tab->vals[k] = calloc(tab->compact[k] ? lift_null_byte(t->ndict) + 1 : size + 3, 1)) != NULL;
+    } else if (is_bool) { /* + 3: the generated code and lift_rows.c read 4 bytes at a code */
+      ok = (tab->vals[k] = calloc((tab->compact[k] ? lift_null_byte(t->ndict) + 1 : size) + 3, 1)) != NULL;
       if (ok && tab->lazy[k]) memset(tab->vals[k], LIFT_NOT_YET, t->ndict);
     } else {
       tab->vals[k] = calloc(size, sizeof(int64_t));
