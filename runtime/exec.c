@@ -12,7 +12,6 @@
 #include "lifts.h"
 #include "parallel.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +32,13 @@ typedef struct shared {
   lift_tables lifts;
   atomic_uint_fast64_t next_block;
   int nthreads;
+  struct worker *ws;        /* [nthreads] */
+  atomic_int next_worker;   /* the next share's worker (work_share) */
   bool vpopcnt;             /* count_full can run */
 } shared;
 
 typedef struct worker {
   shared *sh;
-  pthread_t thread;
   interp it;
   uint64_t *counts, *unknown;
   bool failed;
@@ -200,6 +200,14 @@ static void *work(void *arg) {
   return NULL;
 }
 
+/* One share of rt_parallel: the next worker's part of the blocks. */
+static void *work_share(void *arg) {
+  shared *sh = arg;
+  int i = atomic_fetch_add(&sh->next_worker, 1);
+  if (i < sh->nthreads) work(&sh->ws[i]);
+  return NULL;
+}
+
 /* res->bits: every output's bitmap in one allocation, in 2 MB pages where
  * the kernel has them (the first writes fault a few large pages, not a
  * page per 4 KB: 1,700 of them for 55 outputs over 1M records).  Only the
@@ -273,21 +281,22 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   if ((uint64_t)nthreads > t->nblocks) nthreads = t->nblocks ? (int)t->nblocks : 1;
   sh.nthreads = nthreads;
   worker *ws = calloc((size_t)nthreads, sizeof(worker));
-  for (int i = 0; i < nthreads; i++) {
+  bool failed = !ws;
+  for (int i = 0; ws && i < nthreads; i++) {
     ws[i].sh = &sh;
     interp_init(&ws[i].it, pk->prog, t, opt->now, opt->consts);
     ws[i].counts = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
     ws[i].unknown = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
+    failed |= !ws[i].counts || !ws[i].unknown;
   }
-  for (int i = 1; i < nthreads; i++)
-    if (pthread_create(&ws[i].thread, NULL, work, &ws[i]) != 0) ws[i].failed = true, ws[i].thread = 0;
-  work(&ws[0]);
-  bool failed = false;
-  for (int i = 0; i < nthreads; i++) {
-    if (i > 0 && ws[i].thread) pthread_join(ws[i].thread, NULL);
-    if (ws[i].failed && i > 0 && !ws[i].thread) work(&ws[0]); /* a thread that never started: finish its share */
-    failed |= ws[i].failed && ws[i].thread;
-    for (int k = 0; k < pk->noutputs; k++) {
+  if (!failed) {
+    sh.ws = ws;
+    atomic_init(&sh.next_worker, 0);
+    rt_parallel(nthreads, work_share, &sh);
+  }
+  for (int i = 0; ws && i < nthreads; i++) {
+    failed |= ws[i].failed;
+    for (int k = 0; !failed && k < pk->noutputs; k++) {
       res->counts[k] += ws[i].counts[k];
       res->unknown[k] += ws[i].unknown[k];
     }
@@ -300,7 +309,7 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   free(str_codes);
   lifts_free(pk, &lifts);
   if (failed || !str_codes) {
-    snprintf(err, errlen, "out of memory in a worker thread");
+    snprintf(err, errlen, "out of memory for the worker threads");
     exec_result_free(res);
     return false;
   }

@@ -1,0 +1,73 @@
+/* tests/unit/test_parallel.c — rt_parallel (runtime/parallel.c): every job
+ * makes exactly n calls and its items are each done once, whether the pool's
+ * threads are awake, asleep (after a pause longer than they spin), busy with
+ * another caller's job (two callers at once), or the caller is itself a
+ * share (a job inside a job). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "runtime/parallel.h"
+#include "unit.h"
+
+#define ITEMS 5000
+
+typedef struct job {
+  atomic_int calls, next, done[ITEMS];
+  int inner; /* > 0: each share also runs a job of this many shares */
+} job;
+
+static void run_job(job *j, int n);
+
+static void *share(void *arg) {
+  job *j = arg;
+  atomic_fetch_add(&j->calls, 1);
+  for (int i; (i = atomic_fetch_add(&j->next, 1)) < ITEMS;) atomic_fetch_add(&j->done[i], 1);
+  if (j->inner) {
+    static job nested[64];
+    static atomic_int used;
+    int k = atomic_fetch_add(&used, 1) % 64;
+    run_job(&nested[k], j->inner);
+  }
+  return NULL;
+}
+
+/* Runs a job of n shares on j (reset first) and checks it. */
+static void run_job(job *j, int n) {
+  atomic_store(&j->calls, 0);
+  atomic_store(&j->next, 0);
+  for (int i = 0; i < ITEMS; i++) atomic_store(&j->done[i], 0);
+  rt_parallel(n, share, j);
+  int wrong = 0;
+  for (int i = 0; i < ITEMS; i++) wrong += atomic_load(&j->done[i]) != 1;
+  CHECK(atomic_load(&j->calls) == n, "%d calls for %d shares", atomic_load(&j->calls), n);
+  CHECK(wrong == 0, "%d items not done exactly once (%d shares)", wrong, n);
+}
+
+static void *caller(void *arg) {
+  static job jobs[2];
+  int who = (int)(intptr_t)arg;
+  for (int round = 0; round < 200; round++) run_job(&jobs[who], 1 + round % 4);
+  return NULL;
+}
+
+int main(void) {
+  static job j;
+  for (int round = 0; round < 300; round++) run_job(&j, 1 + round % 8);
+  /* after a pause the pool's threads are asleep */
+  for (int round = 0; round < 3; round++) {
+    nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    run_job(&j, 2 + round);
+  }
+  /* two callers at once */
+  pthread_t other;
+  bool started = pthread_create(&other, NULL, caller, (void *)(intptr_t)1) == 0;
+  CHECK(started, "could not start a second caller");
+  caller((void *)(intptr_t)0);
+  if (started) pthread_join(other, NULL);
+  /* a job inside a job */
+  j.inner = 3;
+  for (int round = 0; round < 20; round++) run_job(&j, 2 + round % 3);
+  printf("parallel: %d checks, %d failed\n", checks, failures);
+  return failures != 0;
+}
