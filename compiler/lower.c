@@ -698,11 +698,9 @@ static lv lower_call(lower *L, ast *n) {
     r.null = or_null(L, null, ovf);
     break;
   }
-  case BI_DAYS_SINCE: {
-    LLVMValueRef ts = t0.kind == TY_DATE ? LLVMBuildMul(L->B, a[0].v, c64(L, CAL_USEC_PER_DAY), "") : a[0].v;
-    r.v = floordiv_day(L, LLVMBuildSub(L->B, now, ts, ""));
+  case BI_DAYS_SINCE: /* of a date d: floor((now - d days) / 1 day) = floor(now / 1 day) - d, the first part the same for all records */
+    r.v = t0.kind == TY_DATE ? LLVMBuildSub(L->B, floordiv_day(L, now), a[0].v, "") : floordiv_day(L, LLVMBuildSub(L->B, now, a[0].v, ""));
     break;
-  }
   case BI_DATE: r.v = days_of(L, t0.kind, a[0].v); break;
   case BI_YEAR:
   case BI_MONTH:
