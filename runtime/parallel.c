@@ -67,10 +67,15 @@ static void run_shares(void) {
 }
 
 /* Pool thread number `index` (1, 2, ...) waits awake only while the
- * machine has a core for it besides the caller's. */
+ * machine has a core for it besides the caller's.  It is started for a
+ * job before the job is posted: the jobs it waits for come after
+ * born[index], the number before that one (reading pool.job once running
+ * could already see that job's, and miss it). */
+static unsigned born[POOL_MAX + 1];
+
 static void *pool_thread(void *index) {
   int64_t spin_ns = (intptr_t)index < rt_cpus() ? POOL_SPIN_NS : 0;
-  unsigned seen = atomic_load(&pool.job);
+  unsigned seen = born[(intptr_t)index];
   for (;;) {
     int64_t since = now_ns();
     unsigned job;
@@ -114,8 +119,10 @@ void rt_parallel(int n, void *(*fn)(void *), void *arg) {
     return;
   }
   pthread_mutex_lock(&pool.mu);
-  for (pthread_t th; pool.started < n - 1 && pool.started < POOL_MAX; pool.started++)
+  for (pthread_t th; pool.started < n - 1 && pool.started < POOL_MAX; pool.started++) {
+    born[pool.started + 1] = atomic_load(&pool.job);
     if (pthread_create(&th, NULL, pool_thread, (void *)(intptr_t)(pool.started + 1)) != 0 || pthread_detach(th) != 0) break;
+  }
   pool.fn = fn;
   pool.arg = arg;
   atomic_store(&pool.running, n - 1);

@@ -1,4 +1,5 @@
-/* tests/unit/test_parallel.c — rt_parallel (runtime/parallel.c): every job
+/* tests/unit/test_parallel.c — rt_parallel (runtime/parallel.c): a thread
+ * the pool starts for a job takes a share of that job; every job
  * makes exactly n calls and its items are each done once, whether the pool's
  * threads are awake, asleep (after a pause longer than they spin), busy with
  * another caller's job (two callers at once), or the caller is itself a
@@ -44,6 +45,17 @@ static void run_job(job *j, int n) {
   CHECK(wrong == 0, "%d items not done exactly once (%d shares)", wrong, n);
 }
 
+/* A share that lasts 200 ms, long enough for a new thread to start, and
+ * notes which thread ran it. */
+static pthread_t ran_on[8];
+static atomic_int nran;
+static void *slow_share(void *unused) {
+  (void)unused;
+  ran_on[atomic_fetch_add(&nran, 1) % 8] = pthread_self();
+  nanosleep(&(struct timespec){0, 200 * 1000 * 1000}, NULL);
+  return NULL;
+}
+
 static void *caller(void *arg) {
   static job jobs[2];
   int who = (int)(intptr_t)arg;
@@ -52,6 +64,18 @@ static void *caller(void *arg) {
 }
 
 int main(void) {
+  /* the first jobs: each starts a pool thread, which must take its share */
+  for (int n = 2; n <= 3; n++) {
+    atomic_store(&nran, 0);
+    rt_parallel(n, slow_share, NULL);
+    int distinct = 0;
+    for (int a = 0; a < n && a < atomic_load(&nran); a++) {
+      bool seen = false;
+      for (int b = 0; b < a; b++) seen |= pthread_equal(ran_on[a], ran_on[b]) != 0;
+      distinct += !seen;
+    }
+    CHECK(distinct == n, "a job of %d shares ran on %d threads", n, distinct);
+  }
   static job j;
   for (int round = 0; round < 300; round++) run_job(&j, 1 + round % 8);
   /* after a pause the pool's threads are asleep */
