@@ -18,6 +18,7 @@
 #include "parallel.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -132,6 +133,8 @@ void rt_parallel(int n, void *(*fn)(void *), void *arg) {
   pthread_mutex_unlock(&pool.mu);
   fn(arg);
   run_shares(); /* those no thread took: fewer threads than shares, or late ones */
-  while (atomic_load(&pool.running) > 0) POOL_PAUSE();
+  for (int spins = 0; atomic_load(&pool.running) > 0; spins++) /* the last shares usually end soon */
+    if (spins < 4096) POOL_PAUSE();
+    else sched_yield(); /* and may need this core, with more threads than cores */
   atomic_store(&pool.busy, false);
 }
