@@ -55,3 +55,9 @@ int str_compare(const char *s, size_t n, const char *p, size_t m, bool fold) {
 void str_fold(char *out, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = (char)fold1((unsigned char)s[i]);
 }
+
+bool str_has_upper(const char *s, size_t n) {
+  unsigned char any = 0; /* no early exit: the loop vectorises */
+  for (size_t i = 0; i < n; i++) any |= (unsigned char)((unsigned char)s[i] - 'A') < 26;
+  return any != 0;
+}

@@ -17,5 +17,7 @@ bool str_contains(const char *s, size_t n, const char *p, size_t m, bool fold);
 int str_compare(const char *s, size_t n, const char *p, size_t m, bool fold);
 /* lower(): writes n folded bytes of s to out */
 void str_fold(char *out, const char *s, size_t n);
+/* whether lower() would change s: some byte is A-Z */
+bool str_has_upper(const char *s, size_t n);
 
 #endif
