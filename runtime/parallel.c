@@ -97,6 +97,22 @@ static void *pool_thread(void *index) {
   return NULL;
 }
 
+/* fork() copies the pool's memory but none of its threads, and could copy
+ * its mutex held by a thread on its way to sleep: the child would wait for
+ * it for ever (test_streams opens files in forked children).  So the
+ * mutex is taken across a fork, and the child starts with an empty pool. */
+static void pool_fork_prepare(void) { pthread_mutex_lock(&pool.mu); }
+static void pool_fork_parent(void) { pthread_mutex_unlock(&pool.mu); }
+static void pool_fork_child(void) {
+  pthread_mutex_init(&pool.mu, NULL);
+  pthread_cond_init(&pool.posted, NULL);
+  pool.started = pool.asleep = 0;
+  atomic_store(&pool.shares, 0);
+  atomic_store(&pool.running, 0);
+  atomic_store(&pool.busy, false);
+}
+static void pool_at_fork(void) { pthread_atfork(pool_fork_prepare, pool_fork_parent, pool_fork_child); }
+
 /* Threads started and joined for this job alone (the pool is in use). */
 static void parallel_own(int n, void *(*fn)(void *), void *arg) {
   pthread_t *th = malloc(sizeof *th * (size_t)n);
@@ -119,6 +135,8 @@ void rt_parallel(int n, void *(*fn)(void *), void *arg) {
     parallel_own(n, fn, arg);
     return;
   }
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, pool_at_fork);
   pthread_mutex_lock(&pool.mu);
   for (pthread_t th; pool.started < n - 1 && pool.started < POOL_MAX; pool.started++) {
     born[pool.started + 1] = atomic_load(&pool.job);

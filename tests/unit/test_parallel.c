@@ -3,10 +3,14 @@
  * makes exactly n calls and its items are each done once, whether the pool's
  * threads are awake, asleep (after a pause longer than they spin), busy with
  * another caller's job (two callers at once), or the caller is itself a
- * share (a job inside a job). */
+ * share (a job inside a job); and in a child forked while the pool's
+ * thread goes to sleep (the pool it copies has no threads). */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "runtime/parallel.h"
 #include "unit.h"
@@ -92,6 +96,28 @@ int main(void) {
   CHECK(started, "could not start a second caller");
   caller((void *)(intptr_t)0);
   if (started) pthread_join(other, NULL);
+  /* forked children, some while the pool's thread is on its way to sleep
+     (5 ms after a job): each runs jobs of its own, or is killed after 10 s
+     (not under ThreadSanitizer, which refuses threads after such a fork) */
+#ifndef __SANITIZE_THREAD__
+  for (int round = 0; round < 12; round++) {
+    CHECK(run_job(&j, 2) == 0, "a job before a fork");
+    nanosleep(&(struct timespec){0, 4700000 + 50000 * round}, NULL);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+      alarm(10);
+      int problems = 0;
+      for (int k = 0; k < 5; k++) problems += run_job(&j, 2 + k % 2);
+      _exit(problems ? 1 : 0);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "a forked child's jobs (round %d): %s %d", round, WIFSIGNALED(status) ? "killed by signal" : "exit status",
+          WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+  }
+#endif
   /* a job inside a job */
   j.inner = 3;
   for (int round = 0; round < 20; round++) CHECK(run_job(&j, 2 + round % 3) == 0, "a job of %d shares with jobs inside", 2 + round % 3);
