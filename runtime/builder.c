@@ -498,7 +498,7 @@ typedef struct finish_job {
 static void *finish_worker(void *arg) {
   finish_job *j = arg;
   for (int task; (task = atomic_fetch_add(&j->next, 1)) < 2;)
-    if (task == 0) j->blocks_ok = builder_blocks(j->b, j->out, j->perm, j->kept);
+    if (task == 0) j->blocks_ok = j->b->blocks_built ? j->b->blocks_ok : builder_blocks(j->b, j->out, j->perm, j->kept);
     else j->events_ok = builder_events_finish(j->b, j->out, j->perm, j->kept, j->user);
   return NULL;
 }
@@ -519,7 +519,11 @@ static bool builder_prepare(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void
 
 bool rt_builder_prepare(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user) {
   if (!b || b->shared || b->prepared) return false; /* shared: the events' strings are not all in */
-  return builder_prepare(b, out, on_dup, user);
+  if (!builder_prepare(b, out, on_dup, user)) return false;
+  /* the record blocks need nothing of the events either */
+  b->blocks_ok = builder_blocks(b, out, b->perm, b->kept);
+  b->blocks_built = true;
+  return true;
 }
 
 uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user) {

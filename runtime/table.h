@@ -137,7 +137,7 @@ typedef void (*rt_dup_fn)(void *user, uint64_t line, uint64_t first_line);
  * return NULL); *out is then an empty table that rt_table_free accepts. */
 uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user);
 /* The first half of rt_builder_finish (the dictionary and the key order,
- * reporting the duplicates), into *out, by the thread that added the
+ * reporting the duplicates, and the record blocks), into *out, by the thread that added the
  * records while another still adds events (rt_builder_share): finish then
  * does the rest, with the same *out, on_dup and user.  Not done (false)
  * when the events intern strings, which the dictionary must hold first;
