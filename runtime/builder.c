@@ -523,7 +523,7 @@ bool rt_builder_prepare(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *us
   /* the record blocks need nothing of the events either */
   b->blocks_ok = builder_blocks(b, out, b->perm, b->kept);
   b->blocks_built = true;
-  return true;
+  return b->blocks_ok;
 }
 
 uint64_t rt_builder_finish(rt_builder *b, rt_table *out, rt_dup_fn on_dup, void *user) {

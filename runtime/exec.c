@@ -132,6 +132,7 @@ static void fill_lift_rows(const seg_pack *pk, const pack_ctx *ctx, const lift_t
         out[i] = v != LIFT_NOT_YET ? v : lift_one_byte(one, t, c);
       }
     } else if (tab->compact[t]) {
+      _Static_assert(OUT_FALSE == 0 && OUT_TRUE == 1, "lift_rows_compact widens a lift's bit as OUT_FALSE or OUT_TRUE");
       lift_rows_compact(vals, codes, nulls, vals[lift_null_byte((uint32_t)ctx->ndict)], out);
     } else {
       lift_rows_bytes(vals, codes, nulls, (uint32_t)ctx->ndict, out);

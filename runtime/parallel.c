@@ -44,7 +44,7 @@ static struct {
   void *(*fn)(void *);    /* the current job, set before `job` is bumped */
   void *arg;
   atomic_int shares;      /* shares of the current job not taken yet */
-  atomic_int running;     /* shares taken (or not yet) and not finished */
+  atomic_int running;     /* shares of the current job not finished, taken or not */
   atomic_bool busy;       /* a caller is using the pool */
 } pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .posted = PTHREAD_COND_INITIALIZER};
 
