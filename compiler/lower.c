@@ -561,6 +561,14 @@ static lv lower_arith(lower *L, ast *n) {
   return r;
 }
 
+/* n is a date or time within the range segd.c checks stored ones for: a
+ * stored value, a literal, now or today (the parser's range), where no
+ * day arithmetic overflows */
+static bool in_time_range(const ast *n) {
+  return n->kind == AST_FIELD || n->kind == AST_EVFIELD || n->kind == AST_LIT_DATE || n->kind == AST_LIT_TS ||
+         n->kind == AST_NOW || n->kind == AST_TODAY;
+}
+
 static lv lower_cast(lower *L, ast *n) {
   lv a = lower_node(L, n->a), r = a;
   seg_type from = n->a->type, to = n->type;
@@ -574,7 +582,9 @@ static lv lower_cast(lower *L, ast *n) {
     r.v = LLVMBuildMul(L->B, a.v, c64(L, m), "");
     r.null = or_null(L, a.null, LLVMBuildOr(L->B, hi, lo, ""));
   } else if (to.kind == TY_TIMESTAMP) {
-    r.v = LLVMBuildMul(L->B, a.v, c64(L, CAL_USEC_PER_DAY), "");
+    LLVMValueRef ovf = NULL; /* date(t) of a computed t can be a day before INT64_MIN's first whole day */
+    r.v = in_time_range(n->a) ? LLVMBuildMul(L->B, a.v, c64(L, CAL_USEC_PER_DAY), "") : mul_ovf(L, a.v, c64(L, CAL_USEC_PER_DAY), &ovf);
+    if (ovf) r.null = or_null(L, a.null, ovf);
   }
   return r;
 }
@@ -699,7 +709,16 @@ static lv lower_call(lower *L, ast *n) {
     break;
   }
   case BI_DAYS_SINCE: /* of a date d: floor((now - d days) / 1 day) = floor(now / 1 day) - d, the first part the same for all records */
-    r.v = t0.kind == TY_DATE ? LLVMBuildSub(L->B, floordiv_day(L, now), a[0].v, "") : floordiv_day(L, LLVMBuildSub(L->B, now, a[0].v, ""));
+    if (t0.kind == TY_DATE) {
+      r.v = LLVMBuildSub(L->B, floordiv_day(L, now), a[0].v, "");
+    } else if (in_time_range(n->args[0])) { /* now - t cannot overflow */
+      r.v = floordiv_day(L, LLVMBuildSub(L->B, now, a[0].v, ""));
+    } else { /* any time: floor(now / day) - floor(t / day), less one when now's time of day is earlier than t's */
+      LLVMValueRef dn = floordiv_day(L, now), dt = floordiv_day(L, a[0].v), day = c64(L, CAL_USEC_PER_DAY);
+      LLVMValueRef earlier = LLVMBuildICmp(L->B, LLVMIntSLT, LLVMBuildSub(L->B, now, LLVMBuildMul(L->B, dn, day, ""), ""),
+                                           LLVMBuildSub(L->B, a[0].v, LLVMBuildMul(L->B, dt, day, ""), ""), "");
+      r.v = LLVMBuildSub(L->B, LLVMBuildSub(L->B, dn, dt, ""), LLVMBuildZExt(L->B, earlier, L->v64, ""), "");
+    }
     break;
   case BI_DATE: r.v = days_of(L, t0.kind, a[0].v); break;
   case BI_YEAR:

@@ -165,7 +165,7 @@ static ival cast(const ast *n, ival v) {
     return __builtin_mul_overflow(v.i, ty_pow10(up), &r) ? NULLV : I(r);
   }
   case TY_TIMESTAMP:
-    return I(v.i * CAL_USEC_PER_DAY);
+    return __builtin_mul_overflow(v.i, CAL_USEC_PER_DAY, &r) ? NULLV : I(r);
   default:
     return v;
   }
@@ -243,9 +243,11 @@ static ival builtin_call(interp *it, const ast *n) {
     for (uint32_t i = 0; i < a[0].len; i++) count += ((unsigned char)a[0].s[i] & 0xC0) != 0x80;
     return I(count);
   }
-  case BI_DAYS_SINCE: {
-    int64_t ts = t0.kind == TY_DATE ? a[0].i * CAL_USEC_PER_DAY : a[0].i;
-    return I(cal_floordiv(it->now - ts, CAL_USEC_PER_DAY));
+  case BI_DAYS_SINCE: { /* floor((now - t) / 1 day) without computing now - t, which can overflow for a computed t */
+    int64_t dn = cal_floordiv(it->now, CAL_USEC_PER_DAY);
+    if (t0.kind == TY_DATE) return I(dn - a[0].i);
+    int64_t dt = cal_floordiv(a[0].i, CAL_USEC_PER_DAY);
+    return I(dn - dt - (cal_floormod(it->now, CAL_USEC_PER_DAY) < cal_floormod(a[0].i, CAL_USEC_PER_DAY)));
   }
   case BI_DATE: return I(days_of(t0.kind, a[0].i));
   case BI_YEAR:

@@ -312,6 +312,13 @@ bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint
       for (uint64_t i = 0; i < count; i++) bad |= (nb[i] == 0) & (c[i] >= limit);
     else
       for (uint64_t i = 0; i < count; i++) bad |= c[i] >= limit;
+  } else if (k == TY_TIMESTAMP) { /* the same dates, a day wider each side for a parsed "+HH:MM" offset */
+    const int64_t *u = (const int64_t *)(const void *)v;
+    const uint64_t first = (uint64_t)SEGD_TS_MIN, span = (uint64_t)SEGD_TS_MAX - (uint64_t)SEGD_TS_MIN;
+    if (nb)
+      for (uint64_t i = 0; i < count; i++) bad |= (nb[i] == 0) & ((uint64_t)u[i] - first > span);
+    else
+      for (uint64_t i = 0; i < count; i++) bad |= (uint64_t)u[i] - first > span;
   } else if (k == TY_DATE) { /* 0001-01-01 .. 9999-12-31, as days since 1970: an unsigned distance from the first */
     const int32_t *d = (const int32_t *)(const void *)v;
     const uint32_t first = (uint32_t)SEGD_DATE_MIN, span = (uint32_t)(SEGD_DATE_MAX - SEGD_DATE_MIN);
@@ -323,7 +330,7 @@ bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint
   return bad != 0;
 }
 
-unsigned segd_value_width(seg_tykind k) { return k == TY_STRING || k == TY_DATE ? 4 : 1; }
+unsigned segd_value_width(seg_tykind k) { return k == TY_TIMESTAMP ? 8 : k == TY_STRING || k == TY_DATE ? 4 : 1; }
 
 /* Field f's stored values are in range for its type, its null bytes 0 or 1. */
 static bool segd_check_field(const char *path, const rt_table *t, int f, char *err, size_t errlen) {

@@ -43,11 +43,17 @@ bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64
 /* The days of 0001-01-01 and 9999-12-31, the range of a date. */
 #define SEGD_DATE_MIN (-719162)
 #define SEGD_DATE_MAX 2932896
+/* The range of a timestamp (µs): those dates a day wider each side, which
+ * holds every time a UTC offset moves out of them (cal_parse_timestamp). */
+#define SEGD_TS_MIN ((SEGD_DATE_MIN - 1) * INT64_C(86400000000))
+#define SEGD_TS_MAX ((SEGD_DATE_MAX + 2) * INT64_C(86400000000) - 1)
 /* The bound of a field's stored values (bool 2, enum member count, string
  * ndict; 0 for kinds not checked) and whether `count` values (and null bytes,
  * nb may be NULL) hold one out of range: a null byte other than 0/1, a
- * present value >= limit, or a date outside SEGD_DATE_MIN .. SEGD_DATE_MAX
- * (the generated code's calendar is exact there, compiler/lower.c civil).
+ * present value >= limit, a date outside SEGD_DATE_MIN .. SEGD_DATE_MAX
+ * (the generated code's calendar is exact there, compiler/lower.c civil) or
+ * a timestamp outside SEGD_TS_MIN .. SEGD_TS_MAX (where `now - t` cannot
+ * overflow).
  * Branch-free, so it runs at memory speed; callers look for the culprit
  * only when it is true, a value (segd_value_width bytes) at a time. */
 uint32_t segd_value_limit(const seg_field *f, uint32_t ndict);

@@ -13,6 +13,7 @@
 #include "lang/types.h"
 #include "runtime/builder.h"
 #include "runtime/ingest.h"
+#include "runtime/segd_internal.h"
 #include "runtime/table.h"
 #include "stdlib/calendar.h"
 #include "unit.h"
@@ -290,20 +291,28 @@ static void test_segd(void) {
         "schema message: %s", err);
 
   /* a date outside 0001-01-01 .. 9999-12-31 (the range the generated
-     calendar is exact in) is refused; the bounds themselves are taken */
-  seg_field df[2] = {fld("id", TY_INT64, false), fld("d", TY_DATE, true)};
+     calendar is exact in) is refused; the bounds themselves are taken; so
+     is a timestamp outside those days a day wider each side (where the
+     parser's "+HH:MM" offsets can move them, and `now - t` cannot overflow) */
+  int64_t ts_lo, ts_hi;
+  CHECK(cal_parse_timestamp("0001-01-01T00:00:00+23:59", 25, &ts_lo) &&
+            cal_parse_timestamp("9999-12-31T23:59:59.999999-23:59", 32, &ts_hi) && ts_lo > SEGD_TS_MIN &&
+            ts_hi < SEGD_TS_MAX,
+        "the parser's extreme timestamps lie inside the stored range");
+  seg_field df[3] = {fld("id", TY_INT64, false), fld("d", TY_DATE, true), fld("ts", TY_TIMESTAMP, true)};
   df[0].key = true;
-  seg_schema ds = {.fields = df, .nfields = 2, .key = 0};
+  seg_schema ds = {.fields = df, .nfields = 3, .key = 0};
   b = rt_builder_new(&ds);
-  rt_builder_add(b, (rt_cell[]){{.i = 1}, {.i = -719162}}, 2);
-  rt_builder_add(b, (rt_cell[]){{.i = 2}, {.i = 2932896}}, 3);
-  rt_builder_add(b, (rt_cell[]){{.i = 3}, {.null = true}}, 4);
+  rt_builder_add(b, (rt_cell[]){{.i = 1}, {.i = -719162}, {.i = SEGD_TS_MIN}}, 2);
+  rt_builder_add(b, (rt_cell[]){{.i = 2}, {.i = 2932896}, {.i = SEGD_TS_MAX}}, 3);
+  rt_builder_add(b, (rt_cell[]){{.i = 3}, {.null = true}, {.null = true}}, 4);
   rt_builder_finish(b, &t, NULL, NULL);
   CHECK(rt_table_write(&t, tpath("dates.segd"), err, sizeof err), "write dates: %s", err);
   rt_table_free(&t);
   ok = rt_table_open(tpath("dates.segd"), &ds, &u, err, sizeof err);
   CHECK(ok, "dates at the bounds: %s", err);
   size_t d_at = ok ? (size_t)(rt_block(&u, 0) + u.layout.val_off[1] - (const uint8_t *)u.map) : 0;
+  size_t ts_at = ok ? (size_t)(rt_block(&u, 0) + u.layout.val_off[2] - (const uint8_t *)u.map) : 0;
   if (ok) rt_table_free(&u);
   size_t dn;
   char *dd = read_file(tpath("dates.segd"), &dn);
@@ -313,6 +322,14 @@ static void test_segd(void) {
     write_file(tpath("date.segd"), dd, dn);
     CHECK(!rt_table_open(tpath("date.segd"), &ds, &u, err, sizeof err) && strstr(err, "record 2 has an invalid value in field \"d\""),
           "date %d: %s", beyond[i], err);
+  }
+  memcpy(dd + d_at + 4, &(int32_t){2932896}, 4);
+  static const int64_t ts_beyond[] = {SEGD_TS_MIN - 1, SEGD_TS_MAX + 1, INT64_MIN, INT64_MAX};
+  for (int i = 0; dd && i < 4; i++) {
+    memcpy(dd + ts_at + 8, &ts_beyond[i], 8); /* record 2's timestamp */
+    write_file(tpath("ts.segd"), dd, dn);
+    CHECK(!rt_table_open(tpath("ts.segd"), &ds, &u, err, sizeof err) && strstr(err, "record 2 has an invalid value in field \"ts\""),
+          "timestamp %lld: %s", (long long)ts_beyond[i], err);
   }
   free(dd);
 

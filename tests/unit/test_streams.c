@@ -25,6 +25,7 @@
 
 #include "lang/types.h"
 #include "runtime/ingest.h"
+#include "runtime/segd_internal.h"
 #include "runtime/table.h"
 #include "stdlib/calendar.h"
 #include "unit.h"
@@ -475,8 +476,8 @@ static rt_table build_big(void) {
     uint64_t x = next_rand();
     int64_t id = big_rank(x) * 3 + (x % 10 == 0 ? 2 : 1); /* 10% orphans */
     int64_t at = (int64_t)((x >> 40) % 40) - 20;                          /* many ties */
-    if (x % 13 == 0) at = INT64_MIN + (int64_t)(x % 3);                    /* extreme values */
-    if (x % 17 == 0) at = INT64_MAX - (int64_t)(x % 3);
+    if (x % 13 == 0) at = SEGD_TS_MIN + (int64_t)(x % 3);                  /* extreme values */
+    if (x % 17 == 0) at = SEGD_TS_MAX - (int64_t)(x % 3);
     add_order(b, id, i, at, 1000 + (uint64_t)i);
     x = next_rand();
     add_visit(b, (int64_t)((x >> 8) % BIG_N) * 3 + (x % 10 == 0 ? 0 : 1), i, 1000 + BIG_M + (uint64_t)i);
@@ -504,8 +505,8 @@ static void check_big(const rt_table *t) {
   for (int64_t i = 0; i < BIG_M; i++) {
     uint64_t x = next_rand();
     int64_t at = (int64_t)((x >> 40) % 40) - 20;
-    if (x % 13 == 0) at = INT64_MIN + (int64_t)(x % 3);
-    if (x % 17 == 0) at = INT64_MAX - (int64_t)(x % 3);
+    if (x % 13 == 0) at = SEGD_TS_MIN + (int64_t)(x % 3);
+    if (x % 17 == 0) at = SEGD_TS_MAX - (int64_t)(x % 3);
     if (x % 10 != 0) ref[n++] = (ref_ev){big_rank(x), at, i};
     else orphans_o++;
     x = next_rand();
@@ -815,6 +816,9 @@ static void test_segd(void) {
     memcpy(d + vo[O_NOTE] + 4 * k_note, &big, 4);
   }
   refuse("code.segd", d, n, &schema_a, "invalid note", "string code out of range");
+  PATCH_BEGIN; /* the last event's time past 9999-12-31 (still in order) */
+  put64(d + vo[O_AT] + 8 * (nev - 1), INT64_MAX);
+  refuse("at.segd", d, n, &schema_a, "event 8 of orders has an invalid at", "timestamp out of range");
   { /* a run that reads only visits never looks at orders' values */
     bool no_fields[NA] = {false}, visits_only[2] = {false, false};
     visits_only[1 - S_ORDERS] = true;
@@ -839,7 +843,7 @@ static void test_segd(void) {
   put64(d + vo[O_AT], 301);
   refuse("order.segd", d, n, &schema_a, "are not in at order", "events out of time order");
   PATCH_BEGIN; /* across records is fine: record 2's single event earlier than record 1's last */
-  put64(d + vo[O_AT] + 4 * 8, (uint64_t)INT64_MIN);
+  put64(d + vo[O_AT] + 4 * 8, (uint64_t)SEGD_TS_MIN);
   {
     const char *p = tpath("across.segd");
     write_file(p, d, n);
