@@ -39,20 +39,29 @@ static bool subject(const planner *p, const ast *n, bool *fold) {
   return n->kind == AST_FIELD && n->index == p->field;
 }
 
-/* n is contains(subject, "literal") with subject the field or lower(field) */
-static bool is_contains(const planner *p, const ast *n, bool *fold) {
-  return n->kind == AST_CALL && n->op == BI_CONTAINS && subject(p, n->args[0], fold) && n->args[1]->kind == AST_LIT_STR;
+/* n is contains(subject, "literal"), starts_with or ends_with (the
+ * literal at most 16 bytes) or subject == "literal" (the same), with
+ * subject the field or lower(field): its kind, LP_CONTAINS_ANY or a
+ * str_where; -1 when it is none of these */
+static int any_leaf(const planner *p, const ast *n, bool *fold) {
+  *fold = false;
+  if (n->kind == AST_CMP && n->op == CMP_EQ && n->b->kind == AST_LIT_STR && n->b->len <= 16 && subject(p, n->a, fold))
+    return STR_WHOLE;
+  if (n->kind != AST_CALL || n->nargs != 2 || n->args[1]->kind != AST_LIT_STR || !subject(p, n->args[0], fold)) return -1;
+  bool affix = n->args[1]->len <= 16;
+  return n->op == BI_CONTAINS ? LP_CONTAINS_ANY : n->op == BI_STARTS_WITH && affix ? STR_AT_START
+                                                : n->op == BI_ENDS_WITH && affix ? STR_AT_END : -1;
 }
 
-/* How many contains tests on the field, all folded or all not (*fold),
+/* How many tests of one kind on the field, all folded or all not (fold),
  * n joins by `or`; -1 when some part of n is not such a test */
-static int any_tests(const planner *p, const ast *n, bool *fold) {
+static int any_tests(const planner *p, const ast *n, int kind, bool fold) {
   if (n->kind == AST_OR) {
-    int a = any_tests(p, n->a, fold), b = a < 0 ? -1 : any_tests(p, n->b, fold);
+    int a = any_tests(p, n->a, kind, fold), b = a < 0 ? -1 : any_tests(p, n->b, kind, fold);
     return b < 0 ? -1 : a + b;
   }
   bool f;
-  return is_contains(p, n, &f) && f == *fold ? 1 : -1;
+  return any_leaf(p, n, &f) == kind && f == fold ? 1 : -1;
 }
 
 /* The literals of those tests, left to right */
@@ -62,25 +71,44 @@ static void any_literals(const ast *n, lp_op *op) {
     any_literals(n->b, op);
     return;
   }
-  op->any[op->nany] = n->args[1]->name;
-  op->any_len[op->nany++] = n->args[1]->len;
+  const ast *lit = n->kind == AST_CMP ? n->b : n->args[1];
+  op->any[op->nany] = lit->name;
+  op->any_len[op->nany++] = lit->len;
 }
 
-/* An `or` of two or more contains tests on the same subject, as one scan */
+/* count patterns of one kind as one scan, from an `or` of tests or from
+ * the list of an `in` */
+static bool emit_any(planner *p, int kind, bool fold, int count, const ast *or_tests, const ast *list) {
+  lp_op op = {.kind = kind == LP_CONTAINS_ANY ? LP_CONTAINS_ANY : LP_AFFIX_ANY, .where = kind, .fold = fold,
+              .regex = -1, .any = malloc(sizeof(char *) * (size_t)count), .any_len = malloc(sizeof(uint32_t) * (size_t)count)};
+  if (op.any && op.any_len) {
+    if (or_tests) any_literals(or_tests, &op);
+    for (int i = 0; list && i < count; i++) op.any[i] = list->args[i]->name, op.any_len[i] = list->args[i]->len;
+    op.nany = count;
+    if (emit(p, op)) return true;
+  }
+  free(op.any);
+  free(op.any_len);
+  return false;
+}
+
+/* An `or` of two or more tests of one kind on the same subject, as one scan */
 static bool plan_any(planner *p, const ast *n) {
   bool fold;
   const ast *leftmost = n;
   while (leftmost->kind == AST_OR) leftmost = leftmost->a;
-  if (!is_contains(p, leftmost, &fold)) return false;
-  int count = any_tests(p, n, &fold);
-  if (count < 2 || count > STR_SCAN_ANY) return false;
-  lp_op op = {.kind = LP_CONTAINS_ANY, .fold = fold, .regex = -1, .any = malloc(sizeof(char *) * (size_t)count),
-              .any_len = malloc(sizeof(uint32_t) * (size_t)count)};
-  if (op.any && op.any_len) any_literals(n, &op);
-  if (op.any && op.any_len && emit(p, op)) return true;
-  free(op.any);
-  free(op.any_len);
-  return false;
+  int kind = any_leaf(p, leftmost, &fold);
+  int count = kind < 0 ? -1 : any_tests(p, n, kind, fold);
+  return count >= 2 && count <= STR_SCAN_ANY && emit_any(p, kind, fold, count, n, NULL);
+}
+
+/* subject in [a, b, ...] of two or more literals of at most 16 bytes, as one scan */
+static bool plan_in_any(planner *p, const ast *n, bool fold) {
+  const ast *list = n->b;
+  if (list->nargs < 2 || list->nargs > STR_SCAN_ANY) return false;
+  for (int i = 0; i < list->nargs; i++)
+    if (list->args[i]->kind != AST_LIT_STR || list->args[i]->len > 16) return false;
+  return emit_any(p, STR_WHOLE, fold, list->nargs, NULL, list);
 }
 
 static bool plan(planner *p, const ast *n) {
@@ -114,6 +142,7 @@ static bool plan(planner *p, const ast *n) {
   case AST_IN:
   case AST_NOT_IN: {
     if (!subject(p, n->a, &fold) || n->b->nargs == 0) return false;
+    if (plan_in_any(p, n, fold)) return n->kind == AST_IN || emit(p, (lp_op){.kind = LP_NOT});
     for (int i = 0; i < n->b->nargs; i++) {
       const ast *item = n->b->args[i];
       if (item->kind != AST_LIT_STR) return false;
@@ -297,6 +326,23 @@ static void run_contains_any(const lp_op *op, uint32_t count, const char *const 
     for (int j = 0; j < op->nany && !r[i]; j++) r[i] = str_contains(s[i], len[i], op->any[j], op->any_len[j], op->fold);
 }
 
+static void run_affix_any(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
+                          lp_scratch *w) {
+  memset(r, 0, count);
+  if (made(w, op->fold, count, s, len)) {
+    str_scan_affix_any(w->laid[op->fold], w->off, count, op->any, op->any_len, op->nany, (str_where)op->where, r);
+    return;
+  }
+  for (uint32_t i = 0; i < count; i++)
+    for (int j = 0; j < op->nany && !r[i]; j++) {
+      const char *x = op->any[j];
+      uint32_t m = op->any_len[j];
+      r[i] = op->where == STR_AT_START ? str_starts_with(s[i], len[i], x, m, op->fold)
+             : op->where == STR_AT_END ? str_ends_with(s[i], len[i], x, m, op->fold)
+                                       : str_compare(s[i], len[i], x, m, op->fold) == 0;
+    }
+}
+
 static bool run_matches(const lp_op *op, uint32_t count, const char *const *s, const uint32_t *len, uint8_t *r,
                         lp_scratch *w) {
   if (op->dfa && made(w, op->fold, count, s, len)) {
@@ -335,6 +381,7 @@ bool lift_plan_run(const lift_plan *p, uint32_t count, const char *const *s, con
     case LP_CMP: run_fixed(op, count, s, len, r, w); break;
     case LP_CONTAINS: run_contains(op, count, s, len, r, w); break;
     case LP_CONTAINS_ANY: run_contains_any(op, count, s, len, r, w); break;
+    case LP_AFFIX_ANY: run_affix_any(op, count, s, len, r, w); break;
     case LP_MATCHES:
       if (!run_matches(op, count, s, len, r, w)) return false;
       break;

@@ -16,6 +16,7 @@ typedef enum {
   LP_CONST,     /* k */
   LP_STARTS, LP_ENDS, LP_CONTAINS, LP_MATCHES,
   LP_CONTAINS_ANY,  /* contains(subject, a) or contains(subject, b) or ... */
+  LP_AFFIX_ANY,     /* the same of starts_with, of ends_with or of == (where), or subject in [a, b, ...] */
   LP_CMP,       /* subject <op> text */
   LP_LENGTH,    /* length(subject) <op> k */
   LP_NOT, LP_AND, LP_OR,
@@ -30,9 +31,10 @@ typedef struct lp_op {
   int64_t k;
   int regex;              /* LP_MATCHES: the program's regex number */
   struct rx *dfa;         /* LP_MATCHES: its DFA (stdlib/regex.h), NULL: use regexec */
-  const char **any;       /* LP_CONTAINS_ANY: the patterns, any_len their lengths */
+  const char **any;       /* LP_*_ANY: the patterns, any_len their lengths */
   uint32_t *any_len;
   int nany;
+  int where;              /* LP_AFFIX_ANY: a str_where (stdlib/str_scan.h) */
 } lp_op;
 
 typedef struct lift_plan {

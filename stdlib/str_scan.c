@@ -336,6 +336,82 @@ bool str_scan_affix(const char *cat, const uint32_t *off, uint32_t count, const 
   return true;
 }
 
+/* Several patterns, one load of a string's first (last) 16 bytes for all:
+ * the heads of a suffix are right-aligned in theirs, and with AVX2 two
+ * heads are compared a step, as in any_at_avx2.  The last 16 bytes of a
+ * string are read from before it, so a string that ends in the first 16
+ * bytes of cat is tested as str_scan_affix does. */
+typedef struct affix_set {
+  uint64_t head[STR_SCAN_ANY + 1][2], mask[STR_SCAN_ANY + 1][2];
+  int64_t need[STR_SCAN_ANY + 1][2]; /* the length a string needs for it: m, twice; past the last, INT64_MAX */
+  int n;
+} affix_set;
+
+static inline bool affix_hit(const affix_set *a, const char *at, uint32_t len, str_where where) {
+  uint64_t x0 = load64(at), x1 = load64(at + 8);
+  bool hit = false;
+  for (int j = 0; j < a->n; j++)
+    hit |= head_matches(x0, x1, a->head[j], a->mask[j]) &
+           (where == STR_WHOLE ? (int64_t)len == a->need[j][0] : (int64_t)len >= a->need[j][0]);
+  return hit;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) bool
+affix_hit_avx2(const affix_set *a, const char *at, uint32_t len, bool whole) {
+  __m256i x = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)at));
+  __m256i have = _mm256_set1_epi64x((long long)len), zero = _mm256_setzero_si256(), any = zero;
+  for (int j = 0; j < a->n; j += 2) {
+    __m256i head = _mm256_loadu_si256((const __m256i *)(const void *)a->head[j]);
+    __m256i mask = _mm256_loadu_si256((const __m256i *)(const void *)a->mask[j]);
+    __m256i need = _mm256_loadu_si256((const __m256i *)(const void *)a->need[j]);
+    __m256i same = _mm256_cmpeq_epi64(_mm256_and_si256(_mm256_xor_si256(x, head), mask), zero);
+    same = _mm256_and_si256(same, _mm256_shuffle_epi32(same, 0x4E)); /* both halves of a pattern */
+    __m256i fits = whole ? _mm256_cmpeq_epi64(need, have) : _mm256_andnot_si256(_mm256_cmpgt_epi64(need, have), same);
+    any = _mm256_or_si256(any, whole ? _mm256_and_si256(fits, same) : fits);
+  }
+  return !_mm256_testz_si256(any, any);
+}
+
+__attribute__((target("avx2"))) static void affix_any_avx2(const affix_set *a, const char *cat, const uint32_t *off,
+                                                           uint32_t i0, uint32_t count, str_where where, uint8_t *r) {
+  for (uint32_t i = i0; i < count; i++) {
+    const char *at = where == STR_AT_END ? cat + off[i + 1] - 16 : cat + off[i];
+    r[i] |= affix_hit_avx2(a, at, off[i + 1] - off[i], where == STR_WHOLE);
+  }
+}
+#endif
+
+void str_scan_affix_any(const char *cat, const uint32_t *off, uint32_t count, const char *const *p, const uint32_t *m,
+                        int n, str_where where, uint8_t *r) {
+  affix_set a = {.n = n};
+  for (int j = 0; j < n; j++) {
+    char h[16] = {0}, k[16] = {0};
+    uint32_t at = where == STR_AT_END ? 16 - m[j] : 0;
+    memcpy(h + at, p[j], m[j]);
+    memset(k + at, 0xFF, m[j]);
+    memcpy(a.head[j], h, 16);
+    memcpy(a.mask[j], k, 16);
+    a.need[j][0] = a.need[j][1] = m[j];
+  }
+  a.need[n][0] = a.need[n][1] = INT64_MAX; /* the pair of an odd last one never fits */
+  uint32_t i = 0;
+  for (; i < count && where == STR_AT_END && off[i + 1] < 16; i++) /* the 16 bytes before would be outside cat */
+    for (int j = 0; j < n && !r[i]; j++) {
+      uint8_t one = 0;
+      str_scan_affix(cat, off + i, 1, p[j], m[j], STR_AT_END, &one);
+      r[i] = one;
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (!str_scan_baseline && __builtin_cpu_supports("avx2")) {
+    affix_any_avx2(&a, cat, off, i, count, where, r);
+    return;
+  }
+#endif
+  for (; i < count; i++)
+    r[i] |= affix_hit(&a, where == STR_AT_END ? cat + off[i + 1] - 16 : cat + off[i], off[i + 1] - off[i], where);
+}
+
 /* ---- the first byte of a set ---- */
 
 /* String by string, as contains_any: the first window with a byte of the

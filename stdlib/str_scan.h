@@ -25,7 +25,12 @@ typedef enum { STR_AT_START, STR_AT_END, STR_WHOLE } str_where;
  * false (nothing done) when m is over 16.  The same padding as above. */
 bool str_scan_affix(const char *cat, const uint32_t *off, uint32_t count, const char *p, uint32_t m, str_where where,
                     uint8_t *r);
-/* The most patterns str_scan_contains_any takes. */
+/* r[i] = 1 when string i starts with, ends with, or is any of the n (at
+ * most STR_SCAN_ANY) patterns p[j][0 .. m[j]), each at most 16 bytes; r[i]
+ * is left alone otherwise.  The same padding as above. */
+void str_scan_affix_any(const char *cat, const uint32_t *off, uint32_t count, const char *const *p, const uint32_t *m,
+                        int n, str_where where, uint8_t *r);
+/* The most patterns str_scan_contains_any and str_scan_affix_any take. */
 #define STR_SCAN_ANY 64
 /* r[i] = 1 when string i contains any of the n (at most STR_SCAN_ANY)
  * patterns p[j][0 .. m[j]); r[i] is left alone otherwise; the same padding

@@ -1397,15 +1397,27 @@ static char *gen_bool(int d) {
   }
   case 21: case 22: { /* string predicates, over one field (lifted) or two (slow) */
     static const char *fns[] = {"starts_with", "ends_with", "contains"};
-    if (chance(25)) { /* contains ... or contains ...: one scan for them all (lift_plan.c), unless lower() differs */
+    static const char *tests[] = {"contains(%s, %s)", "starts_with(%s, %s)", "ends_with(%s, %s)", "(%s == %s)"};
+    if (chance(25)) { /* contains ... or contains ... (or starts_with, ends_with, ==): one scan for them all
+                         (lift_plan.c), unless lower() or the kind differs */
       const char *subj = rn(2) ? "s1" : "lower(s1)";
+      int kind = rn(4);
       char *first = str_lit(rn(2) ? STR_EXTRA[rn(NSTRX)] : STR_POOL[rn(NSTR)]);
-      char *chain = take(xs("contains(%s, %s)", subj, first), first, NULL, NULL);
+      char *chain = take(xs(tests[kind], subj, first), first, NULL, NULL);
       for (int n = 1 + rn(4); n > 0; n--) {
         char *lit = str_lit(rn(2) ? STR_EXTRA[rn(NSTRX)] : STR_POOL[rn(NSTR)]);
-        chain = take(xs("%s or contains(%s, %s)", chain, chance(85) ? subj : "s1", lit), chain, lit, NULL);
+        char *test = take(xs(tests[chance(85) ? kind : rn(4)], chance(85) ? subj : "s1", lit), lit, NULL, NULL);
+        chain = take(xs("%s or %s", chain, test), chain, test, NULL);
       }
       return take(xs("(%s)", chain), chain, NULL, NULL);
+    }
+    if (chance(10)) { /* in a list of literals: one scan (lift_plan.c) */
+      char *list = str_lit(rn(2) ? STR_EXTRA[rn(NSTRX)] : STR_POOL[rn(NSTR)]);
+      for (int n = 1 + rn(4); n > 0; n--) {
+        char *lit = str_lit(rn(2) ? STR_EXTRA[rn(NSTRX)] : STR_POOL[rn(NSTR)]);
+        list = take(xs("%s, %s", list, lit), list, lit, NULL);
+      }
+      return take(xs("(%s %s [%s])", rn(2) ? "s1" : "lower(s1)", rn(3) ? "in" : "not in", list), list, NULL, NULL);
     }
     x = gen_str(d - 1);
     y = chance(30) ? xs("%s", rn(2) ? "s2" : "s1") : gen_str(d - 1);

@@ -1,6 +1,7 @@
 /* tests/unit/test_str_scan.c — str_scan_contains and
  * str_scan_contains_any (stdlib/str_scan.c) against str_contains,
- * str_scan_affix against str_starts_with, str_ends_with and str_compare,
+ * str_scan_affix and str_scan_affix_any against str_starts_with,
+ * str_ends_with and str_compare,
  * str_scan_first_of and str_scan_mask_of against a byte loop, string by
  * string: generated chunks of strings over a small alphabet (so that patterns occur often,
  * across string boundaries too, and in the padding), with empty strings,
@@ -31,8 +32,16 @@ static uint32_t pattern(char *p, int letters) {
   return m;
 }
 
+/* The first, last (or all, whole) of up to 16 bytes of s into p: its length */
+static uint32_t where_piece(const char *s, uint32_t len, char *p, int where) {
+  uint32_t take = where == STR_WHOLE ? len : (uint32_t)rn((len < 16 ? (int)len : 16) + 1);
+  if (take > 16) take = 16;
+  memcpy(p, s + (where == STR_AT_END ? len - take : 0), take);
+  return take;
+}
+
 int main(void) {
-  int compared = 0, found = 0, affixes = 0;
+  int compared = 0, found = 0, affixes = 0, affix_any_hits = 0;
   for (int round = 0; round < 4000; round++) {
     str_scan_baseline = round % 2;
     uint32_t count = (uint32_t)rn(round % 10 == 0 ? 300 : 12);
@@ -81,6 +90,34 @@ int main(void) {
     uint8_t fix[300];
     bool fixed = str_scan_affix(cat, off, count, p, m, where, fix);
     CHECK(fixed == (m <= 16), "round %d: str_scan_affix took a pattern of %u bytes: %d", round, m, fixed);
+    /* several patterns of at most 16 bytes at the start, at the end, or whole: pieces of the strings there */
+    char apats[8][16];
+    const char *ap[8];
+    uint32_t am[8];
+    int nap = 1 + rn(8);
+    for (int j = 0; j < nap; j++) {
+      ap[j] = apats[j];
+      am[j] = (uint32_t)rn(17);
+      for (uint32_t k = 0; k < am[j]; k++) apats[j][k] = ALPHA[rn(4)];
+      if (count && rn(2)) {
+        uint32_t q = (uint32_t)rn((int)count);
+        am[j] = where_piece(s[q], len[q], apats[j], rn(3));
+        if (am[j] && rn(3) == 0) apats[j][rn((int)am[j])] = ALPHA[rn(6)]; /* or nearly */
+      }
+    }
+    uint8_t affany[300];
+    memset(affany, 0, sizeof affany);
+    str_scan_affix_any(cat, off, count, ap, am, nap, where, affany);
+    for (uint32_t i = 0; i < count; i++) {
+      bool want = false;
+      for (int j = 0; j < nap; j++)
+        want |= where == STR_AT_START ? str_starts_with(s[i], len[i], ap[j], am[j], false)
+                : where == STR_AT_END ? str_ends_with(s[i], len[i], ap[j], am[j], false)
+                                      : str_compare(s[i], len[i], ap[j], am[j], false) == 0;
+      affix_any_hits += want;
+      CHECK(affany[i] == want, "round %d: string %u \"%.*s\", %d patterns (first \"%.*s\") at %d: %d, want %d", round, i,
+            (int)len[i], s[i], nap, (int)am[0], ap[0], (int)where, affany[i], want);
+    }
     /* the first byte of a set of 1 to 4 */
     uint8_t set[4];
     int nset = 1 + rn(4);
@@ -125,6 +162,8 @@ int main(void) {
     free(cat);
   }
   CHECK(found * 10 > compared && found * 10 < 9 * compared, "%d of %d strings contained their pattern", found, compared);
+  CHECK(affix_any_hits * 5 > compared, "only %d of %d strings started with, ended with or were one of their patterns",
+        affix_any_hits, compared);
   CHECK(affixes * 20 > compared, "only %d of %d strings started with, ended with or were their pattern", affixes, compared);
   printf("test_str_scan: %d checks (%d strings, %d contain the pattern), %d failed\n", checks, compared, found, failures);
   return failures != 0;
