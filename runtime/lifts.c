@@ -165,10 +165,21 @@ static inline bool is_used(const uint8_t *used, uint64_t c) { return !used || us
  * table nibbles) of table (NULL: none): one scatter for all the lifts of a
  * table.  A chunk's codes start even: no other thread writes its bytes. */
 static void flush_bits(uint8_t *table, bool compact, lift_worker_state *w, uint32_t count) {
-  if (compact)
-    for (uint32_t i = 0; table && i < count; i++) table[w->code[i] / 2] |= (uint8_t)(w->acc[i] << w->code[i] % 2 * 4);
-  else
-    for (uint32_t i = 0; table && i < count; i++) table[w->code[i]] |= w->acc[i];
+  if (!table || !count) return;
+  uint32_t c0 = w->code[0];
+  bool consecutive = w->code[count - 1] - c0 == count - 1; /* no code skipped: vector loops */
+  if (consecutive && !compact) {
+    for (uint32_t i = 0; i < count; i++) table[c0 + i] |= w->acc[i];
+  } else if (consecutive && c0 % 2 == 0) { /* two codes a byte */
+    uint8_t *at = table + c0 / 2;
+    uint32_t i = 0;
+    for (; i + 1 < count; i += 2) at[i / 2] |= (uint8_t)(w->acc[i] | w->acc[i + 1] << 4);
+    if (i < count) at[i / 2] |= w->acc[i];
+  } else if (compact) {
+    for (uint32_t i = 0; i < count; i++) table[w->code[i] / 2] |= (uint8_t)(w->acc[i] << w->code[i] % 2 * 4);
+  } else {
+    for (uint32_t i = 0; i < count; i++) table[w->code[i]] |= w->acc[i];
+  }
 }
 
 /* The group's plans on the present strings of codes [c0, c1); false when
