@@ -569,6 +569,55 @@ static bool in_time_range(const ast *n) {
          n->kind == AST_NOW || n->kind == AST_TODAY;
 }
 
+bool lower_days_compare(const ast *n, const ast **t, const ast **k, int *op) {
+  static const int flipped[] = {[CMP_EQ] = CMP_EQ, [CMP_NE] = CMP_NE, [CMP_LT] = CMP_GT,
+                                [CMP_LE] = CMP_GE, [CMP_GT] = CMP_LT, [CMP_GE] = CMP_LE};
+  if (n->kind != AST_CMP) return false;
+  bool left = n->a->kind == AST_CALL && n->a->op == BI_DAYS_SINCE;
+  const ast *call = left ? n->a : n->b, *other = left ? n->b : n->a;
+  if (call->kind != AST_CALL || call->op != BI_DAYS_SINCE || call->args[0]->type.kind != TY_TIMESTAMP ||
+      !in_time_range(call->args[0]) || other->type.kind != TY_INT64 ||
+      (other->kind != AST_LIT_INT && other->kind != AST_CONSTREF))
+    return false;
+  *t = call->args[0], *k = other, *op = left ? n->op : flipped[n->op];
+  return true;
+}
+
+/* days_since(t) <op> k without dividing by a day (lower_days_compare):
+ *   days_since(t) >= k  <=>  now - t >= k days  <=>  t <= now - k days,
+ * and > k is >= k + 1.  The thresholds are worked out once, in the entry
+ * block, with k clamped to +-10^7 days: more than the 3.65M days from
+ * 0001-01-01 to 9999-12-31, so no stored time's answer changes, and the
+ * thresholds stay far from overflowing. */
+static bool lower_days_threshold(lower *L, const ast *n, lv *r) {
+  const ast *t, *k;
+  int op;
+  if (!lower_days_compare(n, &t, &k, &op)) return false;
+  lv x = lower_node(L, (ast *)t);
+  LLVMBasicBlockRef was = lower_at_entry(L);
+  LLVMValueRef kv = k->kind == AST_LIT_INT ? LLVMConstInt(L->i64, (unsigned long long)k->v.i, 1)
+                                           : ctx_element(L, CTX_CONSTS, L->i64, k->index);
+  LLVMValueRef lim = LLVMConstInt(L->i64, 10000000, 1), neg = LLVMConstInt(L->i64, (unsigned long long)-10000000, 1);
+  kv = LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntSGT, kv, lim, ""), lim, kv, "");
+  kv = LLVMBuildSelect(L->B, LLVMBuildICmp(L->B, LLVMIntSLT, kv, neg, ""), neg, kv, "");
+  LLVMValueRef day = LLVMConstInt(L->i64, (unsigned long long)CAL_USEC_PER_DAY, 1);
+  LLVMValueRef at_k = LLVMBuildSub(L->B, load_ctx(L, CTX_NOW, L->i64), LLVMBuildMul(L->B, kv, day, ""), "");
+  LLVMValueRef past_k = LLVMBuildSub(L->B, at_k, day, ""); /* days_since(t) > k  <=>  t <= past_k */
+  lower_resume(L, was);
+  LLVMValueRef ge = LLVMBuildICmp(L->B, LLVMIntSLE, x.v, entry_lanes(L, at_k), "");
+  LLVMValueRef gt = LLVMBuildICmp(L->B, LLVMIntSLE, x.v, entry_lanes(L, past_k), "");
+  switch (op) {
+  case CMP_GE: r->v = ge; break;
+  case CMP_GT: r->v = gt; break;
+  case CMP_LT: r->v = LLVMBuildNot(L->B, ge, ""); break;
+  case CMP_LE: r->v = LLVMBuildNot(L->B, gt, ""); break;
+  case CMP_EQ: r->v = LLVMBuildAnd(L->B, ge, LLVMBuildNot(L->B, gt, ""), ""); break;
+  default: r->v = LLVMBuildOr(L->B, gt, LLVMBuildNot(L->B, ge, ""), ""); break;
+  }
+  r->null = x.null;
+  return true;
+}
+
 static lv lower_cast(lower *L, ast *n) {
   lv a = lower_node(L, n->a), r = a;
   seg_type from = n->a->type, to = n->type;
@@ -863,6 +912,7 @@ lv lower_node(lower *L, ast *n) {
     r.null = a.null;
     return r;
   case AST_CMP:
+    if (lower_days_threshold(L, n, &r)) return r;
     a = operand(L, n->a, n->a->type.kind == TY_STRING);
     b = operand(L, n->b, n->a->type.kind == TY_STRING);
     r.v = lower_compare(L, n->op, n->a->type, n->b->type, a.v, b.v);

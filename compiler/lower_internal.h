@@ -129,6 +129,11 @@ LLVMValueRef lower_compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValue
 /* a float result: null when not finite (or when `null`) */
 lv lower_float_result(lower *L, LLVMValueRef v, LLVMValueRef null);
 bool lower_has_string(const ast *n);
+/* n is days_since(t) <op> k (or k <op> days_since(t)) with t a time in the
+ * stored range and k an integer literal or const: lowered as a comparison
+ * of t with a threshold (lower.c).  Sets *t, *k and *op (as if
+ * days_since(t) came first). */
+bool lower_days_compare(const ast *n, const ast **t, const ast **k, int *op);
 
 /* A loop over a block's records, vf at a time: i = 0, vf, 2 vf, .. < bound
  * (bound >= 1, a multiple of vf).  Begin leaves the builder in its body

@@ -67,6 +67,9 @@ static void shared_note(shared_plan *P, ast *n, int loop) {
 /* The outermost candidates of n (a candidate's own calls are computed with it). */
 static void shared_walk(lower *L, shared_plan *P, ast *n, int loop) {
   if (!n || n->kind == AST_AGG) return;
+  const ast *t, *k;
+  int op;
+  if (lower_days_compare(n, &t, &k, &op)) return; /* its days_since is never computed (t is a field or a constant) */
   if (shared_candidate(L, n)) {
     shared_note(P, n, loop);
     return;
