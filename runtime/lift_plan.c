@@ -39,9 +39,15 @@ static bool subject(const planner *p, const ast *n, bool *fold) {
   return n->kind == AST_FIELD && n->index == p->field;
 }
 
+/* The kinds of test an `or` of tests of one kind (plan_any) can join: a
+ * str_where, or contains */
+enum { ANY_CONTAINS = 3 };
+_Static_assert(STR_AT_START < ANY_CONTAINS && STR_AT_END < ANY_CONTAINS && STR_WHOLE < ANY_CONTAINS,
+               "a str_where is an any_leaf kind");
+
 /* n is contains(subject, "literal"), starts_with or ends_with (the
  * literal at most 16 bytes) or subject == "literal" (the same), with
- * subject the field or lower(field): its kind, LP_CONTAINS_ANY or a
+ * subject the field or lower(field): its kind, ANY_CONTAINS or a
  * str_where; -1 when it is none of these */
 static int any_leaf(const planner *p, const ast *n, bool *fold) {
   *fold = false;
@@ -49,7 +55,7 @@ static int any_leaf(const planner *p, const ast *n, bool *fold) {
     return STR_WHOLE;
   if (n->kind != AST_CALL || n->nargs != 2 || n->args[1]->kind != AST_LIT_STR || !subject(p, n->args[0], fold)) return -1;
   bool affix = n->args[1]->len <= 16;
-  return n->op == BI_CONTAINS ? LP_CONTAINS_ANY : n->op == BI_STARTS_WITH && affix ? STR_AT_START
+  return n->op == BI_CONTAINS ? ANY_CONTAINS : n->op == BI_STARTS_WITH && affix ? STR_AT_START
                                                 : n->op == BI_ENDS_WITH && affix ? STR_AT_END : -1;
 }
 
@@ -79,7 +85,7 @@ static void any_literals(const ast *n, lp_op *op) {
 /* count patterns of one kind as one scan, from an `or` of tests or from
  * the list of an `in` */
 static bool emit_any(planner *p, int kind, bool fold, int count, const ast *or_tests, const ast *list) {
-  lp_op op = {.kind = kind == LP_CONTAINS_ANY ? LP_CONTAINS_ANY : LP_AFFIX_ANY, .where = kind, .fold = fold,
+  lp_op op = {.kind = kind == ANY_CONTAINS ? LP_CONTAINS_ANY : LP_AFFIX_ANY, .where = kind, .fold = fold,
               .regex = -1, .any = malloc(sizeof(char *) * (size_t)count), .any_len = malloc(sizeof(uint32_t) * (size_t)count)};
   if (op.any && op.any_len) {
     if (or_tests) any_literals(or_tests, &op);
