@@ -41,8 +41,8 @@ static bool subject(const planner *p, const ast *n, bool *fold) {
 
 /* The kinds of test an `or` of tests of one kind (plan_any) can join: a
  * str_where, or contains */
-enum { ANY_CONTAINS = 3 };
-_Static_assert(STR_AT_START < ANY_CONTAINS && STR_AT_END < ANY_CONTAINS && STR_WHOLE < ANY_CONTAINS,
+#define ANY_CONTAINS 3
+_Static_assert((int)STR_AT_START < ANY_CONTAINS && (int)STR_AT_END < ANY_CONTAINS && (int)STR_WHOLE < ANY_CONTAINS,
                "a str_where is an any_leaf kind");
 
 /* n is contains(subject, "literal"), starts_with or ends_with (the
