@@ -11,7 +11,10 @@ int64_t cal_floordiv(int64_t a, int64_t b) {
   return q;
 }
 
-int64_t cal_floormod(int64_t a, int64_t b) { return a - cal_floordiv(a, b) * b; }
+int64_t cal_floormod(int64_t a, int64_t b) { /* not a - floordiv(a, b) * b: that product can overflow */
+  int64_t r = a % b;
+  return r != 0 && (r < 0) != (b < 0) ? r + b : r;
+}
 
 /* Days from civil: the era-based algorithm over 400-year cycles. */
 int64_t cal_days_from_civil(int64_t y, unsigned m, unsigned d) {
