@@ -1306,7 +1306,12 @@ static char *gen_bool(int d) {
       if (chance(50) && (x = ev_leaf(C_BOOL, NULL, NULL))) return x;
       if ((x = ev_pick(C_KIND, -1, NULL))) return kind_cond(x);
     }
-    switch (rn(10)) {
+    switch (rn(11)) {
+    case 10: { /* days_since of a stored time against a number: a comparison of the time (lower.c) */
+      static const char *ks[] = {"0", "1", "-1", "7", "30", "365", "k_int", "k_neg", "k_int2", "100000000", "-100000000"};
+      const char *k = ks[rn((int)(sizeof ks / sizeof *ks))], *t = rn(2) ? "ts" : "ts2", *op = cmpop(true);
+      return rn(2) ? xs("(days_since(%s) %s %s)", t, op, k) : xs("(%s %s days_since(%s))", k, op, t);
+    }
     case 0: return xs("b1");
     case 1: return xs("b2");
     case 2: return xs("%s", rn(3) == 0 ? "null" : rn(2) ? "true" : "k_bool");
