@@ -441,6 +441,61 @@ static uint64_t builder_order(rt_builder *b, uint64_t **perm, rt_dup_fn on_dup, 
 
 /* ---- 3. the blocks ---- */
 
+/* The blocks are built a part at a time by every core: with the records
+ * in key order (perm) each value is a random read, and the cores' misses
+ * overlap (10M customers, 1.1 GB of blocks: 5.6 s on one thread). */
+#define BLOCKS_PART 16
+
+typedef struct blocks_job {
+  const rt_builder *b;
+  const rt_layout *l;
+  uint8_t *blocks;
+  const uint64_t *perm;
+  uint64_t kept, nblocks;
+  atomic_uint_fast64_t next;
+} blocks_job;
+
+/* Blocks [blk0, blk1): zeroed, then every field's values gathered in */
+static void blocks_part(const blocks_job *j, uint64_t blk0, uint64_t blk1) {
+  const rt_builder *b = j->b;
+  const rt_layout *l = j->l;
+  memset(j->blocks + blk0 * l->block_bytes, 0, (size_t)(blk1 - blk0) * l->block_bytes);
+  for (int f = 0; f < b->nfields; f++) {
+    const seg_field *fd = &b->schema->fields[f];
+    if (fd->type.kind == TY_STREAM) continue;
+    size_t w = (size_t)ty_storage_width(fd->type.kind);
+    const uint8_t *src = b->col[f], *nsrc = b->nulls[f];
+    for (uint64_t blk = blk0; blk < blk1; blk++) {
+      uint8_t *base = j->blocks + blk * l->block_bytes;
+      uint8_t *dv = base + l->val_off[f];
+      uint8_t *dn = l->null_off[f] == RT_NO_NULLS ? NULL : base + l->null_off[f];
+      uint64_t r0 = blk * RT_BLOCK, cnt = j->kept - r0 < RT_BLOCK ? j->kept - r0 : RT_BLOCK;
+      if (!j->perm) {
+        memcpy(dv, src + r0 * w, cnt * w);
+        if (dn && nsrc) memcpy(dn, nsrc + r0, cnt);
+        continue;
+      }
+      const uint64_t *pp = j->perm + r0;
+      switch (w) {
+      case 1: for (uint64_t i = 0; i < cnt; i++) dv[i] = src[pp[i]]; break;
+      case 4: for (uint64_t i = 0; i < cnt; i++) memcpy(dv + i * 4, src + pp[i] * 4, 4); break;
+      default: for (uint64_t i = 0; i < cnt; i++) memcpy(dv + i * 8, src + pp[i] * 8, 8); break;
+      }
+      if (dn && nsrc)
+        for (uint64_t i = 0; i < cnt; i++) dn[i] = nsrc[pp[i]];
+    }
+  }
+}
+
+static void *blocks_worker(void *arg) {
+  blocks_job *j = arg;
+  for (;;) {
+    uint64_t blk0 = atomic_fetch_add(&j->next, 1) * BLOCKS_PART;
+    if (blk0 >= j->nblocks) return NULL;
+    blocks_part(j, blk0, blk0 + BLOCKS_PART < j->nblocks ? blk0 + BLOCKS_PART : j->nblocks);
+  }
+}
+
 static bool builder_blocks(rt_builder *b, rt_table *out, const uint64_t *perm, uint64_t kept) {
   const rt_layout *l = &out->layout;
   out->nrecords = kept;
@@ -451,34 +506,12 @@ static bool builder_blocks(rt_builder *b, rt_table *out, const uint64_t *perm, u
   size_t size = (size_t)out->nblocks * l->block_bytes;
   void *mem = NULL;
   if (posix_memalign(&mem, 64, size) != 0) return false;
-  memset(mem, 0, size);
-  uint8_t *blocks = mem;
-  for (int f = 0; f < b->nfields; f++) {
-    const seg_field *fd = &b->schema->fields[f];
-    if (fd->type.kind == TY_STREAM) continue;
-    size_t w = (size_t)ty_storage_width(fd->type.kind);
-    const uint8_t *src = b->col[f], *nsrc = b->nulls[f];
-    for (uint64_t blk = 0; blk < out->nblocks; blk++) {
-      uint8_t *base = blocks + blk * l->block_bytes;
-      uint8_t *dv = base + l->val_off[f];
-      uint8_t *dn = l->null_off[f] == RT_NO_NULLS ? NULL : base + l->null_off[f];
-      uint64_t r0 = blk * RT_BLOCK, cnt = kept - r0 < RT_BLOCK ? kept - r0 : RT_BLOCK;
-      if (!perm) {
-        memcpy(dv, src + r0 * w, cnt * w);
-        if (dn && nsrc) memcpy(dn, nsrc + r0, cnt);
-        continue;
-      }
-      const uint64_t *pp = perm + r0;
-      switch (w) {
-      case 1: for (uint64_t i = 0; i < cnt; i++) dv[i] = src[pp[i]]; break;
-      case 4: for (uint64_t i = 0; i < cnt; i++) memcpy(dv + i * 4, src + pp[i] * 4, 4); break;
-      default: for (uint64_t i = 0; i < cnt; i++) memcpy(dv + i * 8, src + pp[i] * 8, 8); break;
-      }
-      if (dn && nsrc)
-        for (uint64_t i = 0; i < cnt; i++) dn[i] = nsrc[pp[i]];
-    }
-  }
-  out->blocks = blocks;
+  blocks_job j = {.b = b, .l = l, .blocks = mem, .perm = perm, .kept = kept, .nblocks = out->nblocks};
+  atomic_init(&j.next, 0);
+  uint64_t parts = (out->nblocks + BLOCKS_PART - 1) / BLOCKS_PART;
+  int threads = rt_cpus();
+  rt_parallel(parts < (uint64_t)threads ? (int)parts : threads, blocks_worker, &j);
+  out->blocks = mem;
   out->owned_blocks = mem;
   return true;
 }
