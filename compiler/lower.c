@@ -225,6 +225,11 @@ static LLVMValueRef floordiv_day(lower *L, LLVMValueRef x) {
   return LLVMBuildFPToSI(L->B, q, L->v64, "");
 }
 
+/* x - days * 1 day: the time of day of x when days = floordiv_day(x) */
+static LLVMValueRef time_of_day(lower *L, LLVMValueRef x, LLVMValueRef days) {
+  return LLVMBuildSub(L->B, x, LLVMBuildMul(L->B, days, c64(L, CAL_USEC_PER_DAY), ""), "");
+}
+
 /* ---- strings: lifts and slow calls -------------------------------------- */
 
 bool lower_has_string(const ast *n) {
@@ -763,9 +768,8 @@ static lv lower_call(lower *L, ast *n) {
     } else if (in_time_range(n->args[0])) { /* now - t cannot overflow */
       r.v = floordiv_day(L, LLVMBuildSub(L->B, now, a[0].v, ""));
     } else { /* any time: floor(now / day) - floor(t / day), less one when now's time of day is earlier than t's */
-      LLVMValueRef dn = floordiv_day(L, now), dt = floordiv_day(L, a[0].v), day = c64(L, CAL_USEC_PER_DAY);
-      LLVMValueRef earlier = LLVMBuildICmp(L->B, LLVMIntSLT, LLVMBuildSub(L->B, now, LLVMBuildMul(L->B, dn, day, ""), ""),
-                                           LLVMBuildSub(L->B, a[0].v, LLVMBuildMul(L->B, dt, day, ""), ""), "");
+      LLVMValueRef dn = floordiv_day(L, now), dt = floordiv_day(L, a[0].v);
+      LLVMValueRef earlier = LLVMBuildICmp(L->B, LLVMIntSLT, time_of_day(L, now, dn), time_of_day(L, a[0].v, dt), "");
       r.v = LLVMBuildSub(L->B, LLVMBuildSub(L->B, dn, dt, ""), LLVMBuildZExt(L->B, earlier, L->v64, ""), "");
     }
     break;
@@ -785,7 +789,7 @@ static lv lower_call(lower *L, ast *n) {
   }
   case BI_HOUR: { /* the time of day is below 2^37, exact in double; times fl(1 / 1 hour) it floors as in floordiv_day
                      (the same relative error e, and the quotient below 24) */
-    LLVMValueRef tod = LLVMBuildSub(L->B, a[0].v, LLVMBuildMul(L->B, floordiv_day(L, a[0].v), c64(L, CAL_USEC_PER_DAY), ""), "");
+    LLVMValueRef tod = time_of_day(L, a[0].v, floordiv_day(L, a[0].v));
     r.v = LLVMBuildFPToSI(L->B, LLVMBuildFMul(L->B, LLVMBuildSIToFP(L->B, tod, L->vf64, ""), cf64(L, 1.0 / (3600.0 * 1e6)), ""), L->v64, "");
     break;
   }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "table.h"
+#include "../stdlib/calendar.h"
 
 static inline void segd_put32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
@@ -45,8 +46,8 @@ bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64
 #define SEGD_DATE_MAX 2932896
 /* The range of a timestamp (µs): those dates a day wider each side, which
  * holds every time a UTC offset moves out of them (cal_parse_timestamp). */
-#define SEGD_TS_MIN ((SEGD_DATE_MIN - 1) * INT64_C(86400000000))
-#define SEGD_TS_MAX ((SEGD_DATE_MAX + 2) * INT64_C(86400000000) - 1)
+#define SEGD_TS_MIN ((SEGD_DATE_MIN - 1) * CAL_USEC_PER_DAY)
+#define SEGD_TS_MAX ((SEGD_DATE_MAX + 2) * CAL_USEC_PER_DAY - 1)
 /* The bound of a field's stored values (bool 2, enum member count, string
  * ndict; 0 for kinds not checked) and whether `count` values (and null bytes,
  * nb may be NULL) hold one out of range: a null byte other than 0/1, a
