@@ -33,6 +33,15 @@ static bool is_error(const ast *n) { return n->type.kind == TY_ERROR; }
 
 /* ---- casts --------------------------------------------------------------- */
 
+/* n converted to type `to` at run time: a cast node, even of a literal */
+static ast *cast_node(checker *c, ast *n, seg_type to) {
+  seg_tykind from = n->type.kind;
+  ast *k = ast_unary(&c->p, AST_CAST, n, n->span);
+  k->type = to;
+  k->nullable = n->nullable || (to.kind == TY_DECIMAL && to.scale > (from == TY_DECIMAL ? n->type.scale : 0));
+  return k;
+}
+
 /* Converts n to type `to`, folding literals; reports literal overflow. */
 ast *check_cast(checker *c, ast *n, seg_type to) {
   if (is_error(n) || to.kind == TY_ERROR || ty_equal(n->type, to)) return n;
@@ -64,11 +73,8 @@ ast *check_cast(checker *c, ast *n, seg_type to) {
     n->type = to;
     return n;
   }
-node:;
-  ast *k = ast_unary(&c->p, AST_CAST, n, n->span);
-  k->type = to;
-  k->nullable = n->nullable || (to.kind == TY_DECIMAL && to.scale > (from == TY_DECIMAL ? n->type.scale : 0));
-  return k;
+node:
+  return cast_node(c, n, to);
 }
 
 /* Casts an operand of a comparison to the type the comparison meets at.
@@ -459,8 +465,11 @@ static ast *check_multiplicative(checker *c, ast *n) {
     diag_error(c->d, n->span, "%s needs numbers, not %s and %s", ast_kind_names[n->kind], check_tyname(c, ta), check_tyname(c, tb));
     n->type = ty(TY_ERROR);
   } else if (n->kind == AST_DIV) {
-    n->a = check_cast(c, n->a, ty(TY_FLOAT64));
-    n->b = check_cast(c, n->b, ty(TY_FLOAT64));
+    /* integers and decimals divide as their unscaled values (ast_scaled_div):
+       a literal among them stays what it is, not a float already rounded */
+    bool exact = (is_int(ta.kind) || ta.kind == TY_DECIMAL) && (is_int(tb.kind) || tb.kind == TY_DECIMAL);
+    n->a = exact ? cast_node(c, n->a, ty(TY_FLOAT64)) : check_cast(c, n->a, ty(TY_FLOAT64));
+    n->b = exact ? cast_node(c, n->b, ty(TY_FLOAT64)) : check_cast(c, n->b, ty(TY_FLOAT64));
     n->type = ty(TY_FLOAT64);
   } else if (n->kind == AST_MUL && ta.kind != TY_FLOAT64 && tb.kind != TY_FLOAT64 &&
              (ta.kind == TY_DECIMAL || tb.kind == TY_DECIMAL)) {
