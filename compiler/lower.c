@@ -916,7 +916,7 @@ lv lower_node(lower *L, ast *n) {
     r.null = a.null;
     return r;
   case AST_CMP:
-    if (lower_days_threshold(L, n, &r)) return r;
+    if (lower_days_threshold(L, n, &r) || lower_ratio_compare(L, n, &r)) return r;
     a = operand(L, n->a, n->a->type.kind == TY_STRING);
     b = operand(L, n->b, n->a->type.kind == TY_STRING);
     r.v = lower_compare(L, n->op, n->a->type, n->b->type, a.v, b.v);

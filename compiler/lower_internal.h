@@ -134,6 +134,10 @@ bool lower_has_string(const ast *n);
  * of t with a threshold (lower.c).  Sets *t, *k and *op (as if
  * days_since(t) came first). */
 bool lower_days_compare(const ast *n, const ast **t, const ast **k, int *op);
+/* A comparison of integers' or decimals' quotient with a number, decided
+ * without dividing when the operands are bounded (lower_ratio.c); false
+ * (nothing emitted) otherwise. */
+bool lower_ratio_compare(lower *L, const ast *n, lv *r);
 
 /* A loop over a block's records, vf at a time: i = 0, vf, 2 vf, .. < bound
  * (bound >= 1, a multiple of vf).  Begin leaves the builder in its body

@@ -1306,7 +1306,16 @@ static char *gen_bool(int d) {
       if (chance(50) && (x = ev_leaf(C_BOOL, NULL, NULL))) return x;
       if ((x = ev_pick(C_KIND, -1, NULL))) return kind_cond(x);
     }
-    switch (rn(11)) {
+    switch (rn(12)) {
+    case 11: { /* a quotient of bounded numbers against a number: decided without dividing (lower_ratio.c);
+                  small remainders make quotients equal to the number, and zero divisors, often */
+      static const char *xs_[] = {"i32", "d12", "d10", "(i32 % 7)", "(i32 % 5 - 2)", "(d12 % 3)", "(d10 % 2)", "(i32 * 7)",
+                                  "3", "-2", "0.5", "i64"};
+      static const char *ks[] = {"0", "1", "2", "-1", "-2", "0.5", "0.25", "1.5", "-0.75", "0.2", "3", "k_int", "150"};
+      const char *x = xs_[rn((int)(sizeof xs_ / sizeof *xs_))], *y = xs_[rn((int)(sizeof xs_ / sizeof *xs_))];
+      const char *k = ks[rn((int)(sizeof ks / sizeof *ks))], *op = cmpop(true);
+      return rn(2) ? xs("((%s / %s) %s %s)", x, y, op, k) : xs("(%s %s (%s / %s))", k, op, x, y);
+    }
     case 10: { /* days_since of a stored time against a number: a comparison of the time (lower.c) */
       static const char *ks[] = {"0", "1", "-1", "7", "30", "365", "k_int", "k_neg", "k_int2", "100000000", "-100000000"};
       const char *k = ks[rn((int)(sizeof ks / sizeof *ks))], *t = rn(2) ? "ts" : "ts2", *op = cmpop(true);
