@@ -53,7 +53,7 @@ static uint64_t magnitude(const seg_schema *s, const ast *n) {
   switch (n->kind) {
   case AST_FIELD: {
     seg_type t = n->index >= 0 && n->index < s->nfields ? s->fields[n->index].type : n->type;
-    return t.kind == TY_INT32 ? UINT64_C(1) << 31 : t.kind == TY_DECIMAL ? (uint64_t)ty_pow10(t.prec) : RATIO_UNBOUNDED;
+    return t.kind == TY_INT32 ? UINT64_C(1) << 31 : t.kind == TY_DECIMAL ? (uint64_t)ty_decimal_limit(t) : RATIO_UNBOUNDED;
   }
   case AST_LIT_INT:
   case AST_LIT_DEC: return n->v.i < 0 ? (uint64_t)0 - (uint64_t)n->v.i : (uint64_t)n->v.i;

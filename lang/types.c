@@ -19,6 +19,8 @@ int64_t ty_pow10(int n) {
   return v;
 }
 
+int64_t ty_decimal_limit(seg_type t) { return ty_pow10(t.prec >= 1 && t.prec <= 18 ? t.prec : 18); }
+
 int ty_storage_width(seg_tykind k) {
   switch (k) {
   case TY_BOOL:

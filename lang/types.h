@@ -83,6 +83,9 @@ seg_vclass ty_vclass(seg_tykind k);
 int ty_storage_width(seg_tykind k);
 /* 10^n for a decimal scale or a difference of scales (0 <= n <= 18) */
 int64_t ty_pow10(int n);
+/* 10^p for decimal(p, s): every stored value of the type is below it in
+ * magnitude (ingest keeps at most p digits; a p outside 1..18 counts as 18) */
+int64_t ty_decimal_limit(seg_type t);
 bool ty_is_numeric(seg_tykind k);
 bool ty_equal(seg_type a, seg_type b);
 /* Writes e.g. "decimal(12,2)" or "enum(free, trial)"; returns buf. */
