@@ -39,7 +39,7 @@
 #include "stdlib/calendar.h"
 
 _Static_assert(offsetof(pack_ctx, str_codes) == 72 && offsetof(pack_ctx, lift_rows) == 80 && offsetof(pack_ctx, ahead) == 88 &&
-                   sizeof(pack_ctx) == 96,
+                   offsetof(pack_ctx, bad_values) == 96 && sizeof(pack_ctx) == 104,
                "pack_ctx layout is mirrored in lower.c");
 
 /* address block + off + i * width, as a pointer to elem */
@@ -1022,6 +1022,7 @@ lower_loop lower_loop_begin(lower *L, LLVMValueRef bound) {
 }
 
 void lower_loop_end(lower *L, lower_loop loop) {
+  if (L->vf > 1) lower_range_flush(L);
   LLVMValueRef next = LLVMBuildAdd(L->B, L->i, s64(L, L->vf), "");
   LLVMBasicBlockRef latch = LLVMGetInsertBlock(L->B);
   LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(L->C, L->fn, "records_done");
@@ -1193,8 +1194,8 @@ static void unit_begin(lower *L, lower_unit *u, int index, int vf) {
   LLVMTypeRef stream_fields[] = {L->i64, ptr_to(L, L->i64), ptr_to(L, p8), ptr_to(L, p8)};
   L->stream_t = LLVMStructTypeInContext(C, stream_fields, 4, 0);
   LLVMTypeRef ctx_fields[] = {L->i64, ptr_to(L, L->i64), ptr_to(L, p8), ptr_to(L, p8), L->i64, p8, ptr_to(L, L->slow_t), L->i64,
-                              ptr_to(L, L->stream_t), ptr_to(L, L->i64), ptr_to(L, p8), p8};
-  L->ctx_t = LLVMStructTypeInContext(C, ctx_fields, 12, 0);
+                              ptr_to(L, L->stream_t), ptr_to(L, L->i64), ptr_to(L, p8), p8, p8};
+  L->ctx_t = LLVMStructTypeInContext(C, ctx_fields, 13, 0);
   LLVMTypeRef params[] = {p8, L->i64, ptr_to(L, L->ctx_t), p8, L->i64};
   LLVMValueRef fn = L->fn = LLVMAddFunction(L->M, u->name, LLVMFunctionType(LLVMVoidTypeInContext(C), params, 5, 0));
   unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);
@@ -1266,10 +1267,12 @@ lower_unit *lower_pack(seg_pack *pk, int vf, int *nunits) {
   int nfields = pk->prog->schema->nfields;
   L.field_cache = calloc((size_t)nfields + 1, sizeof(lv));
   L.field_loop = calloc((size_t)nfields + 1, sizeof(int));
+  L.range_loop = calloc((size_t)nfields + 1, sizeof(int));
+  L.range_bad = calloc((size_t)nfields + 1, sizeof(LLVMValueRef));
   L.invariant = calloc((size_t)pk->prog->nnodes + 1, sizeof(lv));
   L.invariant_unit = calloc((size_t)pk->prog->nnodes + 1, sizeof(int));
   int n = 0;
-  if (!units || !L.seg_cache || !L.seg_done || !L.field_cache || !L.field_loop || !L.invariant || !L.invariant_unit) goto done;
+  if (!units || !L.seg_cache || !L.seg_done || !L.field_cache || !L.field_loop || !L.range_loop || !L.range_bad || !L.invariant || !L.invariant_unit) goto done;
   /* the aggregates first, in their own loop and unit (it has inner loops),
      so the main loops stay free of them: one basic block of vector code */
   lower_agg_plan(&L);
@@ -1304,6 +1307,8 @@ done:
   free(L.seg_done);
   free(L.field_cache);
   free(L.field_loop);
+  free(L.range_loop);
+  free(L.range_bad);
   free(L.invariant);
   free(L.invariant_unit);
   free(L.aggs);

@@ -15,7 +15,7 @@
 
 /* pack_ctx and rt_stream, field by field (their layout is asserted in lower.c) */
 enum { CTX_NOW, CTX_CONSTS, CTX_LIFT_VALS, CTX_LIFT_NULLS, CTX_NDICT, CTX_SLOW_USER, CTX_SLOW_EVAL, CTX_FIRST_ROW, CTX_STREAMS,
-       CTX_STR_CODES, CTX_LIFT_ROWS, CTX_AHEAD };
+       CTX_STR_CODES, CTX_LIFT_ROWS, CTX_AHEAD, CTX_BAD_VALUES };
 enum { STREAM_NEVENTS, STREAM_START, STREAM_VALS, STREAM_NULLS };
 
 typedef struct lv {
@@ -40,6 +40,8 @@ typedef struct lower {
   bool *seg_done;
   lv *field_cache;                /* fields read in the current main loop (one basic block) */
   int *field_loop;                /* [field]: the loop field_cache holds it for */
+  int *range_loop;                /* [field]: the main loop that checks its range (lower_ratio.c) */
+  LLVMValueRef *range_bad;        /* [field]: that check's verdict, stored as the loop ends */
   int loop_id;                    /* lower_loop_begin's count */
   lv *invariant;                  /* [nnodes] values of record-free expressions, in the entry block */
   int *invariant_unit;            /* [nnodes] the unit `invariant` holds them for */
@@ -138,6 +140,8 @@ bool lower_days_compare(const ast *n, const ast **t, const ast **k, int *op);
  * without dividing when the operands are bounded (lower_ratio.c); false
  * (nothing emitted) otherwise. */
 bool lower_ratio_compare(lower *L, const ast *n, lv *r);
+/* The range checks of the main loop ending, to pack_ctx.bad_values */
+void lower_range_flush(lower *L);
 
 /* A loop over a block's records, vf at a time: i = 0, vf, 2 vf, .. < bound
  * (bound >= 1, a multiple of vf).  Begin leaves the builder in its body

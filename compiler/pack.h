@@ -34,6 +34,8 @@ typedef struct pack_ctx {
                                       block (RT_BLOCK), filled before the block (runtime/exec.c) */
   const uint8_t *ahead;            /* the block this thread evaluates next (or this one): the main loops
                                       prefetch it while they compute (lower.c) */
+  uint8_t *bad_values;             /* per field: set to 1 where the code finds a stored value out of its
+                                      type's range that it relies on (lower_ratio.c); the run then fails */
 } pack_ctx;
 
 /* out holds two bitmaps of RT_BLOCK bits per output (pack_out_true,

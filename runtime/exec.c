@@ -41,6 +41,7 @@ typedef struct worker {
   shared *sh;
   interp it;
   uint64_t *counts, *unknown;
+  uint8_t *bad_values; /* pack_ctx.bad_values: per field */
   bool failed;
 } worker;
 
@@ -168,6 +169,7 @@ static void *work(void *arg) {
   pack_ctx ctx = sh->base;
   ctx.slow_user = w;
   ctx.lift_rows = (const uint8_t *const *)rows;
+  ctx.bad_values = w->bad_values;
   for (;;) {
     uint64_t b = atomic_fetch_add(&sh->next_block, 1);
     if (b >= sh->t->nblocks) break;
@@ -288,13 +290,18 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
     interp_init(&ws[i].it, pk->prog, t, opt->now, opt->consts);
     ws[i].counts = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
     ws[i].unknown = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t));
-    failed |= !ws[i].counts || !ws[i].unknown;
+    ws[i].bad_values = calloc((size_t)t->schema->nfields + 1, 1);
+    failed |= !ws[i].counts || !ws[i].unknown || !ws[i].bad_values;
   }
   if (!failed) {
     sh.ws = ws;
     atomic_init(&sh.next_worker, 0);
     rt_parallel(nthreads, work_share, &sh);
   }
+  int bad_field = -1; /* a stored value the code found out of range (lower_ratio.c) */
+  for (int i = 0; ws && i < nthreads; i++)
+    for (int f = 0; ws[i].bad_values && bad_field < 0 && f < t->schema->nfields; f++)
+      if (ws[i].bad_values[f]) bad_field = f;
   for (int i = 0; ws && i < nthreads; i++) {
     failed |= ws[i].failed;
     for (int k = 0; !failed && k < pk->noutputs; k++) {
@@ -303,6 +310,7 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
     }
     free(ws[i].counts);
     free(ws[i].unknown);
+    free(ws[i].bad_values);
     interp_reset(&ws[i].it);
   }
   free(ws);
@@ -311,6 +319,13 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   lifts_free(pk, &lifts);
   if (failed || !str_codes) {
     snprintf(err, errlen, "out of memory for the worker threads");
+    exec_result_free(res);
+    return false;
+  }
+  if (bad_field >= 0) {
+    const seg_field *f = &t->schema->fields[bad_field];
+    snprintf(err, errlen, "the data is corrupt: field \"%s\" holds a value with more digits than decimal(%d,%d) allows", f->name,
+             f->type.prec, f->type.scale);
     exec_result_free(res);
     return false;
   }

@@ -286,9 +286,8 @@ static bool segd_check_fields(const char *path, const segd_field *ff, uint32_t n
   return segd_fail(err, errlen, "%s was written for another schema: %s", path, msg);
 }
 
-uint64_t segd_value_limit(const seg_field *f, uint32_t ndict) {
+uint32_t segd_value_limit(const seg_field *f, uint32_t ndict) {
   seg_tykind k = f->type.kind;
-  if (k == TY_DECIMAL) return (uint64_t)ty_decimal_limit(f->type);
   return k == TY_BOOL ? 2 : k == TY_ENUM ? (f->type.members ? (uint32_t)f->type.members->n : 0) : k == TY_STRING ? ndict : 0;
 }
 
@@ -298,7 +297,7 @@ uint64_t segd_value_limit(const seg_field *f, uint32_t ndict) {
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target_clones("avx2", "default")))
 #endif
-bool segd_column_bad(seg_tykind k, uint64_t limit, const uint8_t *nb, const uint8_t *v, uint64_t count) {
+bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint8_t *v, uint64_t count) {
   unsigned bad = 0;
   if (nb)
     for (uint64_t i = 0; i < count; i++) bad |= nb[i] > 1;
@@ -320,13 +319,6 @@ bool segd_column_bad(seg_tykind k, uint64_t limit, const uint8_t *nb, const uint
       for (uint64_t i = 0; i < count; i++) bad |= (nb[i] == 0) & ((uint64_t)u[i] - first > span);
     else
       for (uint64_t i = 0; i < count; i++) bad |= (uint64_t)u[i] - first > span;
-  } else if (k == TY_DECIMAL) { /* |v| < limit = 10^p: v + (limit - 1) in [0, 2 (limit - 1)] */
-    const int64_t *u = (const int64_t *)(const void *)v;
-    const uint64_t shift = limit - 1, span = 2 * (limit - 1);
-    if (nb)
-      for (uint64_t i = 0; i < count; i++) bad |= (nb[i] == 0) & ((uint64_t)u[i] + shift > span);
-    else
-      for (uint64_t i = 0; i < count; i++) bad |= (uint64_t)u[i] + shift > span;
   } else if (k == TY_DATE) { /* 0001-01-01 .. 9999-12-31, as days since 1970: an unsigned distance from the first */
     const int32_t *d = (const int32_t *)(const void *)v;
     const uint32_t first = (uint32_t)SEGD_DATE_MIN, span = (uint32_t)(SEGD_DATE_MAX - SEGD_DATE_MIN);
@@ -338,13 +330,13 @@ bool segd_column_bad(seg_tykind k, uint64_t limit, const uint8_t *nb, const uint
   return bad != 0;
 }
 
-unsigned segd_value_width(seg_tykind k) { return k == TY_TIMESTAMP || k == TY_DECIMAL ? 8 : k == TY_STRING || k == TY_DATE ? 4 : 1; }
+unsigned segd_value_width(seg_tykind k) { return k == TY_TIMESTAMP ? 8 : k == TY_STRING || k == TY_DATE ? 4 : 1; }
 
 /* Field f's stored values are in range for its type, its null bytes 0 or 1. */
 static bool segd_check_field(const char *path, const rt_table *t, int f, char *err, size_t errlen) {
   const seg_field *fd = &t->schema->fields[f];
   seg_tykind k = fd->type.kind;
-  uint64_t limit = segd_value_limit(fd, t->ndict);
+  uint32_t limit = segd_value_limit(fd, t->ndict);
   uint32_t noff = t->layout.null_off[f];
   for (uint64_t b = 0; b < t->nblocks; b++) {
     const uint8_t *base = rt_block(t, b);

@@ -49,17 +49,16 @@ bool segd_streams_read(const char *path, const uint8_t *m, uint64_t size, uint64
 #define SEGD_TS_MIN ((SEGD_DATE_MIN - 1) * CAL_USEC_PER_DAY)
 #define SEGD_TS_MAX ((SEGD_DATE_MAX + 2) * CAL_USEC_PER_DAY - 1)
 /* The bound of a field's stored values (bool 2, enum member count, string
- * ndict, decimal(p,s) 10^p; 0 for kinds not checked) and whether `count` values (and null bytes,
+ * ndict; 0 for kinds not checked) and whether `count` values (and null bytes,
  * nb may be NULL) hold one out of range: a null byte other than 0/1, a
  * present value >= limit, a date outside SEGD_DATE_MIN .. SEGD_DATE_MAX
  * (the generated code's calendar is exact there, compiler/lower.c civil) or
  * a timestamp outside SEGD_TS_MIN .. SEGD_TS_MAX (where `now - t` cannot
- * overflow), or a decimal(p,s) of p + 1 digits or more (limit = 10^p, as
- * ingest keeps them: compiler/lower_ratio.c relies on it).
+ * overflow).
  * Branch-free, so it runs at memory speed; callers look for the culprit
  * only when it is true, a value (segd_value_width bytes) at a time. */
-uint64_t segd_value_limit(const seg_field *f, uint32_t ndict);
-bool segd_column_bad(seg_tykind k, uint64_t limit, const uint8_t *nb, const uint8_t *v, uint64_t count);
+uint32_t segd_value_limit(const seg_field *f, uint32_t ndict);
+bool segd_column_bad(seg_tykind k, uint32_t limit, const uint8_t *nb, const uint8_t *v, uint64_t count);
 unsigned segd_value_width(seg_tykind k);
 /* Checks stream s's stored values. */
 bool segd_stream_values_check(const char *path, const rt_table *t, int s, char *err, size_t errlen);

@@ -333,33 +333,6 @@ static void test_segd(void) {
   }
   free(dd);
 
-  /* a decimal(p,s) of more than p digits is refused, as ingest never
-     writes one (compiler/lower_ratio.c bounds quotients by p) */
-  seg_field mf[2] = {fld("id", TY_INT64, false), fld("m", TY_DECIMAL, true)};
-  mf[0].key = true;
-  mf[1].type.prec = 4, mf[1].type.scale = 2;
-  seg_schema ms = {.fields = mf, .nfields = 2, .key = 0};
-  b = rt_builder_new(&ms);
-  rt_builder_add(b, (rt_cell[]){{.i = 1}, {.i = -9999}}, 2);
-  rt_builder_add(b, (rt_cell[]){{.i = 2}, {.i = 9999}}, 3);
-  rt_builder_add(b, (rt_cell[]){{.i = 3}, {.null = true}}, 4);
-  rt_builder_finish(b, &t, NULL, NULL);
-  CHECK(rt_table_write(&t, tpath("decs.segd"), err, sizeof err), "write decimals: %s", err);
-  rt_table_free(&t);
-  ok = rt_table_open(tpath("decs.segd"), &ms, &u, err, sizeof err);
-  CHECK(ok, "decimals at the bounds: %s", err);
-  size_t m_at = ok ? (size_t)(rt_block(&u, 0) + u.layout.val_off[1] - (const uint8_t *)u.map) : 0;
-  if (ok) rt_table_free(&u);
-  char *md = read_file(tpath("decs.segd"), &dn);
-  static const int64_t m_beyond[] = {10000, -10000, INT64_MIN, INT64_MAX};
-  for (int i = 0; md && i < 4; i++) {
-    memcpy(md + m_at + 8, &m_beyond[i], 8); /* record 2's decimal */
-    write_file(tpath("dec.segd"), md, dn);
-    CHECK(!rt_table_open(tpath("dec.segd"), &ms, &u, err, sizeof err) && strstr(err, "record 2 has an invalid value in field \"m\""),
-          "decimal %lld: %s", (long long)m_beyond[i], err);
-  }
-  free(md);
-
   /* random corruption never crashes */
   srand(7);
   for (int i = 0; i < 400; i++) {
