@@ -333,6 +333,35 @@ static void test_segd(void) {
   }
   free(dd);
 
+  /* an unsorted dictionary is refused: decided by the strings' first 8
+     bytes, by bytes after them, and for two equal strings */
+  seg_field sf[2] = {fld("id", TY_INT64, false), fld("s", TY_STRING, false)};
+  sf[0].key = true;
+  seg_schema ss = {.fields = sf, .nfields = 2, .key = 0};
+  static const char *words[] = {"apple", "banana", "cherrypie-long-1", "cherrypie-long-2", "zz"};
+  b = rt_builder_new(&ss);
+  for (int i = 0; i < 5; i++) rt_builder_add(b, (rt_cell[]){{.i = i + 1}, {.s = words[i], .len = strlen(words[i])}}, (uint64_t)i + 2);
+  rt_builder_finish(b, &t, NULL, NULL);
+  CHECK(rt_table_write(&t, tpath("words.segd"), err, sizeof err), "write words: %s", err);
+  rt_table_free(&t);
+  CHECK(rt_table_open(tpath("words.segd"), &ss, &u, err, sizeof err), "a sorted dictionary: %s", err);
+  rt_table_free(&u);
+  size_t wn;
+  char *wd = read_file(tpath("words.segd"), &wn);
+  char *banana = wd ? memmem(wd, wn, "banana", 6) : NULL, *pie2 = wd ? memmem(wd, wn, "cherrypie-long-2", 16) : NULL;
+  CHECK(banana && pie2, "the dictionary's strings are in the file");
+  static const struct { char *at; char to; unsigned entry; } swaps[] = {{NULL, 'a', 1}, {NULL, '0', 3}, {NULL, '1', 3}};
+  for (int i = 0; banana && pie2 && i < 3; i++) {
+    char *at = i == 0 ? banana : pie2 + 15, was = *at;
+    *at = swaps[i].to; /* "aanana" before "apple"; "...-long-0" before "...-long-1"; "...-long-1" twice */
+    write_file(tpath("unsorted.segd"), wd, wn);
+    char want[64];
+    snprintf(want, sizeof want, "dictionary is not sorted at entry %u", swaps[i].entry);
+    CHECK(!rt_table_open(tpath("unsorted.segd"), &ss, &u, err, sizeof err) && strstr(err, want), "swap %d: %s", i, err);
+    *at = was;
+  }
+  free(wd);
+
   /* random corruption never crashes */
   srand(7);
   for (int i = 0; i < 400; i++) {
