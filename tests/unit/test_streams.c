@@ -794,6 +794,19 @@ static void test_segd(void) {
   PATCH_BEGIN;
   put64(d + start_off + 16, 3); /* 0 4 3 5 8 8 */
   refuse("decrease.segd", d, n, &schema_a, "decrease at record 2", "start[] decreases");
+  { /* ... checked only by a run that reads orders */
+    bool no_fields[NA] = {false}, visits_only[2] = {false, false};
+    visits_only[1 - S_ORDERS] = true;
+    rt_needs needs = {no_fields, visits_only, false, 0};
+    rt_table u;
+    char e[1024] = "";
+    bool ok = rt_table_open_for(tpath("decrease.segd"), &schema_a, &needs, &u, e, sizeof e);
+    CHECK(ok, "decreasing orders ranges with only visits read: %s", e);
+    if (ok) rt_table_free(&u);
+    visits_only[S_ORDERS] = true;
+    CHECK(!rt_table_open_for(tpath("decrease.segd"), &schema_a, &needs, &u, e, sizeof e) && strstr(e, "decrease at record 2"),
+          "decreasing orders ranges with orders read: %s", e);
+  }
   PATCH_BEGIN;
   put64(d + start_off + 5 * 8, 7);
   refuse("span.segd", d, n, &schema_a, "do not span", "start[nrecords] != nevents");
