@@ -721,6 +721,21 @@ static void refuse(const char *name, const uint8_t *data, size_t n, const seg_sc
         r == 1 ? "refused" : r == 0 ? "ACCEPTED" : "CRASH", err);
 }
 
+/* File `name`, corrupt in orders only, opens for a run that reads only
+ * visits and is refused with `want` for one that reads orders. */
+static void orders_only_fault(const char *name, const seg_schema *s, const char *want) {
+  bool no_fields[NA] = {false}, streams[2] = {false, false};
+  streams[1 - S_ORDERS] = true;
+  rt_needs needs = {no_fields, streams, false, 0};
+  rt_table u;
+  char e[1024] = "";
+  bool ok = rt_table_open_for(tpath(name), s, &needs, &u, e, sizeof e);
+  CHECK(ok, "%s with only visits read: %s", name, e);
+  if (ok) rt_table_free(&u);
+  streams[S_ORDERS] = true;
+  CHECK(!rt_table_open_for(tpath(name), s, &needs, &u, e, sizeof e) && strstr(e, want), "%s with orders read: %s", name, e);
+}
+
 static void test_segd(void) {
   char err[1024] = "";
   rt_table t = build_small();
@@ -794,19 +809,7 @@ static void test_segd(void) {
   PATCH_BEGIN;
   put64(d + start_off + 16, 3); /* 0 4 3 5 8 8 */
   refuse("decrease.segd", d, n, &schema_a, "decrease at record 2", "start[] decreases");
-  { /* ... checked only by a run that reads orders */
-    bool no_fields[NA] = {false}, visits_only[2] = {false, false};
-    visits_only[1 - S_ORDERS] = true;
-    rt_needs needs = {no_fields, visits_only, false, 0};
-    rt_table u;
-    char e[1024] = "";
-    bool ok = rt_table_open_for(tpath("decrease.segd"), &schema_a, &needs, &u, e, sizeof e);
-    CHECK(ok, "decreasing orders ranges with only visits read: %s", e);
-    if (ok) rt_table_free(&u);
-    visits_only[S_ORDERS] = true;
-    CHECK(!rt_table_open_for(tpath("decrease.segd"), &schema_a, &needs, &u, e, sizeof e) && strstr(e, "decrease at record 2"),
-          "decreasing orders ranges with orders read: %s", e);
-  }
+  orders_only_fault("decrease.segd", &schema_a, "decrease at record 2"); /* checked only by a run that reads orders */
   PATCH_BEGIN;
   put64(d + start_off + 5 * 8, 7);
   refuse("span.segd", d, n, &schema_a, "do not span", "start[nrecords] != nevents");
@@ -832,19 +835,7 @@ static void test_segd(void) {
   PATCH_BEGIN; /* the last event's time past 9999-12-31 (still in order) */
   put64(d + vo[O_AT] + 8 * (nev - 1), INT64_MAX);
   refuse("at.segd", d, n, &schema_a, "event 8 of orders has an invalid at", "timestamp out of range");
-  { /* a run that reads only visits never looks at orders' values */
-    bool no_fields[NA] = {false}, visits_only[2] = {false, false};
-    visits_only[1 - S_ORDERS] = true;
-    rt_needs needs = {no_fields, visits_only, false, 0};
-    rt_table u;
-    char e[1024] = "";
-    bool ok = rt_table_open_for(tpath("code.segd"), &schema_a, &needs, &u, e, sizeof e);
-    CHECK(ok, "a bad orders.note with only visits read: %s", e);
-    if (ok) rt_table_free(&u);
-    visits_only[S_ORDERS] = true;
-    CHECK(!rt_table_open_for(tpath("code.segd"), &schema_a, &needs, &u, e, sizeof e) && strstr(e, "invalid note"),
-          "a bad orders.note with orders read: %s", e);
-  }
+  orders_only_fault("code.segd", &schema_a, "invalid note"); /* a run that reads only visits never looks at orders' values */
   PATCH_BEGIN;
   d[no[O_QTY] + 1] = 2;
   refuse("null.segd", d, n, &schema_a, "bad null flag in orders.qty", "null byte 2");
