@@ -324,8 +324,8 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   }
   if (bad_field >= 0) {
     const seg_field *f = &t->schema->fields[bad_field];
-    snprintf(err, errlen, "the data is corrupt: field \"%s\" holds a value with more digits than decimal(%d,%d) allows", f->name,
-             f->type.prec, f->type.scale);
+    snprintf(err, errlen, "%s is corrupt: field \"%s\" holds a value with more digits than decimal(%d,%d) allows",
+             opt->source ? opt->source : "the data", f->name, f->type.prec, f->type.scale);
     exec_result_free(res);
     return false;
   }

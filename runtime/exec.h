@@ -19,6 +19,7 @@ typedef struct exec_options {
   bool keep_bits;       /* keep the membership bitmaps (bits), to write them; else only count */
   bool keep_bytes;      /* also keep every output byte (OUT_*), for tests */
   const ival *consts;   /* [prog->consts.n] values, overrides applied */
+  const char *source;   /* the data's file, for messages (NULL: "the data") */
 } exec_options;
 
 typedef struct exec_result {

@@ -234,7 +234,7 @@ bool segc_run(segc_program *p, const char *data_path, const segc_run_options *op
   exec_result res = {0};
   if (ok) {
     exec_options eo = {.now = now, .threads = opt->threads, .interpreter = opt->interpreter, .consts = consts,
-                       .keep_bits = opt->out_dir != NULL};
+                       .keep_bits = opt->out_dir != NULL, .source = data_path};
     ok = exec_run(pk, &t, &eo, &res, err, errlen);
   }
   double t3 = now_seconds();
