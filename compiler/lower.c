@@ -1272,7 +1272,9 @@ lower_unit *lower_pack(seg_pack *pk, int vf, int *nunits) {
   L.invariant = calloc((size_t)pk->prog->nnodes + 1, sizeof(lv));
   L.invariant_unit = calloc((size_t)pk->prog->nnodes + 1, sizeof(int));
   int n = 0;
-  if (!units || !L.seg_cache || !L.seg_done || !L.field_cache || !L.field_loop || !L.range_loop || !L.range_bad || !L.invariant || !L.invariant_unit) goto done;
+  if (!units || !L.seg_cache || !L.seg_done || !L.field_cache || !L.field_loop || !L.range_loop || !L.range_bad ||
+      !L.invariant || !L.invariant_unit)
+    goto done;
   /* the aggregates first, in their own loop and unit (it has inner loops),
      so the main loops stay free of them: one basic block of vector code */
   lower_agg_plan(&L);
