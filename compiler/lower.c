@@ -386,8 +386,7 @@ LLVMValueRef lower_compare(lower *L, int op, seg_type ta, seg_type tb, LLVMValue
     /* exact across scales (interp.c): raise the coarser side; where that
        overflows, it is beyond every value of the finer side */
     if (ta.scale > tb.scale) {
-      static const int mirror[] = {CMP_EQ, CMP_NE, CMP_GT, CMP_GE, CMP_LT, CMP_LE};
-      return lower_compare(L, mirror[op], tb, ta, b, a);
+      return lower_compare(L, cmp_mirror(op), tb, ta, b, a);
     }
     int64_t m = ty_pow10(tb.scale - ta.scale);
     LLVMValueRef hi = LLVMBuildICmp(L->B, LLVMIntSGT, a, c64(L, INT64_MAX / m), "");
@@ -575,8 +574,6 @@ static bool in_time_range(const ast *n) {
 }
 
 bool lower_days_compare(const ast *n, const ast **t, const ast **k, int *op) {
-  static const int flipped[] = {[CMP_EQ] = CMP_EQ, [CMP_NE] = CMP_NE, [CMP_LT] = CMP_GT,
-                                [CMP_LE] = CMP_GE, [CMP_GT] = CMP_LT, [CMP_GE] = CMP_LE};
   if (n->kind != AST_CMP) return false;
   bool left = n->a->kind == AST_CALL && n->a->op == BI_DAYS_SINCE;
   const ast *call = left ? n->a : n->b, *other = left ? n->b : n->a;
@@ -584,7 +581,7 @@ bool lower_days_compare(const ast *n, const ast **t, const ast **k, int *op) {
       !in_time_range(call->args[0]) || other->type.kind != TY_INT64 ||
       (other->kind != AST_LIT_INT && other->kind != AST_CONSTREF))
     return false;
-  *t = call->args[0], *k = other, *op = left ? n->op : flipped[n->op];
+  *t = call->args[0], *k = other, *op = left ? n->op : cmp_mirror(n->op);
   return true;
 }
 

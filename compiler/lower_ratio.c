@@ -156,8 +156,6 @@ void lower_range_flush(lower *L) {
 }
 
 bool lower_ratio_compare(lower *L, const ast *n, lv *r) {
-  static const int mirror[] = {[CMP_EQ] = CMP_EQ, [CMP_NE] = CMP_NE, [CMP_LT] = CMP_GT,
-                               [CMP_LE] = CMP_GE, [CMP_GT] = CMP_LT, [CMP_GE] = CMP_LE};
   int up_a, up_b;
   if (n->kind != AST_CMP) return false;
   bool left = ast_scaled_div(n->a, &up_a, &up_b);
@@ -174,7 +172,7 @@ bool lower_ratio_compare(lower *L, const ast *n, lv *r) {
   uint64_t mx_j = bound_mul(mx, UINT64_C(1) << j), m_y = bound_mul((uint64_t)(m < 0 ? -m : m), my);
   if (mx > RATIO_EXACT || my > RATIO_EXACT || mx_j >= RATIO_EXACT || m_y == RATIO_UNBOUNDED || bound_add(mx_j, m_y) == RATIO_UNBOUNDED)
     return false;
-  int op = left ? n->op : mirror[n->op];
+  int op = left ? n->op : cmp_mirror(n->op);
   lv a = lower_node(L, div->a->a), b = lower_node(L, div->b->a);
   LLVMValueRef x = up_a ? LLVMBuildMul(L->B, a.v, c64(L, ty_pow10(up_a)), "") : a.v;
   LLVMValueRef y = up_b ? LLVMBuildMul(L->B, b.v, c64(L, ty_pow10(up_b)), "") : b.v;

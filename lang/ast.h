@@ -40,6 +40,12 @@ static inline bool cmp_holds(int op, int c) {
   default: return c >= 0;
   }
 }
+/* The op that holds for `b op' a` exactly when `a op b` does. */
+static inline int cmp_mirror(int op) {
+  static const int mirrored[] = {[CMP_EQ] = CMP_EQ, [CMP_NE] = CMP_NE, [CMP_LT] = CMP_GT,
+                                 [CMP_LE] = CMP_GE, [CMP_GT] = CMP_LT, [CMP_GE] = CMP_LE};
+  return mirrored[op];
+}
 
 /* LIT_INT's op when its text is 9223372036854775808: valid only under a unary minus */
 #define AST_LIT_INT_MIN_MAGNITUDE 1
