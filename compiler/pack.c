@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "llvm_compat.h"
+#include "runtime/lift_plan.h"
 #include "lower.h"
 #include "objload.h"
 #include "runtime/parallel.h"
@@ -50,6 +51,8 @@ void pack_free(seg_pack *p) {
   free(p->object_lens);
   rt_layout_free(&p->layout);
   free(p->outputs);
+  for (int k = 0; p->plans && k < p->nlifts; k++) lift_plan_free(&p->plans[k]);
+  free(p->plans);
   free(p->lifts);
   free(p->slow);
   free(p->strlits);

@@ -66,6 +66,8 @@ typedef struct pack_lift {
   int table, shift;
 } pack_lift;
 
+struct lift_plan;
+
 typedef struct seg_pack {
   seg_program *prog;
   rt_layout layout;
@@ -73,6 +75,8 @@ typedef struct seg_pack {
   int noutputs;
   pack_lift *lifts;
   int nlifts;
+  struct lift_plan *plans; /* [nlifts] their plans (runtime/lift_plan.h), made once for a loaded pack
+                              (lifts_plan_pack); NULL: each run makes its own */
   ast **slow;
   int nslow;
   ast **strlits;    /* string literals compared with dictionary codes */

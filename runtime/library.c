@@ -10,6 +10,7 @@
 #include "ingest.h"
 #include "lang/load.h"
 #include "library.h"
+#include "lifts.h"
 #include "output.h"
 #include "segc.h"
 #include "stdlib/calendar.h"
@@ -69,7 +70,13 @@ segc_program *segc_load_pack(const char *pack_path, char *note, size_t notelen, 
   if (note && notelen) note[0] = 0;
   double t0 = now_seconds();
   segpack_status st = segpack_read(pack_path, &prog, &pk, why, sizeof why, err, errlen);
-  if (pk) pk->seconds_jit = now_seconds() - t0; /* reported as the run's compile time: reading, checking, loading */
+  if (pk && !lifts_plan_pack(pk)) { /* made once here, not in every run */
+    snprintf(err, errlen, "%s: out of memory", pack_path);
+    pack_free(pk);
+    seg_program_free(prog);
+    return NULL;
+  }
+  if (pk) pk->seconds_jit = now_seconds() - t0; /* reported as the run's compile time: reading, checking, loading, planning */
   if (st == SEGPACK_REFUSED) {
     seg_program_free(prog);
     return NULL;

@@ -346,21 +346,33 @@ static bool lazy_worth_it(const lift_job *j, int f) {
   return forced >= 0 ? forced : mark_worth_it(j, f);
 }
 
+bool lifts_plan_pack(seg_pack *pk) {
+  if (pk->plans || !pk->nlifts) return true;
+  lift_plan *plans = calloc((size_t)pk->nlifts, sizeof *plans);
+  if (!plans) return false;
+  for (int k = 0; k < pk->nlifts; k++) lift_plan_make(pk->prog, pk->lifts[k].node, pk->lifts[k].field, &plans[k]);
+  pk->plans = plans;
+  return true;
+}
+
 bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, lift_tables *out) {
   int n = pk->nlifts, nfields = t->schema->nfields;
   uint64_t size = (uint64_t)t->ndict + 1;
   lift_job j = {.pk = pk, .t = t, .opt = opt};
   lift_tables *tab = &j.tab;
   j.used = calloc((size_t)nfields + 1, sizeof(uint8_t *));
-  j.plans = calloc((size_t)n + 1, sizeof(lift_plan));
+  j.plans = pk->plans ? pk->plans : calloc((size_t)n + 1, sizeof(lift_plan));
+  tab->own_plans = !pk->plans;
   tab->vals = calloc((size_t)n + 1, sizeof(void *));
   tab->nulls = calloc((size_t)n + 1, sizeof(uint8_t *));
   tab->compact = calloc((size_t)n + 1, sizeof(bool));
   tab->lazy = calloc((size_t)n + 1, sizeof(bool));
   j.lazy_field = calloc((size_t)nfields + 1, sizeof(bool));
   bool ok = j.used && j.plans && tab->vals && tab->nulls && tab->compact && tab->lazy && j.lazy_field;
+  for (int k = 0; ok && tab->own_plans && k < n; k++)
+    lift_plan_make(pk->prog, pk->lifts[k].node, pk->lifts[k].field, &j.plans[k]);
   for (int k = 0; ok && k < n; k++)
-    if (lift_plan_make(pk->prog, pk->lifts[k].node, pk->lifts[k].field, &j.plans[k]) && j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
+    if (j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
   for (int f = 0; ok && f < nfields; f++) j.lazy_field[f] = lazy_worth_it(&j, f);
   for (int k = 0; ok && k < n; k++) {
     int f = pk->lifts[k].field;
@@ -413,8 +425,8 @@ void lifts_free(const seg_pack *pk, lift_tables *lt) {
   free(lt->nulls);
   free(lt->compact);
   free(lt->lazy);
-  for (int k = 0; lt->plans && k < pk->nlifts; k++) lift_plan_free(&lt->plans[k]);
-  free(lt->plans);
+  for (int k = 0; lt->own_plans && lt->plans && k < pk->nlifts; k++) lift_plan_free(&lt->plans[k]);
+  if (lt->own_plans) free(lt->plans);
   memset(lt, 0, sizeof *lt);
 }
 
