@@ -39,7 +39,7 @@
 #include "stdlib/calendar.h"
 
 _Static_assert(offsetof(pack_ctx, str_codes) == 72 && offsetof(pack_ctx, lift_rows) == 80 && offsetof(pack_ctx, ahead) == 88 &&
-                   offsetof(pack_ctx, bad_values) == 96 && sizeof(pack_ctx) == 104,
+                   offsetof(pack_ctx, bad_values) == 96 && offsetof(pack_ctx, prefix_codes) == 104 && sizeof(pack_ctx) == 112,
                "pack_ctx layout is mirrored in lower.c");
 
 /* address block + off + i * width, as a pointer to elem */
@@ -138,6 +138,8 @@ static LLVMValueRef ctx_element(lower *L, int field, LLVMTypeRef t, int64_t inde
   lower_resume(L, was);
   return v;
 }
+
+LLVMValueRef lower_entry_element(lower *L, int field, int64_t index) { return entry_lanes(L, ctx_element(L, field, L->i64, index)); }
 
 /* ---- leaves -------------------------------------------------------------- */
 
@@ -288,7 +290,7 @@ static lv string_operand(lower *L, ast *n) {
     int k = pk->nstrlits++;
     pk->strlits = realloc(pk->strlits, sizeof(ast *) * (size_t)pk->nstrlits);
     pk->strlits[k] = n;
-    return (lv){entry_lanes(L, ctx_element(L, CTX_STR_CODES, L->i64, k)), NULL};
+    return (lv){lower_entry_element(L, CTX_STR_CODES, k), NULL};
   }
   lv r = lower_node(L, n);
   r.v = LLVMBuildShl(L->B, r.v, c64(L, 1), "");
@@ -885,6 +887,7 @@ lv lower_node(lower *L, ast *n) {
   int field = -1;
   if (lower_shared_value(L, n, &r)) return r;
   if (hoistable(L, n)) return lower_hoisted(L, n);
+  if (lower_prefix_value(L, n, &r)) return r;
   if (n->type.kind != TY_STRING && lower_has_string(n) && !code_comparison(n) && !code_null_test(n)) {
     if (liftable(L->pk->prog, n, &field)) return lower_lift(L, n, field);
     bool native = n->kind == AST_CMP || n->kind == AST_IN || n->kind == AST_NOT_IN || n->kind == AST_BETWEEN ||
@@ -1191,8 +1194,8 @@ static void unit_begin(lower *L, lower_unit *u, int index, int vf) {
   LLVMTypeRef stream_fields[] = {L->i64, ptr_to(L, L->i64), ptr_to(L, p8), ptr_to(L, p8)};
   L->stream_t = LLVMStructTypeInContext(C, stream_fields, 4, 0);
   LLVMTypeRef ctx_fields[] = {L->i64, ptr_to(L, L->i64), ptr_to(L, p8), ptr_to(L, p8), L->i64, p8, ptr_to(L, L->slow_t), L->i64,
-                              ptr_to(L, L->stream_t), ptr_to(L, L->i64), ptr_to(L, p8), p8, p8};
-  L->ctx_t = LLVMStructTypeInContext(C, ctx_fields, 13, 0);
+                              ptr_to(L, L->stream_t), ptr_to(L, L->i64), ptr_to(L, p8), p8, p8, ptr_to(L, L->i64)};
+  L->ctx_t = LLVMStructTypeInContext(C, ctx_fields, 14, 0);
   LLVMTypeRef params[] = {p8, L->i64, ptr_to(L, L->ctx_t), p8, L->i64};
   LLVMValueRef fn = L->fn = LLVMAddFunction(L->M, u->name, LLVMFunctionType(LLVMVoidTypeInContext(C), params, 5, 0));
   unsigned noalias = LLVMGetEnumAttributeKindForName("noalias", 7);

@@ -15,7 +15,7 @@
 
 /* pack_ctx and rt_stream, field by field (their layout is asserted in lower.c) */
 enum { CTX_NOW, CTX_CONSTS, CTX_LIFT_VALS, CTX_LIFT_NULLS, CTX_NDICT, CTX_SLOW_USER, CTX_SLOW_EVAL, CTX_FIRST_ROW, CTX_STREAMS,
-       CTX_STR_CODES, CTX_LIFT_ROWS, CTX_AHEAD, CTX_BAD_VALUES };
+       CTX_STR_CODES, CTX_LIFT_ROWS, CTX_AHEAD, CTX_BAD_VALUES, CTX_PREFIX_CODES };
 enum { STREAM_NEVENTS, STREAM_START, STREAM_VALS, STREAM_NULLS };
 
 typedef struct lv {
@@ -171,6 +171,15 @@ void lower_shared_plan(lower *L);
 void lower_shared_loop(lower *L);
 /* n's shared value, when it has one and the shared loop ran. */
 bool lower_shared_value(lower *L, const ast *n, lv *out);
+
+/* ctx->field[index] of an int64 array, in every lane (loaded and splat once, in the entry block) */
+LLVMValueRef lower_entry_element(lower *L, int field, int64_t index);
+
+/* lower_prefix.c */
+/* n's value as ranges of dictionary codes, in a main loop, when it is a
+ * prefix test of a string field (starts_with, or matches of a pattern whose
+ * matches are the strings with one of a few prefixes). */
+bool lower_prefix_value(lower *L, ast *n, lv *out);
 
 /* lower_agg.c */
 /* Collects the pack's top-level aggregates that compile to loops (those

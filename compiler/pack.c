@@ -56,6 +56,8 @@ void pack_free(seg_pack *p) {
   free(p->lifts);
   free(p->slow);
   free(p->strlits);
+  for (int k = 0; p->prefixes && k < p->nprefixes; k++) free(p->prefixes[k].text);
+  free(p->prefixes);
   free(p);
 }
 
@@ -206,7 +208,8 @@ static void *compile_worker(void *arg) {
 
 bool pack_compile(seg_pack *p, pack_mode mode, FILE *out, char *err, size_t errlen) {
   double t0 = now_seconds();
-  p->nlifts = p->nslow = p->nstrlits = 0;
+  for (int k = 0; k < p->nprefixes; k++) free(p->prefixes[k].text);
+  p->nlifts = p->nslow = p->nstrlits = p->nprefixes = 0;
   host_machine_init();
   int nunits = 0;
   lower_unit *units = lower_pack(p, host_lanes(), &nunits);

@@ -36,6 +36,8 @@ typedef struct pack_ctx {
                                       prefetch it while they compute (lower.c) */
   uint8_t *bad_values;             /* per field: set to 1 where the code finds a stored value out of its
                                       type's range that it relies on (lower_ratio.c); the run then fails */
+  const int64_t *prefix_codes;     /* per pack_prefix: the first code of a string that starts with it, and
+                                      the first code past those (exec.c) */
 } pack_ctx;
 
 /* out holds two bitmaps of RT_BLOCK bits per output (pack_out_true,
@@ -66,6 +68,13 @@ typedef struct pack_lift {
   int table, shift;
 } pack_lift;
 
+/* A string that a prefix test (compiler/lower_prefix.c) looks for at the
+ * start of a field's strings: a range of dictionary codes in a run. */
+typedef struct pack_prefix {
+  char *text;
+  uint32_t len;
+} pack_prefix;
+
 struct lift_plan;
 
 typedef struct seg_pack {
@@ -81,6 +90,8 @@ typedef struct seg_pack {
   int nslow;
   ast **strlits;    /* string literals compared with dictionary codes */
   int nstrlits;
+  pack_prefix *prefixes;
+  int nprefixes;
   int nscratch;     /* scratch columns: the aggregates', then the shared expressions' (lower.c) */
   /* the machine code: a block runs through the units' functions in order */
   struct obj_image *images;

@@ -28,10 +28,10 @@
 #include "segc_source_hash.h" /* generated: scripts/source_hash.cmake */
 
 #define SEGPACK_MAGIC "SEGP"
-#define SEGPACK_VERSION 3u
+#define SEGPACK_VERSION 4u
 /* What the code expects of the runtime: bump SEGPACK_ABI with any change to
  * how generated code reads pack_ctx, blocks or events. */
-#define SEGPACK_ABI 6
+#define SEGPACK_ABI 7
 
 /* The key a pack's image and code are valid for: its sources, segc's own
  * sources, and the layouts the image and the code rely on. */
@@ -76,6 +76,8 @@ bool segpack_write(const seg_pack *pk, const char *const *roots, int nroots, con
   for (int k = 0; k < pk->nslow; k++) bytes_put_u32(&b, (uint32_t)pk->slow[k]->id);
   bytes_put_u32(&b, (uint32_t)pk->nstrlits);
   for (int k = 0; k < pk->nstrlits; k++) bytes_put_u32(&b, (uint32_t)pk->strlits[k]->id);
+  bytes_put_u32(&b, (uint32_t)pk->nprefixes);
+  for (int k = 0; k < pk->nprefixes; k++) bytes_put_str(&b, pk->prefixes[k].text, pk->prefixes[k].len);
   bytes_put_u32(&b, (uint32_t)pk->nscratch);
   bytes_put_u32(&b, (uint32_t)pk->nunits);
   for (int u = 0; u < pk->nunits; u++) bytes_put_str(&b, pk->objects[u], pk->object_lens[u]);
@@ -162,6 +164,10 @@ typedef struct code_section {
 static bool find_code(bytes_reader r, code_section *cs) {
   static const size_t record[] = {8, 4, 4}; /* lifts (node, field), slow (node), string literals (node) */
   for (int k = 0; k < 3; k++) bytes_take(&r, (size_t)bytes_get_u32(&r) * record[k]);
+  for (uint32_t k = 0, n = bytes_get_u32(&r); k < n && !r.bad; k++) { /* prefixes: strings */
+    size_t len;
+    bytes_get_str(&r, &len);
+  }
   bytes_get_u32(&r); /* scratch columns */
   cs->n = bytes_get_u32(&r);
   if (r.bad || cs->n == 0 || cs->n > (r.n - r.pos) / 8) return false; /* each object takes 8 bytes at least */
@@ -261,6 +267,20 @@ static seg_pack *pack_from(seg_program *prog, ast **by_id, bytes_reader *r) {
   for (int k = 0; ok && k < pk->nstrlits; k++) {
     pk->strlits[k] = get_node(r, by_id, prog->nnodes);
     ok = pk->strlits[k] && pk->strlits[k]->kind == AST_LIT_STR;
+  }
+  pk->nprefixes = bytes_get_count(r, 8); /* strings: 8 bytes of length at least */
+  pk->prefixes = calloc((size_t)pk->nprefixes + 1, sizeof *pk->prefixes);
+  ok = ok && pk->prefixes;
+  for (int k = 0; ok && k < pk->nprefixes; k++) {
+    size_t len;
+    const char *text = bytes_get_str(r, &len);
+    pk->prefixes[k].text = text && len < UINT32_MAX ? malloc(len + 1) : NULL;
+    ok = pk->prefixes[k].text != NULL;
+    if (ok) {
+      memcpy(pk->prefixes[k].text, text, len);
+      pk->prefixes[k].text[len] = 0;
+      pk->prefixes[k].len = (uint32_t)len;
+    }
   }
   uint32_t nscratch = bytes_get_u32(r);
   pk->nscratch = nscratch <= 1u << 20 ? (int)nscratch : 0;

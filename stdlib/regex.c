@@ -612,6 +612,39 @@ void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t c
   }
 }
 
+/* The walk of rx_prefixes from state st after the bytes path[0 .. depth):
+ * false when the pattern is not a set of prefixes (or too many) */
+typedef struct prefix_walk {
+  const rx *r;
+  char (*out)[RX_PREFIX_MAX];
+  uint32_t *len;
+  int n, max, steps;
+  char path[RX_PREFIX_MAX];
+} prefix_walk;
+
+static bool prefix_walk_from(prefix_walk *w, int st, int depth) {
+  for (int c = 1; c < 256; c++) { /* a NUL ends the subject: no match goes through it */
+    int next = w->r->next[st * 256 + c];
+    if (w->r->dead[next]) continue;
+    if (++w->steps > 4096 || depth == RX_PREFIX_MAX) return false; /* unanchored, or too long */
+    w->path[depth] = (char)c;
+    if (w->r->accept[next]) { /* matched: whatever follows */
+      if (w->n == w->max) return false;
+      memcpy(w->out[w->n], w->path, (size_t)depth + 1);
+      w->len[w->n++] = (uint32_t)depth + 1;
+      continue;
+    }
+    if (w->r->accept_end[next] || !prefix_walk_from(w, next, depth + 1)) return false; /* a match that needs the end */
+  }
+  return true;
+}
+
+int rx_prefixes(const rx *r, char (*out)[RX_PREFIX_MAX], uint32_t *len, int max) {
+  if (r->accept_empty || r->accept[r->init] || r->accept_end[r->init] || r->dead[r->init]) return -1;
+  prefix_walk w = {.r = r, .out = out, .len = len, .max = max};
+  return prefix_walk_from(&w, r->init, 0) ? w.n : -1;
+}
+
 void rx_free(rx *r) {
   if (!r) return;
   free(r->next);

@@ -33,6 +33,14 @@ bool rx_match(const rx *r, const char *s, size_t n);
  * at only a few bytes skips to the first of them; an anchored one stops
  * at a first byte that cannot start it.  scratch is count words. */
 void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t count, uint8_t *out, uint64_t *scratch);
+/* When the subjects the pattern matches are exactly those that start with
+ * one of a few strings (`^(info|sales)@`: "info@", "sales@"), those
+ * strings: their count (at most `max`, none empty, none over RX_PREFIX_MAX
+ * bytes, none with a NUL), each in out[k] with its length in len[k];
+ * else -1.  Such a test is a range of codes in a sorted dictionary per
+ * string (compiler/lower_prefix.c). */
+#define RX_PREFIX_MAX 16
+int rx_prefixes(const rx *r, char (*out)[RX_PREFIX_MAX], uint32_t *len, int max);
 void rx_free(rx *r);
 
 #endif

@@ -3,7 +3,9 @@
  * small alphabet with every construct the DFA takes, on generated subjects,
  * must agree exactly, and rx_match_many on the subjects laid end to end
  * with rx_match; patterns at the edges of rx_match_many's window paths
- * against regexec; what the DFA does not take must be handed back.
+ * against regexec; what the DFA does not take must be handed back.  A
+ * pattern rx_prefixes reads as a set of prefixes must match, by regexec,
+ * exactly the subjects that start with one of them.
  * `test_regex [PATTERNS [SEED]]` runs more. */
 #include <regex.h>
 #include <string.h>
@@ -80,8 +82,35 @@ static int check_subjects(rx *r, regex_t *re, const char *pat, const char *alpha
   return N;
 }
 
+/* When r's matches are the subjects with one of its prefixes (rx_prefixes),
+ * regexec agrees on 60 subjects: each prefix with tails, cut short, and
+ * random ones, some with a NUL inside.  Returns whether it was such a pattern. */
+static bool check_prefixes(rx *r, regex_t *re, const char *pat) {
+  char pre[16][RX_PREFIX_MAX];
+  uint32_t len[16];
+  int n = rx_prefixes(r, pre, len, 16);
+  if (n < 0) return false;
+  for (int j = 0; j < 60; j++) {
+    char s[40];
+    int at = 0;
+    if (n && j % 3 < 2) { /* a prefix, whole or cut, then a tail */
+      int k = rn(n), keep = j % 3 == 0 ? (int)len[k] : rn((int)len[k] + 1);
+      memcpy(s, pre[k], (size_t)keep);
+      at = keep;
+    }
+    for (int tail = rn(6); tail > 0; tail--) s[at++] = ALPHA[rn(7)];
+    if (j % 11 == 4 && at > 0) s[rn(at)] = 0;
+    s[at] = 0;
+    bool starts = false;
+    for (int k = 0; k < n; k++) starts |= (uint32_t)at >= len[k] && memcmp(s, pre[k], len[k]) == 0;
+    bool want = regexec(re, s, 0, NULL, 0) == 0;
+    CHECK(want == starts, "/%s/ on \"%s\": regexec %d, one of its %d prefixes %d", pat, s, want, n, starts);
+  }
+  return true;
+}
+
 int main(int argc, char **argv) {
-  int compared = 0, taken = 0, valid = 0, npatterns = argc > 1 ? atoi(argv[1]) : 3000;
+  int compared = 0, taken = 0, valid = 0, prefixed = 0, npatterns = argc > 1 ? atoi(argv[1]) : 3000;
   if (argc > 2) seed = strtoull(argv[2], NULL, 10);
   for (int k = 0; k < npatterns; k++) {
     char pat[256] = "";
@@ -94,12 +123,49 @@ int main(int argc, char **argv) {
     if (r) {
       taken++;
       compared += check_subjects(r, &re, pat, ALPHA, 8, 9, k % 2);
+      prefixed += check_prefixes(r, &re, pat);
       rx_free(r);
     }
     regfree(&re);
   }
   /* about a fifth of the generated patterns repeat a group with an anchor in it */
   CHECK(taken * 10 >= valid * 7, "the DFA took only %d of %d valid patterns", taken, valid);
+  /* anchored ones, which are sets of prefixes more often */
+  for (int k = 0; k < npatterns / 4; k++) {
+    char pat[256] = "^";
+    gen(pat, sizeof pat, 1 + rn(3));
+    regex_t re;
+    if (regcomp(&re, pat, REG_EXTENDED | REG_NOSUB) != 0) continue;
+    rx *r = rx_compile(pat);
+    if (r) {
+      compared += check_subjects(r, &re, pat, ALPHA, 8, 9, k % 2);
+      prefixed += check_prefixes(r, &re, pat);
+    }
+    rx_free(r);
+    regfree(&re);
+  }
+  CHECK(prefixed * 10 >= npatterns, "only %d patterns were sets of prefixes", prefixed);
+  if (getenv("SHOW")) printf("%d sets of prefixes\n", prefixed);
+
+  /* sets of prefixes, and what is not one */
+  struct {
+    const char *pat;
+    int max, n;
+    const char *first;
+  } sets[] = {{"^(info|sales|admin|office|contact)@", 8, 5, "admin@"}, {"^(info|in)", 8, 1, "in"}, {"^a[b-c]", 8, 2, "ab"},
+              {"^[0-9]", 16, 10, "0"}, {"^[0-9]", 8, -1, NULL}, {"^a$", 8, -1, NULL}, {"a", 8, -1, NULL},
+              {"^$", 8, -1, NULL}, {"^a*", 8, -1, NULL}, {"^a{17}", 8, -1, NULL}, {"^(ab|a$)", 8, -1, NULL}};
+  for (size_t i = 0; i < sizeof sets / sizeof *sets; i++) {
+    rx *r = rx_compile(sets[i].pat);
+    char pre[16][RX_PREFIX_MAX];
+    uint32_t len[16];
+    int n = r ? rx_prefixes(r, pre, len, sets[i].max) : -2;
+    CHECK(n == sets[i].n, "/%s/: %d prefixes, not %d", sets[i].pat, n, sets[i].n);
+    if (n > 0 && sets[i].first)
+      CHECK(len[0] == strlen(sets[i].first) && memcmp(pre[0], sets[i].first, len[0]) == 0, "/%s/: first prefix %.*s",
+            sets[i].pat, (int)len[0], pre[0]);
+    rx_free(r);
+  }
 
   /* the edges of the window paths (stdlib/regex.c): fixed lengths around
      RX_FIXED_MAX (32), windows at the end, subjects past the 64 bytes the
