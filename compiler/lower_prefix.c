@@ -1,9 +1,8 @@
 /* compiler/lower_prefix.c — prefix tests as ranges of dictionary codes.
  *
  * The dictionary is sorted bytewise (runtime/table.h), so the strings that
- * start with "info@" have consecutive codes: from the first string not
- * below "info@" to the first not below "info@"'s successor (its last byte
- * not 0xFF incremented, the 0xFF bytes after it dropped).  So
+ * start with "info@" have consecutive codes, from the first string not
+ * below "info@" on (exec.c prefix_range finds both ends).  So
  * `starts_with(email, "info@")`, and `matches(email, "^(info|sales)@")`,
  * whose matches are exactly the strings with one of a few prefixes
  * (rx_prefixes), are two comparisons of the record's code per prefix in
