@@ -9,8 +9,9 @@
  * each record in one pass and stores one byte per output
  * (OUT_FALSE/TRUE/UNKNOWN) at out[k * stride + i].  The aggregates loop
  * covers the n real records; the main loops cover all RT_BLOCK (a constant
- * trip count: no remainder loops), so the block must be full: exec.c pads a
- * partial one with copies of its first record (rt_block_padded).  The main
+ * trip count: no remainder loops), so the records past a partial block's
+ * end must hold valid values: zeros as written, else exec.c runs a copy
+ * padded with its first record (rt_block_padded).  The main
  * loops are emitted as vector code, vf records per iteration (the host's
  * int64 lanes, pack.c): every value is a vector, a field one vector load,
  * a lift table one load per lane, a "slow" expression one call per lane.

@@ -5,7 +5,8 @@
  * expressions see them: bool/enum from uint8, int32/date sign-extended,
  * string codes as uint32, every 8-byte kind as int64.  Out-of-range field or
  * row numbers read as null / zero rather than crash.  The same for events.
- * Also the padded copy of a partial last block that generated code runs over. */
+ * Also the partial last block as generated code runs over it: itself when
+ * its padding is zeros, as written, else a padded copy. */
 #include "table.h"
 
 #include <stdlib.h>
@@ -34,9 +35,31 @@ static void table_fill_column(uint8_t *col, uint32_t count, int width) {
   for (uint32_t i = count; i < RT_BLOCK; i++) memcpy(col + (size_t)i * (size_t)width, col, (size_t)width);
 }
 
+/* n bytes at p are all zero */
+static bool table_zero(const uint8_t *p, size_t n) {
+  uint8_t any = 0;
+  for (size_t i = 0; i < n; i++) any |= p[i];
+  return any == 0;
+}
+
+/* Whether the records [count, RT_BLOCK) of block p hold only zeros, as
+ * writers leave them (table.h): valid values of every type (a string's
+ * code 0 when the dictionary has one). */
+static bool table_tail_zero(const rt_table *t, const uint8_t *p, uint32_t count) {
+  for (int f = 0; f < t->layout.nfields; f++) {
+    seg_tykind k = t->schema->fields[f].type.kind;
+    if (k == TY_STREAM) continue;
+    if (k == TY_STRING && t->ndict == 0) return false;
+    size_t width = (size_t)ty_storage_width(k);
+    if (!table_zero(p + t->layout.val_off[f] + count * width, (RT_BLOCK - count) * width)) return false;
+    if (t->layout.null_off[f] != RT_NO_NULLS && !table_zero(p + t->layout.null_off[f] + count, RT_BLOCK - count)) return false;
+  }
+  return true;
+}
+
 const uint8_t *rt_block_padded(const rt_table *t, uint64_t b, uint8_t *dst) {
   uint32_t count = rt_block_count(t, b);
-  if (count == RT_BLOCK || count == 0) return rt_block(t, b);
+  if (count == RT_BLOCK || count == 0 || table_tail_zero(t, rt_block(t, b), count)) return rt_block(t, b);
   memcpy(dst, rt_block(t, b), t->layout.block_bytes);
   for (int f = 0; f < t->layout.nfields; f++) {
     seg_tykind k = t->schema->fields[f].type.kind;

@@ -80,10 +80,13 @@ static inline uint32_t rt_block_count(const rt_table *t, uint64_t b) {
   uint64_t left = t->nrecords - b * RT_BLOCK;
   return left < RT_BLOCK ? (uint32_t)left : RT_BLOCK;
 }
-/* Block b as a full block: itself when it is full, else a copy in dst
- * (layout.block_bytes, 64-aligned) whose records past the last are copies of
- * its first record, so code running over all RT_BLOCK records reads only
- * values the table's checks accepted. */
+/* Block b as a full block: itself when it is full or its records past the
+ * last are zeros (as writers leave them, and the dictionary has a code 0),
+ * else a copy in dst (layout.block_bytes, 64-aligned) whose records past the
+ * last are copies of its first record, so code running over all RT_BLOCK
+ * records reads only values the table's checks accepted.  Copying the
+ * 1M bench's last block into memory touched for the first time took 0.7 ms
+ * of the run; checking its zeros, reading the mapped file, about 0.05. */
 const uint8_t *rt_block_padded(const rt_table *t, uint64_t b, uint8_t *dst);
 /* Accessors for one record (row = global record number). */
 bool rt_is_null(const rt_table *t, int field, uint64_t row);

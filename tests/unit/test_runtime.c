@@ -180,11 +180,34 @@ static void check_big(const rt_table *t, uint64_t n) {
   CHECK(zero, "padding zeroed");
 }
 
+/* The partial last block as the generated code runs over it
+ * (rt_block_padded): itself while its padding is the zeros the builder
+ * left, a copy padded with its first record once the padding holds
+ * anything else (a damaged file's bytes there are never checked). */
+static void check_padded(rt_table *t) {
+  uint64_t b = t->nblocks - 1;
+  uint32_t cnt = rt_block_count(t, b);
+  uint8_t *dst = aligned_alloc(64, t->layout.block_bytes);
+  CHECK(cnt < RT_BLOCK && rt_block_padded(t, b, dst) == rt_block(t, b), "zero padding: the block itself");
+  CHECK(rt_block_padded(t, 0, dst) == rt_block(t, 0), "a full block: itself");
+  uint8_t *last = (uint8_t *)t->owned_blocks + b * t->layout.block_bytes;
+  last[t->layout.null_off[1] + RT_BLOCK - 1] = 7; /* garbage in the padding of one column */
+  const uint8_t *p = rt_block_padded(t, b, dst);
+  bool copied = p == dst && memcmp(p, last, cnt * 8) == 0, first = true;
+  for (uint32_t i = cnt; i < RT_BLOCK; i++)
+    first &= memcmp(p + t->layout.val_off[0] + i * 8, p + t->layout.val_off[0], 8) == 0 &&
+             p[t->layout.null_off[1] + i] == p[t->layout.null_off[1]];
+  CHECK(copied && first, "damaged padding: a copy padded with the first record");
+  last[t->layout.null_off[1] + RT_BLOCK - 1] = 0;
+  free(dst);
+}
+
 static void test_builder_big(void) {
   ndups = 0;
   rt_table t = build_big(10007);
   CHECK(t.nblocks == 3 && ndups == 0, "nblocks %llu", (unsigned long long)t.nblocks);
   check_big(&t, 10007);
+  check_padded(&t);
   rt_table_free(&t);
   /* zero records */
   rt_builder *b = rt_builder_new(&big_schema);
