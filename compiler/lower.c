@@ -1238,8 +1238,8 @@ static void unit_end(lower *L) {
 static void main_loop(lower *L, int k0, int k1) {
   seg_pack *pk = L->pk;
   int nseg = pk->prog->segments.n;
-  /* every main loop covers the whole block (exec.c pads a partial one with
-     copies of its first record): a constant trip count that vf divides */
+  /* every main loop covers the whole block (a partial one's padding holds
+     valid values, rt_block_padded): a constant trip count that vf divides */
   lower_loop loop = lower_loop_begin(L, s64(L, RT_BLOCK));
   lower_prefetch_ahead(L);
   memset(L->seg_done, 0, (size_t)nseg * sizeof *L->seg_done); /* values of another loop do not dominate */
