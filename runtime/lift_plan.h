@@ -60,6 +60,9 @@ typedef struct lp_scratch {
                              are end to end already with STR_SCAN_PAD readable bytes after them */
   const char *readable;   /* set by the caller: the strings and the bytes up to here are readable */
   bool have_cat[2];       /* cat[fold] holds the current chunk */
+  bool have_off;          /* off, total and in_place are the current chunk's (both layouts share them) */
+  bool in_place;          /* its strings are end to end already */
+  uint64_t total;         /* their bytes */
   uint32_t *off;          /* [count + 1] where each string starts in cat */
   uint64_t *scratch;      /* [count] for rx_match_many */
   uint32_t offcap;
