@@ -130,7 +130,7 @@ static void fill_lift_rows(const seg_pack *pk, const pack_ctx *ctx, const lift_t
       for (int i = 0; i < RT_BLOCK; i++) {
         uint32_t c = nulls && nulls[i] ? (uint32_t)ctx->ndict : codes[i];
         uint8_t v = __atomic_load_n(vals + c, __ATOMIC_RELAXED);
-        out[i] = v != LIFT_NOT_YET ? v : lift_one_byte(one, t, c);
+        out[i] = v ? (uint8_t)(v ^ LIFT_MADE) : lift_one_byte(one, t, c);
       }
     } else if (tab->compact[t]) {
       _Static_assert(OUT_FALSE == 0 && OUT_TRUE == 1, "lift_rows_compact widens a lift's bit as OUT_FALSE or OUT_TRUE");

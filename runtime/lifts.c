@@ -249,8 +249,10 @@ static void interp_chunk(lift_job *j, lift_worker_state *w, int k, uint64_t c0, 
 
 /* Work item `chunk` of group g */
 static void group_chunk(lift_job *j, lift_worker_state *w, const lift_group *g, uint64_t chunk) {
-  if (g->lazy) {
+  if (g->lazy) { /* the null slot, then stored as lazy bytes are (LIFT_MADE) */
     for (int q = g->first; q < g->first + g->n; q++) interp_chunk(j, w, j->order[q], j->t->ndict, j->t->ndict + 1);
+    for (int q = g->first; q < g->first + g->n; q++)
+      if (j->pk->lifts[j->order[q]].table == j->order[q]) ((uint8_t *)j->tab.vals[j->order[q]])[j->t->ndict] ^= LIFT_MADE;
     return;
   }
   uint64_t size = g->field < 0 ? 1 : (uint64_t)j->t->ndict + 1, c0 = chunk * LIFT_CHUNK;
@@ -388,7 +390,6 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
       tab->vals[k] = tab->vals[l->table];
     } else if (is_bool) { /* + 3: the generated code and lift_rows.c read 4 bytes at a code */
       ok = (tab->vals[k] = calloc((tab->compact[k] ? lift_null_byte(t->ndict) + 1 : size) + 3, 1)) != NULL;
-      if (ok && tab->lazy[k]) memset(tab->vals[k], LIFT_NOT_YET, t->ndict);
     } else {
       tab->vals[k] = calloc(size, sizeof(int64_t));
       tab->nulls[k] = calloc(size + 3, 1);
@@ -470,7 +471,7 @@ uint8_t lift_one_byte(lift_one *o, int table, uint32_t code) {
     else truth = (uint8_t)interp_truth(interp_at(&o->it, t, l, code));
     byte |= (uint8_t)(truth << l->shift);
   }
-  __atomic_store_n((uint8_t *)o->tab->vals[table] + code, byte, __ATOMIC_RELAXED);
+  __atomic_store_n((uint8_t *)o->tab->vals[table] + code, (uint8_t)(byte ^ LIFT_MADE), __ATOMIC_RELAXED);
   return byte;
 }
 
