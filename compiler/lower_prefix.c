@@ -2,7 +2,7 @@
  *
  * The dictionary is sorted bytewise (runtime/table.h), so the strings that
  * start with "info@" have consecutive codes, from the first string not
- * below "info@" on (exec.c prefix_range finds both ends).  So
+ * below "info@" on (rt_dict_prefix_range finds both ends).  So
  * `starts_with(email, "info@")`, and `matches(email, "^(info|sales)@")`,
  * whose matches are exactly the strings with one of a few prefixes
  * (rx_prefixes), are two comparisons of the record's code per prefix in

@@ -231,23 +231,6 @@ static bool bitmaps_alloc(exec_result *res, uint64_t nblocks) {
   return true;
 }
 
-/* The codes of the dictionary's strings that start with p[0 .. n): [*lo, *hi).
- * The dictionary is sorted bytewise, so they follow one another from the
- * first string not below p: two binary searches. */
-static void prefix_range(const rt_table *t, const char *p, uint32_t n, int64_t *lo, int64_t *hi) {
-  bool found;
-  uint32_t a = rt_dict_lower_bound(t, p, n, &found), b = t->ndict;
-  *lo = a;
-  while (a < b) { /* the first code past them */
-    uint32_t mid = a + (b - a) / 2;
-    size_t len;
-    const char *s = rt_dict_str(t, mid, &len);
-    if (len >= n && memcmp(s, p, n) == 0) a = mid + 1;
-    else b = mid;
-  }
-  *hi = a;
-}
-
 bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, exec_result *res, char *err,
               size_t errlen) {
   struct timespec t0, t1;
@@ -294,8 +277,11 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
     str_codes[k] = found ? 2 * (int64_t)pos : 2 * (int64_t)pos - 1;
   }
   int64_t *prefix_codes = calloc(2 * (size_t)pk->nprefixes + 1, sizeof(int64_t));
-  for (int k = 0; prefix_codes && k < pk->nprefixes; k++)
-    prefix_range(t, pk->prefixes[k].text, pk->prefixes[k].len, &prefix_codes[2 * k], &prefix_codes[2 * k + 1]);
+  for (int k = 0; prefix_codes && k < pk->nprefixes; k++) {
+    uint32_t lo, hi;
+    rt_dict_prefix_range(t, pk->prefixes[k].text, pk->prefixes[k].len, &lo, &hi);
+    prefix_codes[2 * k] = lo, prefix_codes[2 * k + 1] = hi;
+  }
   sh.base = (pack_ctx){.now = opt->now, .consts = consts, .lift_vals = (const void *const *)lifts.vals,
                        .lift_nulls = (const uint8_t *const *)lifts.nulls, .ndict = t->ndict, .slow_eval = slow_eval,
                        .streams = t->streams, .str_codes = str_codes, .prefix_codes = prefix_codes};

@@ -359,13 +359,16 @@ static bool lazy_worth_it(const lift_job *j, int f) {
   return forced >= 0 ? forced : mark_worth_it(j, f);
 }
 
+/* pk's lifts' plans, nops 0 for a lift without one; NULL when out of memory */
+static lift_plan *plans_make(const seg_pack *pk) {
+  lift_plan *plans = calloc((size_t)pk->nlifts + 1, sizeof *plans);
+  for (int k = 0; plans && k < pk->nlifts; k++) lift_plan_make(pk->prog, pk->lifts[k].node, pk->lifts[k].field, &plans[k]);
+  return plans;
+}
+
 bool lifts_plan_pack(seg_pack *pk) {
-  if (pk->plans || !pk->nlifts) return true;
-  lift_plan *plans = calloc((size_t)pk->nlifts, sizeof *plans);
-  if (!plans) return false;
-  for (int k = 0; k < pk->nlifts; k++) lift_plan_make(pk->prog, pk->lifts[k].node, pk->lifts[k].field, &plans[k]);
-  pk->plans = plans;
-  return true;
+  if (!pk->plans && pk->nlifts) pk->plans = plans_make(pk);
+  return pk->plans || !pk->nlifts;
 }
 
 bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, lift_tables *out) {
@@ -374,7 +377,7 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
   lift_job j = {.pk = pk, .t = t, .opt = opt};
   lift_tables *tab = &j.tab;
   j.used = calloc((size_t)nfields + 1, sizeof(uint8_t *));
-  j.plans = pk->plans ? pk->plans : calloc((size_t)n + 1, sizeof(lift_plan));
+  j.plans = pk->plans ? pk->plans : plans_make(pk);
   tab->own_plans = !pk->plans;
   tab->vals = calloc((size_t)n + 1, sizeof(void *));
   tab->nulls = calloc((size_t)n + 1, sizeof(uint8_t *));
@@ -382,8 +385,6 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
   tab->lazy = calloc((size_t)n + 1, sizeof(bool));
   j.lazy_field = calloc((size_t)nfields + 1, sizeof(bool));
   bool ok = j.used && j.plans && tab->vals && tab->nulls && tab->compact && tab->lazy && j.lazy_field;
-  for (int k = 0; ok && tab->own_plans && k < n; k++)
-    lift_plan_make(pk->prog, pk->lifts[k].node, pk->lifts[k].field, &j.plans[k]);
   for (int k = 0; ok && k < n; k++)
     if (j.plans[k].depth > j.depth) j.depth = j.plans[k].depth;
   for (int f = 0; ok && f < nfields; f++) j.lazy_field[f] = lazy_worth_it(&j, f);

@@ -153,6 +153,20 @@ uint32_t rt_dict_lower_bound(const rt_table *t, const char *s, size_t len, bool 
   return lo;
 }
 
+void rt_dict_prefix_range(const rt_table *t, const char *p, size_t len, uint32_t *lo, uint32_t *hi) {
+  bool found;
+  uint32_t a = rt_dict_lower_bound(t, p, len, &found), b = t && t->dict_off ? t->ndict : 0;
+  *lo = a;
+  while (a < b) { /* the first code past them: they follow one another from *lo */
+    uint32_t mid = a + (b - a) / 2;
+    size_t ml;
+    const char *m = rt_dict_str(t, mid, &ml);
+    if (ml >= len && memcmp(m, p, len) == 0) a = mid + 1;
+    else b = mid;
+  }
+  *hi = a;
+}
+
 /* ---- events ---- */
 
 static const seg_field *table_ev_field(const rt_table *t, int stream, int field, uint64_t k) {

@@ -95,6 +95,9 @@ double rt_get_f64(const rt_table *t, int field, uint64_t row);
 const char *rt_dict_str(const rt_table *t, uint32_t code, size_t *len);
 /* The number of dictionary strings ordered before s; *found when s is one of them. */
 uint32_t rt_dict_lower_bound(const rt_table *t, const char *s, size_t len, bool *found);
+/* The codes of the dictionary strings that start with p[0 .. len): [*lo, *hi)
+ * (the dictionary is sorted bytewise, so they follow one another). */
+void rt_dict_prefix_range(const rt_table *t, const char *p, size_t len, uint32_t *lo, uint32_t *hi);
 /* Accessors for one event (k = event number in its stream), widened as above. */
 bool rt_ev_is_null(const rt_table *t, int stream, int field, uint64_t k);
 int64_t rt_ev_get_i64(const rt_table *t, int stream, int field, uint64_t k);
