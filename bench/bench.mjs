@@ -79,8 +79,10 @@ function segcManySegments() {
 // segc's runs take seconds, so it runs at least SEGC_RUNS times per cell, and
 // a task's thread counts take turns (1, 2, 1, 2, ...): a slow or fast phase of
 // the machine then falls on both alike, and their ratio compares like with
-// like.
-const SEGC_RUNS = Math.max(cfg.runs, 5);
+// like.  Nine, not five: single runs here spread by 10-20%, and the median of
+// five ratios (membership at 10M) was 1.32, 1.96 and 1.66 in three runs a few
+// commits apart.
+const SEGC_RUNS = Math.max(cfg.runs, 9);
 
 function runSegc() {
   const outDir = join(cfg.outRoot, 'segc-membership');
@@ -284,7 +286,7 @@ const speedups = cfg.threads.length < 2 ? [] : TASKS.map((t) => {
 
 const report = [
   `${cfg.customers} customers, ${layout.nevents} events (CSV ${mb(cfg.csvBytes.customers)} MB + ${mb(cfg.csvBytes.events)} MB); ` +
-    `${packs.attrs.length} attribute segments, ${packs.events.length} event segments; as of ${AS_OF}; median of up to ${cfg.runs} runs, seconds.`,
+    `${packs.attrs.length} attribute segments, ${packs.events.length} event segments; as of ${AS_OF}; median of up to ${cfg.runs} runs (segc: ${SEGC_RUNS}), seconds.`,
   '',
   ...lines,
   '',
