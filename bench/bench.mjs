@@ -125,11 +125,21 @@ function runPeer(script, env, extra = {}) {
   const r = spawnSync('node', [join(here, 'peers', `${script}.mjs`), peerCfg], {
     env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26,
   });
-  if (r.status !== 0) {
-    log(`!! ${script} failed (${r.status ?? r.signal}); its results are left out`);
-    return [{ system: script, failed: true, results: [] }];
+  // a line per finished cell (lib/harness.mjs report): one entry per system
+  const bySystem = new Map();
+  for (const line of (r.stdout ?? '').split('\n').filter((l) => l.trim())) {
+    const cell = JSON.parse(line);
+    if (!bySystem.has(cell.system)) bySystem.set(cell.system, { system: cell.system, load: cell.load, results: [] });
+    bySystem.get(cell.system).results.push(...cell.results);
   }
-  return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const out = [...bySystem.values()];
+  if (r.status !== 0) {
+    const kept = out.reduce((n, s) => n + s.results.length, 0);
+    log(`!! ${script} failed (${r.status ?? r.signal}); the ${kept} cell(s) it finished are kept`);
+    if (!out.length) out.push({ system: script, results: [] });
+    out.forEach((s) => { s.failed = true; });
+  }
+  return out;
 }
 
 const systems = [];
@@ -139,7 +149,7 @@ if (cfg.systems.includes('polars')) {
   const merged = { system: 'polars', results: [], load: null };
   for (const t of cfg.threads) {
     const [r] = runPeer('polars', { POLARS_MAX_THREADS: String(t) });
-    if (r.failed) { merged.failed = true; (merged.failedThreads ??= []).push(t); continue; }
+    if (r.failed) { merged.failed = true; (merged.failedThreads ??= []).push(t); }
     merged.results.push(...r.results);
     merged.load ??= r.load;
   }
@@ -313,7 +323,7 @@ if (problems.length) {
 if (unfinished.length) {
   // a peer that crashed or was killed (Polars with two threads runs out of
   // memory on the 10M events): what it did finish is in the table and agreed
-  process.stdout.write(`\nINCOMPLETE: ${unfinished.join(', ')} did not finish (left out of the table); every result that finished agreed with segc's members.\n`);
+  process.stdout.write(`\nINCOMPLETE: ${unfinished.join(', ')} did not finish every task (its missing cells are empty); every result that finished agreed with segc's members.\n`);
   process.exit(3);
 }
 process.stdout.write(`\nAll ${shown.length} systems found the same members for every segment of every task.\n`);

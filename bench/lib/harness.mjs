@@ -52,6 +52,8 @@ export function namedCounts(cfg, task, row) {
   return out;
 }
 
+// One JSON line per finished cell (task and thread count), written at once:
+// a peer killed later (out of memory) keeps the cells it finished.
 export function report(obj) {
   process.stdout.write(JSON.stringify(obj) + '\n');
 }

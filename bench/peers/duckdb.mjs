@@ -52,7 +52,6 @@ await run('DROP TABLE events_raw');
 const load = Number(process.hrtime.bigint() - t0) / 1e9;
 log(`duckdb: loaded in ${load.toFixed(2)} s (customers ${tCustomers.toFixed(2)} s)`);
 
-const results = [];
 for (const threads of cfg.threads) {
   await run(`SET threads = ${threads}`);
   for (const task of cfg.tasks) {
@@ -70,8 +69,7 @@ for (const threads of cfg.threads) {
       counts = { rows: Number(r.getRowObjects()[0].n) };
       await run('DROP TABLE membership');
     }
-    results.push({ task, threads, times, counts });
+    report({ system: 'duckdb', load: { seconds: load, customers_seconds: tCustomers }, results: [{ task, threads, times, counts }] });
     log(`duckdb: ${task} x${threads}: ${times.map((t) => t.toFixed(3)).join(' ')}`);
   }
 }
-report({ system: 'duckdb', load: { seconds: load, customers_seconds: tCustomers }, results });

@@ -132,7 +132,6 @@ function eventCounts() {
 
 // ---- tasks --------------------------------------------------------------------
 const ctx = pl.SQLContext({ customers });
-const results = [];
 for (const task of cfg.tasks) {
   let counts = null;
   let membership = null;
@@ -146,7 +145,6 @@ for (const task of cfg.tasks) {
     }
   });
   if (task === 'membership') counts = { rows: membership.height };
-  results.push({ task, threads, times, counts });
+  report({ system: 'polars', load: { seconds: load, customers_seconds: tCustomers }, results: [{ task, threads, times, counts }] });
   log(`polars: ${task} x${threads}: ${times.map((t) => t.toFixed(3)).join(' ')}`);
 }
-report({ system: 'polars', load: { seconds: load, customers_seconds: tCustomers }, results });

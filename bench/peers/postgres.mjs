@@ -65,7 +65,6 @@ log(`postgres: loaded in ${load.toFixed(2)} s`);
 
 const systems = { postgres: 'off', postgres_jit: 'on' };
 for (const [system, jit] of Object.entries(systems)) {
-  const results = [];
   for (const threads of cfg.threads) {
     const setup = `SET jit = ${jit}; SET max_parallel_workers_per_gather = ${threads - 1};`;
     for (const task of cfg.tasks) {
@@ -86,9 +85,8 @@ for (const [system, jit] of Object.entries(systems)) {
           'SELECT count(*) FROM membership; DROP TABLE membership;').rows[0];
         counts = { rows: Number(n) };
       }
-      results.push({ task, threads, times, counts });
+      report({ system, load: { seconds: load }, results: [{ task, threads, times, counts }] });
       log(`${system}: ${task} x${threads}: ${times.map((t) => t.toFixed(3)).join(' ')}`);
     }
   }
-  report({ system, load: { seconds: load }, results });
 }

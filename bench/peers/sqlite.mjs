@@ -30,7 +30,6 @@ sqlite(`.read ${join(dirname(cfg.oracle), 'load.sql')}\n`, cfg.data);
 const load = Number(process.hrtime.bigint() - t0) / 1e9;
 log(`sqlite: loaded in ${load.toFixed(2)} s`);
 
-const results = [];
 const threads = 1;
 for (const task of cfg.tasks) {
   let counts = null;
@@ -47,7 +46,6 @@ for (const task of cfg.tasks) {
   if (task === 'membership') {
     counts = { rows: Number(timed(`CREATE TEMP TABLE membership AS ${sql.membership}`, 'SELECT count(*) FROM membership;').rows[0]) };
   }
-  results.push({ task, threads, times, counts });
+  report({ system: 'sqlite', load: { seconds: load }, results: [{ task, threads, times, counts }] });
   log(`sqlite: ${task} x${threads}: ${times.map((t) => t.toFixed(3)).join(' ')}`);
 }
-report({ system: 'sqlite', load: { seconds: load }, results });
