@@ -60,13 +60,19 @@ static int64_t slow_eval(void *user, int64_t expr, int64_t row, uint8_t *isnull)
 /* The set bits of a full block's two bitmaps of an output, eight words an
  * instruction where the CPU counts bits in vectors (AVX-512 VPOPCNTDQ):
  * counting the 55 outputs of the bench's attribute pack at 10M customers
- * took 8 ms a word at a time. */
+ * took 8 ms a word at a time.  With `words`, the TRUE bitmap is also
+ * stored there, past the caches (streaming stores: the shared bitmaps are
+ * read again only after the run, and their lines need not be read in
+ * first); the worker fences them when it is done. */
 #ifdef EXEC_VPOPCNT
 __attribute__((target("avx512f,avx512vpopcntdq"))) static void count_full(const uint64_t *t, const uint64_t *u,
-                                                                         uint64_t *total, uint64_t *unk) {
+                                                                         uint64_t *total, uint64_t *unk,
+                                                                         uint64_t *words) {
   __m512i a = _mm512_setzero_si512(), b = _mm512_setzero_si512();
   for (unsigned i = 0; i < RT_BLOCK / 64; i += 8) {
-    a = _mm512_add_epi64(a, _mm512_popcnt_epi64(_mm512_loadu_si512((const void *)(t + i))));
+    __m512i x = _mm512_loadu_si512((const void *)(t + i));
+    if (words) _mm512_stream_si512((void *)(words + i), x);
+    a = _mm512_add_epi64(a, _mm512_popcnt_epi64(x));
     b = _mm512_add_epi64(b, _mm512_popcnt_epi64(_mm512_loadu_si512((const void *)(u + i))));
   }
   *total = (uint64_t)_mm512_reduce_add_epi64(a);
@@ -92,8 +98,7 @@ static void emit_block(worker *w, uint64_t b, uint32_t count, uint8_t *out) {
     uint32_t left = nwords; /* words still to count */
 #ifdef EXEC_VPOPCNT
     if (w->sh->vpopcnt && count == RT_BLOCK) {
-      count_full(t, u, &total, &unk);
-      if (words) memcpy(words, t, RT_BLOCK / 8);
+      count_full(t, u, &total, &unk, words);
       left = 0;
     }
 #endif
@@ -195,6 +200,9 @@ static void *work(void *arg) {
     }
     emit_block(w, b, count, out);
   }
+#ifdef EXEC_VPOPCNT
+  _mm_sfence(); /* count_full's stores to the shared bitmaps */
+#endif
   free(out);
   free(padded);
   free(rows);
@@ -211,11 +219,34 @@ static void *work_share(void *arg) {
   return NULL;
 }
 
+/* Mapping in pages 2 MB at a time (MADV_POPULATE_WRITE, Linux 5.14), the
+ * threads taking turns. */
+typedef struct populate_job {
+  char *from;
+  size_t len;
+  atomic_size_t next;
+} populate_job;
+
+static void *populate_worker(void *arg) {
+  populate_job *m = arg;
+#ifdef MADV_POPULATE_WRITE
+  const size_t step = (size_t)2 << 20;
+  for (size_t at; (at = atomic_fetch_add(&m->next, step)) < m->len;)
+    madvise(m->from + at, m->len - at < step ? m->len - at : step, MADV_POPULATE_WRITE);
+#else
+  (void)m;
+#endif
+  return NULL;
+}
+
 /* res->bits: every output's bitmap in one allocation, in 2 MB pages where
  * the kernel has them (the first writes fault a few large pages, not a
- * page per 4 KB: 1,700 of them for 55 outputs over 1M records).  Only the
- * last block's words are zeroed here; the blocks write all their others. */
-static bool bitmaps_alloc(exec_result *res, uint64_t nblocks) {
+ * page per 4 KB: 1,700 of them for 55 outputs over 1M records).  With
+ * several threads they map the pages in (the kernel zeroes each) a share
+ * each first; otherwise zeroing the last block's words below maps most of
+ * them in on one thread (5-7 ms at 10M customers).  Only the last block's
+ * words are zeroed here; the blocks write all their others. */
+static bool bitmaps_alloc(exec_result *res, uint64_t nblocks, int nthreads) {
   size_t words = (size_t)nblocks * (RT_BLOCK / 64), stride = (words + 7) & ~(size_t)7, huge = (size_t)2 << 20;
   if (res->noutputs && stride > (SIZE_MAX - huge) / sizeof(uint64_t) / (size_t)res->noutputs) return false;
   size_t bytes = ((size_t)res->noutputs * stride * sizeof(uint64_t) + huge) & ~(huge - 1);
@@ -223,6 +254,11 @@ static bool bitmaps_alloc(exec_result *res, uint64_t nblocks) {
 #ifdef MADV_HUGEPAGE
   madvise(res->bits_mem, bytes, MADV_HUGEPAGE);
 #endif
+  if (nthreads > 1) {
+    populate_job m = {.from = res->bits_mem, .len = bytes};
+    atomic_init(&m.next, 0);
+    rt_parallel(nthreads, populate_worker, &m);
+  }
   size_t tail = nblocks ? (nblocks - 1) * (RT_BLOCK / 64) : 0;
   for (int k = 0; k < res->noutputs; k++) {
     res->bits[k] = (uint64_t *)res->bits_mem + (size_t)k * stride;
@@ -251,7 +287,9 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
   if (opt->keep_bits) res->bits = calloc((size_t)pk->noutputs + 1, sizeof(uint64_t *));
   if (opt->keep_bytes) res->bytes = calloc((size_t)pk->noutputs + 1, sizeof(uint8_t *));
   bool ok = res->counts && res->unknown && (!opt->keep_bits || res->bits) && (!opt->keep_bytes || res->bytes);
-  ok = ok && (!opt->keep_bits || bitmaps_alloc(res, t->nblocks));
+  int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
+  if ((uint64_t)nthreads > t->nblocks) nthreads = t->nblocks ? (int)t->nblocks : 1;
+  ok = ok && (!opt->keep_bits || bitmaps_alloc(res, t->nblocks, nthreads));
   for (int k = 0; ok && opt->keep_bytes && k < pk->noutputs; k++)
     ok = (res->bytes[k] = calloc(t->nblocks * RT_BLOCK + 1, 1)) != NULL;
   int nconsts = pk->prog->consts.n;
@@ -286,8 +324,6 @@ bool exec_run(const seg_pack *pk, const rt_table *t, const exec_options *opt, ex
                        .lift_nulls = (const uint8_t *const *)lifts.nulls, .ndict = t->ndict, .slow_eval = slow_eval,
                        .streams = t->streams, .str_codes = str_codes, .prefix_codes = prefix_codes};
   atomic_init(&sh.next_block, 0);
-  int nthreads = opt->threads > 0 ? opt->threads : exec_default_threads();
-  if ((uint64_t)nthreads > t->nblocks) nthreads = t->nblocks ? (int)t->nblocks : 1;
   sh.nthreads = nthreads;
   worker *ws = calloc((size_t)nthreads, sizeof(worker));
   bool failed = !ws;
