@@ -219,26 +219,6 @@ static void *work_share(void *arg) {
   return NULL;
 }
 
-/* Mapping in pages 2 MB at a time (MADV_POPULATE_WRITE, Linux 5.14), the
- * threads taking turns. */
-typedef struct populate_job {
-  char *from;
-  size_t len;
-  atomic_size_t next;
-} populate_job;
-
-static void *populate_worker(void *arg) {
-  populate_job *m = arg;
-#ifdef MADV_POPULATE_WRITE
-  const size_t step = (size_t)2 << 20;
-  for (size_t at; (at = atomic_fetch_add(&m->next, step)) < m->len;)
-    madvise(m->from + at, m->len - at < step ? m->len - at : step, MADV_POPULATE_WRITE);
-#else
-  (void)m;
-#endif
-  return NULL;
-}
-
 /* res->bits: every output's bitmap in one allocation, in 2 MB pages where
  * the kernel has them (the first writes fault a few large pages, not a
  * page per 4 KB: 1,700 of them for 55 outputs over 1M records).  With
@@ -254,11 +234,9 @@ static bool bitmaps_alloc(exec_result *res, uint64_t nblocks, int nthreads) {
 #ifdef MADV_HUGEPAGE
   madvise(res->bits_mem, bytes, MADV_HUGEPAGE);
 #endif
-  if (nthreads > 1) {
-    populate_job m = {.from = res->bits_mem, .len = bytes};
-    atomic_init(&m.next, 0);
-    rt_parallel(nthreads, populate_worker, &m);
-  }
+#ifdef MADV_POPULATE_WRITE
+  if (nthreads > 1) rt_parallel_madvise(res->bits_mem, bytes, huge, MADV_POPULATE_WRITE, nthreads);
+#endif
   size_t tail = nblocks ? (nblocks - 1) * (RT_BLOCK / 64) : 0;
   for (int k = 0; k < res->noutputs; k++) {
     res->bits[k] = (uint64_t *)res->bits_mem + (size_t)k * stride;

@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -155,4 +156,26 @@ void rt_parallel(int n, void *(*fn)(void *), void *arg) {
     if (spins < 4096) POOL_PAUSE();
     else sched_yield(); /* and may need this core, with more threads than cores */
   atomic_store(&pool.busy, false);
+}
+
+typedef struct madvise_job {
+  char *from;
+  size_t len, slice;
+  int advice;
+  atomic_size_t next;
+} madvise_job;
+
+static void *madvise_share(void *arg) {
+  madvise_job *m = arg;
+  for (size_t at; (at = atomic_fetch_add(&m->next, m->slice)) < m->len;)
+    madvise(m->from + at, m->len - at < m->slice ? m->len - at : m->slice, m->advice);
+  return NULL;
+}
+
+void rt_parallel_madvise(void *from, size_t len, size_t slice, int advice, int n) {
+  if (!len || !slice) return;
+  madvise_job m = {.from = from, .len = len, .slice = slice, .advice = advice};
+  atomic_init(&m.next, 0);
+  size_t slices = (len + slice - 1) / slice;
+  rt_parallel(slices < (size_t)n ? (int)slices : n, madvise_share, &m);
 }

@@ -2,6 +2,8 @@
 #ifndef SEGC_PARALLEL_H
 #define SEGC_PARALLEL_H
 
+#include <stddef.h>
+
 /* The cores online (1 to 256): the default thread count. */
 int rt_cpus(void);
 
@@ -14,5 +16,11 @@ int rt_cpus(void);
  * threads at once and from inside a share (those calls start threads of
  * their own). */
 void rt_parallel(int n, void *(*fn)(void *), void *arg);
+
+/* madvise(advice) over [from, from + len), `slice` bytes a call, the
+ * slices shared out among n threads: with MADV_POPULATE_READ or _WRITE,
+ * mapping pages in on all of them at once.  Its errors are ignored: a
+ * kernel without the advice leaves the pages to be faulted in. */
+void rt_parallel_madvise(void *from, size_t len, size_t slice, int advice, int n);
 
 #endif

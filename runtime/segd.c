@@ -633,23 +633,6 @@ bad_fields:
  * are read. */
 #define MAP_SLICE (8u << 20)
 
-typedef struct map_job {
-  const uint8_t *from;
-  uint64_t len;
-  atomic_uint_fast64_t next;
-} map_job;
-
-static void *map_worker(void *arg) {
-  map_job *m = arg;
-#ifdef MADV_POPULATE_READ
-  for (uint64_t at; (at = atomic_fetch_add(&m->next, MAP_SLICE)) < m->len;)
-    madvise((void *)(uintptr_t)(m->from + at), m->len - at < MAP_SLICE ? m->len - at : MAP_SLICE, MADV_POPULATE_READ);
-#else
-  (void)m;
-#endif
-  return NULL;
-}
-
 static void segd_map_in(const rt_table *t, const rt_needs *needs) {
   uint64_t read = 0; /* bytes of a block in the columns the run reads */
   for (int f = 0; f < t->layout.nfields; f++)
@@ -657,11 +640,12 @@ static void segd_map_in(const rt_table *t, const rt_needs *needs) {
       read += (uint64_t)RT_BLOCK * ty_storage_width(t->schema->fields[f].type.kind) +
               (t->layout.null_off[f] != RT_NO_NULLS ? RT_BLOCK : 0);
   if (read * 2 < t->layout.block_bytes) return;
-  map_job m = {.from = t->blocks, .len = t->nblocks * t->layout.block_bytes}; /* blocks start 4096-aligned */
-  atomic_init(&m.next, 0);
-  uint64_t slices = (m.len + MAP_SLICE - 1) / MAP_SLICE;
+#ifdef MADV_POPULATE_READ
   int nthreads = needs && needs->threads > 0 ? needs->threads : rt_cpus();
-  if (slices) rt_parallel(slices < (uint64_t)nthreads ? (int)slices : nthreads, map_worker, &m);
+  /* the blocks start 4096-aligned */
+  rt_parallel_madvise((void *)(uintptr_t)t->blocks, t->nblocks * t->layout.block_bytes, MAP_SLICE, MADV_POPULATE_READ,
+                      nthreads);
+#endif
 }
 
 bool rt_table_open(const char *path, const seg_schema *schema, rt_table *out, char *err, size_t errlen) {

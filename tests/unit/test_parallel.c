@@ -4,9 +4,14 @@
  * threads are awake, asleep (after a pause longer than they spin), busy with
  * another caller's job (two callers at once), or the caller is itself a
  * share (a job inside a job); and in a child forked while the pool's
- * thread goes to sleep (the pool it copies has no threads). */
+ * thread goes to sleep (the pool it copies has no threads).
+ * rt_parallel_madvise maps in every page of its range. */
 #include <pthread.h>
+#include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -70,6 +75,32 @@ static void *caller(void *arg) {
   return NULL;
 }
 
+/* rt_parallel_madvise maps in every page of a range whose last slice is
+ * short, with 1 to 3 threads (where the kernel has MADV_POPULATE_WRITE). */
+static void check_madvise(void) {
+#ifdef MADV_POPULATE_WRITE
+  long page = sysconf(_SC_PAGESIZE);
+  size_t len = (size_t)(4 << 20) + 3 * (size_t)page, npages = len / (size_t)page;
+  unsigned char *resident = malloc(npages);
+  for (int n = 1; n <= 3; n++) {
+    char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(m != MAP_FAILED, "mmap: %s", strerror(errno));
+    if (m == MAP_FAILED) break;
+    if (madvise(m, (size_t)page, MADV_POPULATE_WRITE) != 0) { /* a kernel before 5.14 */
+      munmap(m, len);
+      break;
+    }
+    rt_parallel_madvise(m, len, (size_t)1 << 20, MADV_POPULATE_WRITE, n);
+    size_t in = 0;
+    if (mincore(m, len, resident) == 0)
+      for (size_t i = 0; i < npages; i++) in += resident[i] & 1;
+    CHECK(in == npages, "%d threads: %zu of %zu pages mapped in", n, in, npages);
+    munmap(m, len);
+  }
+  free(resident);
+#endif
+}
+
 int main(void) {
   /* the first jobs: each starts a pool thread, which must take its share */
   for (int n = 2; n <= 3; n++) {
@@ -122,6 +153,7 @@ int main(void) {
   j.inner = 3;
   for (int round = 0; round < 20; round++) CHECK(run_job(&j, 2 + round % 3) == 0, "a job of %d shares with jobs inside", 2 + round % 3);
   CHECK(atomic_load(&nested_problems) == 0, "%d problems in jobs run by other callers and inside shares", atomic_load(&nested_problems));
+  check_madvise();
   printf("parallel: %d checks, %d failed\n", checks, failures);
   return failures != 0;
 }
