@@ -133,7 +133,7 @@ function runPeer(script, env, extra = {}) {
       cell = JSON.parse(line);
     } catch (e) {
       if (r.status === 0) throw e;
-      continue; /* the line a killed peer was writing */
+      continue; // the line a killed peer was writing
     }
     if (!bySystem.has(cell.system)) bySystem.set(cell.system, { system: cell.system, load: cell.load, results: [] });
     bySystem.get(cell.system).results.push(...cell.results);

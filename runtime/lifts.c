@@ -378,7 +378,6 @@ bool lifts_make(const seg_pack *pk, const rt_table *t, const exec_options *opt, 
   lift_tables *tab = &j.tab;
   j.used = calloc((size_t)nfields + 1, sizeof(uint8_t *));
   j.plans = pk->plans ? pk->plans : plans_make(pk);
-  tab->own_plans = !pk->plans;
   tab->vals = calloc((size_t)n + 1, sizeof(void *));
   tab->nulls = calloc((size_t)n + 1, sizeof(uint8_t *));
   tab->compact = calloc((size_t)n + 1, sizeof(bool));
@@ -438,8 +437,10 @@ void lifts_free(const seg_pack *pk, lift_tables *lt) {
   free(lt->nulls);
   free(lt->compact);
   free(lt->lazy);
-  for (int k = 0; lt->own_plans && lt->plans && k < pk->nlifts; k++) lift_plan_free(&lt->plans[k]);
-  if (lt->own_plans) free(lt->plans);
+  if (lt->plans != pk->plans) { /* made for the run */
+    for (int k = 0; lt->plans && k < pk->nlifts; k++) lift_plan_free(&lt->plans[k]);
+    free(lt->plans);
+  }
   memset(lt, 0, sizeof *lt);
 }
 

@@ -23,8 +23,8 @@ typedef struct lift_tables {
                         that uses few of the dictionary's codes: each byte stored XOR LIFT_MADE, so
                         0 (as allocated) until a thread needs it (lift_one_byte); its null slot is
                         made before the run */
-  struct lift_plan *plans; /* [nlifts] (lift_plan.h), for lift_one_byte: the pack's own, or made for the run */
-  bool own_plans;
+  struct lift_plan *plans; /* [nlifts] (lift_plan.h), for lift_one_byte: the pack's own (pack->plans), or
+                              made for the run and freed with the tables */
 } lift_tables;
 
 /* A lazy table's bytes are stored XOR this: never a byte of 2-bit values
