@@ -112,13 +112,15 @@ static char *format_i64(int64_t v, char *end) {
 }
 
 /* The .ids files, written by all cores in two passes over the records, cut
- * into parts of whole blocks.  Pass 1 measures each file's bytes in each
- * part; their running sums give every (file, part) its offset.  Pass 2
- * formats each part's keys once (an integer key into a fixed slot of
- * KEY_SLOT bytes: "digits\n", its length in the last byte) and writes each
- * file's members of the part at the part's offset, so any thread can write
- * any part and the slots stay in cache. */
-enum { KEY_SLOT = 24, IDS_BUF_MAX = 1 << 18, IDS_BUF_MIN = 1 << 12, IDS_BUFS = 1 << 23, IDS_PARTS_PER_THREAD = 4 };
+ * into parts of whole blocks: many per thread, so that the threads finish
+ * within a small part of each other (with one thread, one part).  Pass 1
+ * measures each file's bytes in each part; their running sums give every
+ * (file, part) its offset.  Pass 2 formats each part's keys once (an
+ * integer key into a fixed slot of KEY_SLOT bytes: "digits\n", its length
+ * in the last byte) and writes each file's members of the part at the
+ * part's offset, so any thread can write any part and the slots stay in
+ * cache. */
+enum { KEY_SLOT = 24, IDS_BUF_MAX = 1 << 18, IDS_BUF_MIN = 1 << 12, IDS_BUFS = 1 << 23, IDS_PARTS_PER_THREAD = 32 };
 
 typedef struct ids_job {
   const rt_table *t;
@@ -357,7 +359,7 @@ static bool ids_write_all(ids_job *j, char *err, size_t errlen) {
   pthread_mutex_init(&j->lock, NULL);
   seg_tykind kk = j->t->schema->fields[j->t->schema->key].type.kind;
   j->slots = kk == TY_INT64 || kk == TY_INT32;
-  uint64_t parts = (uint64_t)j->nthreads * IDS_PARTS_PER_THREAD;
+  uint64_t parts = j->nthreads > 1 ? (uint64_t)j->nthreads * IDS_PARTS_PER_THREAD : 1;
   j->nparts = (int)(j->t->nblocks < parts ? j->t->nblocks : parts);
   size_t bs = j->nfiles ? IDS_BUFS / (size_t)j->nfiles : IDS_BUF_MAX;
   j->buf_size = bs > IDS_BUF_MAX ? IDS_BUF_MAX : bs < IDS_BUF_MIN ? IDS_BUF_MIN : bs;
