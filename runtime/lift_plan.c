@@ -236,7 +236,7 @@ static bool concatenate(lp_scratch *w, bool fold, uint32_t count, const char *co
     if (count + 1 > w->offcap) {
       uint32_t *v = realloc(w->off, sizeof *v * (count + 1));
       if (v) w->off = v;
-      uint64_t *f = v ? realloc(w->scratch, sizeof *f * (count + 1)) : NULL;
+      uint64_t *f = v ? realloc(w->scratch, sizeof *f * (2 * (size_t)count + 1)) : NULL; /* rx_match_many: 2 words a string */
       if (!f) return false;
       w->scratch = f;
       w->offcap = count + 1;

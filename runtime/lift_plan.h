@@ -64,7 +64,7 @@ typedef struct lp_scratch {
   bool in_place;          /* its strings are end to end already */
   uint64_t total;         /* their bytes */
   uint32_t *off;          /* [count + 1] where each string starts in cat */
-  uint64_t *scratch;      /* [count] for rx_match_many */
+  uint64_t *scratch;      /* [2 * count] for rx_match_many */
   uint32_t offcap;
 } lp_scratch;
 

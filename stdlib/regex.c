@@ -299,6 +299,8 @@ struct rx {
   uint64_t fixed_set[RX_FIXED_MAX][4]; /* the bytes each position of a match may hold */
   uint8_t fixed_order[RX_FIXED_MAX];   /* its other positions, fewest bytes first */
   int nfixed_order;
+  str_class seq[STR_SEQ_MAX];          /* the anchor's and other positions' sets tested by vectors */
+  int nseq;
 };
 
 /* ---- fixed-length patterns ---- */
@@ -345,6 +347,19 @@ static int popcount256(const uint64_t *set) {
   return n;
 }
 
+/* Position x's set as a class for str_scan_seq: the range from its
+ * least to its greatest byte, when that leaves out at least half of the
+ * bytes (a wider one would filter little for its cost).  The windows it
+ * lets through are tested in full (rx_window). */
+static void seq_add(rx *r, int x) {
+  const uint64_t *set = r->fixed_set[x];
+  unsigned lo = 1, hi = 255;
+  while (lo < 256 && !set_has(set, lo)) lo++;
+  while (hi > lo && !set_has(set, hi)) hi--;
+  if (lo == 256 || hi - lo >= 128 || r->nseq == STR_SEQ_MAX) return;
+  r->seq[r->nseq++] = (str_class){.at = (uint8_t)x, .lo = (uint8_t)lo, .hi = (uint8_t)hi};
+}
+
 /* A fixed-length pattern's plan: when it ends with `$`, its window is at
  * the end; otherwise the position with the fewest bytes (at most 3; sets
  * never hold NUL) is r's anchor, and without one there is no plan. */
@@ -369,6 +384,8 @@ static void fixed_plan(rx *r, const rnode *nodes, int root) {
   for (unsigned c = 1; c < 256; c++)
     if (r->fixed_set[best][c >> 6] >> (c & 63) & 1) r->anchor[r->nanchor++] = (uint8_t)c;
   r->anchor[r->nanchor++] = 0;
+  seq_add(r, best);
+  for (int i = 0; i < r->nfixed_order; i++) seq_add(r, r->fixed_order[i]);
 }
 
 typedef struct dstate {
@@ -560,16 +577,16 @@ static bool rx_window(const rx *r, const unsigned char *w) {
   return r->fixed_at_end && r->accept_end[st];
 }
 
-/* The windows at the anchor bytes among a subject's first 64 (mask), up
- * to its first NUL; a longer subject is run through whole. */
-static bool rx_anchored_windows(const rx *r, const unsigned char *p, uint32_t n, uint64_t mask) {
-  if (n > 64) return rx_run(r, p, n, 0, r->init);
+/* The windows among a subject's first 64 bytes that str_scan_seq found
+ * (mask: where they start) */
+static bool rx_windows(const rx *r, const unsigned char *p, uint64_t mask) {
   for (; mask; mask &= mask - 1) {
-    uint32_t q = (uint32_t)__builtin_ctzll(mask);
-    if (p[q] == 0) return false;
-    if (q >= (uint32_t)r->anchor_at && q - (uint32_t)r->anchor_at + (uint32_t)r->fixed_len <= n &&
-        rx_window(r, p + q - r->anchor_at))
-      return true;
+    const unsigned char *w = p + __builtin_ctzll(mask);
+    int st = r->init;
+    for (int x = 0; x < r->fixed_len; x++) {
+      st = r->next[st * 256 + w[x]];
+      if (r->accept[st]) return true;
+    }
   }
   return false;
 }
@@ -585,14 +602,15 @@ void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t c
     }
     return;
   }
-  /* windows, unless fewer bytes start a match than anchor one (both with NUL) */
-  if (r->fixed_len && (r->nstart == 0 || r->nanchor <= r->nstart)) {
-    str_scan_mask_of(cat, off, count, r->anchor, r->nanchor, scratch);
-    for (uint32_t i = 0; i < count; i++) {
-      const unsigned char *p = (const unsigned char *)cat + off[i];
-      uint32_t n = off[i + 1] - off[i];
-      out[i] = n == 0 || p[0] == 0 ? r->accept_empty : rx_anchored_windows(r, p, n, scratch[i]);
-    }
+  /* windows, unless fewer bytes start a match than anchor one (both with
+   * NUL); a match is fixed_len bytes, so the empty subject has none */
+  if (r->fixed_len && r->nseq && (r->nstart == 0 || r->nanchor <= r->nstart)) {
+    uint32_t *which = (uint32_t *)(scratch + count);
+    uint32_t n = str_scan_seq(cat, off, count, r->seq, r->nseq, (uint32_t)r->fixed_len, scratch, which);
+    memset(out, 0, count);
+    for (uint32_t j = 0; j < n; j++) out[which[j]] = rx_windows(r, (const unsigned char *)cat + off[which[j]], scratch[j]);
+    for (uint32_t i = 0; i < count; i++) /* a subject over 64 bytes is run through whole */
+      if (off[i + 1] - off[i] > 64) out[i] = rx_run(r, (const unsigned char *)cat + off[i], off[i + 1] - off[i], 0, r->init);
     return;
   }
   if (r->nstart == 0 || r->idle != r->init) { /* anchored, or too many bytes start a match */

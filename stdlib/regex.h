@@ -27,11 +27,13 @@ bool rx_match(const rx *r, const char *s, size_t n);
 /* out[i] = rx_match(r, string i) for count strings laid end to end as
  * str_scan.h has them (cat[off[i] .. off[i + 1]), padded).  A pattern whose
  * matches all have one length and a byte of a small set at one place
- * (`(19|20)[0-9][0-9]@`: an `@` fifth) looks only at the windows around
- * those bytes, found by vector compares, and one that ends with `$` only
- * at the subject's end; a pattern that can start a match
- * at only a few bytes skips to the first of them; an anchored one stops
- * at a first byte that cannot start it.  scratch is count words. */
+ * (`(19|20)[0-9][0-9]@`: an `@` fifth) looks only at the windows whose
+ * bytes at up to four places are each in its place's range of bytes (the
+ * `@`, `1`-`2`, two digits), found by vector compares over all the strings
+ * at once, and one that ends with `$` only at the subject's end; a
+ * pattern that can start a match at only a few bytes skips to the first of
+ * them; an anchored one stops at a first byte that cannot start it.
+ * scratch is 2 * count words. */
 void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t count, uint8_t *out, uint64_t *scratch);
 /* When the subjects the pattern matches are exactly those that start with
  * one of a few strings (`^(info|sales)@`: "info@", "sales@"), those

@@ -7,10 +7,10 @@
  * "@yahoo."); each step compares a vector of positions (16 with SSE2, 32
  * with AVX2, picked when the program loads).  Candidates come in
  * increasing order, so the string holding one is found by moving forward
- * through off[].  `contains` of several patterns and the first byte of a
- * set (or all of them in the first 64 bytes) go string by string instead
- * (see there), and a pattern at the start
- * or end of a string is one masked compare per string. */
+ * through off[]; so do windows of byte classes.  `contains` of several
+ * patterns and the first byte of a set go string by string instead (see
+ * there), and a pattern at the start or end of a string is one masked
+ * compare per string. */
 #include "str_scan.h"
 
 #include <string.h>
@@ -461,62 +461,7 @@ __attribute__((target("avx2"))) static void first_avx2(const char *cat, const ui
   }
 }
 
-/* first_of's windows, all of the first 64 bytes */
-static inline __attribute__((always_inline)) void mask_sse2_n(const char *cat, const uint32_t *off, uint32_t count,
-                                                              const __m128i *b, int nset, uint64_t *mask) {
-  for (uint32_t i = 0; i < count; i++) {
-    const char *p = cat + off[i];
-    uint32_t len = off[i + 1] - off[i];
-    uint64_t m = 0;
-    for (int w = 0; w < 4; w++) m |= (uint64_t)window_sse2(p + 16 * w, b, nset) << (16 * w);
-    mask[i] = len < 64 ? m & ((UINT64_C(1) << len) - 1) : m;
-  }
-}
-
-static void mask_sse2(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
-                      uint64_t *mask) {
-  __m128i b[4];
-  for (int j = 0; j < nset; j++) b[j] = _mm_set1_epi8((char)set[j]);
-  switch (nset) {
-  case 1: mask_sse2_n(cat, off, count, b, 1, mask); break;
-  case 2: mask_sse2_n(cat, off, count, b, 2, mask); break;
-  case 3: mask_sse2_n(cat, off, count, b, 3, mask); break;
-  default: mask_sse2_n(cat, off, count, b, 4, mask); break;
-  }
-}
-
-__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
-mask_avx2_n(const char *cat, const uint32_t *off, uint32_t count, const __m256i *b, int nset, uint64_t *mask) {
-  for (uint32_t i = 0; i < count; i++) {
-    const char *p = cat + off[i];
-    uint32_t len = off[i + 1] - off[i];
-    uint64_t m = window_avx2(p, b, nset) | (uint64_t)window_avx2(p + 32, b, nset) << 32;
-    mask[i] = len < 64 ? m & ((UINT64_C(1) << len) - 1) : m;
-  }
-}
-
-__attribute__((target("avx2"))) static void mask_avx2(const char *cat, const uint32_t *off, uint32_t count,
-                                                      const uint8_t *set, int nset, uint64_t *mask) {
-  __m256i b[4];
-  for (int j = 0; j < nset; j++) b[j] = _mm256_set1_epi8((char)set[j]);
-  switch (nset) {
-  case 1: mask_avx2_n(cat, off, count, b, 1, mask); break;
-  case 2: mask_avx2_n(cat, off, count, b, 2, mask); break;
-  case 3: mask_avx2_n(cat, off, count, b, 3, mask); break;
-  default: mask_avx2_n(cat, off, count, b, 4, mask); break;
-  }
-}
 #else
-static void mask_bytes(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
-                       uint64_t *mask) {
-  for (uint32_t i = 0; i < count; i++) {
-    uint32_t len = off[i + 1] - off[i];
-    mask[i] = 0;
-    for (uint32_t b = 0; b < len && b < 64; b++)
-      if (memchr(set, cat[off[i] + b], (size_t)nset)) mask[i] |= UINT64_C(1) << b;
-  }
-}
-
 static void first_bytes(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
                         uint32_t *first) {
   for (uint32_t i = 0; i < count; i++) {
@@ -537,12 +482,120 @@ void str_scan_first_of(const char *cat, const uint32_t *off, uint32_t count, con
 #endif
 }
 
-void str_scan_mask_of(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
-                      uint64_t *mask) {
+/* ---- windows of byte classes ---- */
+
+/* Over the whole chunk, as `contains` of one pattern: for each class, a
+ * vector of the bytes `at` after 32 (16) window starts is tested against
+ * its range (x - lo <= hi - lo, unsigned), the tests are and-ed, and each
+ * window start left is placed in its string by moving forward through
+ * off[]; one that ends past its string's end is dropped.  A NUL in the
+ * chunk (rare) is looked for as the vectors pass, and then each string's
+ * windows after its first NUL are dropped at the end. */
+typedef struct seq {
+  const char *cat;
+  const uint32_t *off;
+  uint32_t count, len, k, end; /* end: the end of the chunk's last string */
+  uint64_t *mask;
+  uint32_t *which, n;          /* the strings with windows so far */
+  bool nul;
+} seq;
+
+static inline void seq_hits(seq *s, uint32_t base, uint32_t hits, uint32_t zeros) {
+  if (zeros && base + (uint32_t)__builtin_ctz(zeros) < s->end) s->nul = true;
+  for (; hits; hits &= hits - 1) {
+    uint32_t pos = base + (uint32_t)__builtin_ctz(hits);
+    if (pos + s->len > s->end) return; /* past the last string: padding */
+    while (s->off[s->k + 1] <= pos) s->k++;
+    uint32_t b = pos - s->off[s->k];
+    if (b >= 64 || pos + s->len > s->off[s->k + 1]) continue;
+    if (!s->n || s->which[s->n - 1] != s->k) s->which[s->n] = s->k, s->mask[s->n++] = 0;
+    s->mask[s->n - 1] |= UINT64_C(1) << b;
+  }
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (!str_scan_baseline && __builtin_cpu_supports("avx2")) mask_avx2(cat, off, count, set, nset, mask);
-  else mask_sse2(cat, off, count, set, nset, mask);
+static inline __attribute__((always_inline)) void seq_sse2_n(seq *s, const str_class *cls, int ncls) {
+  __m128i lo[STR_SEQ_MAX], span[STR_SEQ_MAX];
+  uint32_t at[STR_SEQ_MAX];
+  for (int c = 0; c < ncls; c++)
+    lo[c] = _mm_set1_epi8((char)cls[c].lo), span[c] = _mm_set1_epi8((char)(cls[c].hi - cls[c].lo)), at[c] = cls[c].at;
+  const __m128i zero = _mm_setzero_si128();
+  for (uint32_t i = s->off[0]; i + s->len <= s->end; i += 16) {
+    __m128i ok = _mm_set1_epi8(-1);
+#pragma GCC unroll 4
+    for (int c = 0; c < ncls; c++) {
+      __m128i t = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s->cat + i + at[c])), lo[c]);
+      ok = _mm_and_si128(ok, _mm_cmpeq_epi8(_mm_min_epu8(t, span[c]), t));
+    }
+    uint32_t hits = (uint32_t)_mm_movemask_epi8(ok);
+    uint32_t zeros = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s->cat + i)), zero));
+    if (hits | zeros) seq_hits(s, i, hits, zeros);
+  }
+}
+
+static void seq_sse2(seq *s, const str_class *cls, int ncls) {
+  switch (ncls) {
+  case 1: seq_sse2_n(s, cls, 1); break;
+  case 2: seq_sse2_n(s, cls, 2); break;
+  case 3: seq_sse2_n(s, cls, 3); break;
+  default: seq_sse2_n(s, cls, 4); break;
+  }
+}
+
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void seq_avx2_n(seq *s, const str_class *cls,
+                                                                                            int ncls) {
+  __m256i lo[STR_SEQ_MAX], span[STR_SEQ_MAX];
+  uint32_t at[STR_SEQ_MAX];
+  for (int c = 0; c < ncls; c++)
+    lo[c] = _mm256_set1_epi8((char)cls[c].lo), span[c] = _mm256_set1_epi8((char)(cls[c].hi - cls[c].lo)), at[c] = cls[c].at;
+  const __m256i zero = _mm256_setzero_si256();
+  for (uint32_t i = s->off[0]; i + s->len <= s->end; i += 32) {
+    __m256i ok = _mm256_set1_epi8(-1);
+#pragma GCC unroll 4
+    for (int c = 0; c < ncls; c++) {
+      __m256i t = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(s->cat + i + at[c])), lo[c]);
+      ok = _mm256_and_si256(ok, _mm256_cmpeq_epi8(_mm256_min_epu8(t, span[c]), t));
+    }
+    uint32_t hits = (uint32_t)_mm256_movemask_epi8(ok);
+    uint32_t zeros = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(s->cat + i)), zero));
+    if (hits | zeros) seq_hits(s, i, hits, zeros);
+  }
+}
+
+__attribute__((target("avx2"))) static void seq_avx2(seq *s, const str_class *cls, int ncls) {
+  switch (ncls) {
+  case 1: seq_avx2_n(s, cls, 1); break;
+  case 2: seq_avx2_n(s, cls, 2); break;
+  case 3: seq_avx2_n(s, cls, 3); break;
+  default: seq_avx2_n(s, cls, 4); break;
+  }
+}
 #else
-  mask_bytes(cat, off, count, set, nset, mask);
+static void seq_bytes(seq *s, const str_class *cls, int ncls) {
+  for (uint32_t i = s->off[0]; i + s->len <= s->end; i++) {
+    bool ok = true;
+    for (int c = 0; c < ncls; c++) {
+      unsigned char x = (unsigned char)s->cat[i + cls[c].at];
+      ok &= x >= cls[c].lo && x <= cls[c].hi;
+    }
+    if (ok || s->cat[i] == 0) seq_hits(s, i, ok, s->cat[i] == 0);
+  }
+}
 #endif
+
+uint32_t str_scan_seq(const char *cat, const uint32_t *off, uint32_t count, const str_class *cls, int ncls, uint32_t len,
+                      uint64_t *mask, uint32_t *which) {
+  if (count == 0) return 0;
+  seq s = {.cat = cat, .off = off, .count = count, .len = len, .end = off[count], .mask = mask, .which = which};
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (!str_scan_baseline && __builtin_cpu_supports("avx2")) seq_avx2(&s, cls, ncls);
+  else seq_sse2(&s, cls, ncls);
+#else
+  seq_bytes(&s, cls, ncls);
+#endif
+  for (uint32_t j = 0; s.nul && j < s.n; j++) { /* the windows after a string's first NUL */
+    const char *p = cat + off[which[j]], *z = memchr(p, 0, off[which[j] + 1] - off[which[j]]);
+    if (z && z - p < 64) mask[j] &= (UINT64_C(1) << (z - p)) - 1;
+  }
+  return s.n;
 }

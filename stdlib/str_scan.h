@@ -1,6 +1,6 @@
 /* stdlib/str_scan.h — `contains` (of one pattern or of any of several),
- * `starts_with`, `ends_with`, equality, and the search for a set of bytes,
- * over many strings at once.
+ * `starts_with`, `ends_with`, equality, the search for a set of bytes, and
+ * for windows of byte classes, over many strings at once.
  *
  * Tabulating `contains(email, "@gmail.")` over a million near-unique
  * dictionary strings one call at a time costs a call, a memchr and its
@@ -41,10 +41,21 @@ void str_scan_contains_any(const char *cat, const uint32_t *off, uint32_t count,
  * 1 to 4), or its length when it has none; the same padding as above. */
 void str_scan_first_of(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
                        uint32_t *first);
-/* mask[i] bit b = byte b of string i is one of set[0 .. nset) (nset 1 to
- * 4), for b below 64 and the string's length; the same padding as above. */
-void str_scan_mask_of(const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
-                      uint64_t *mask);
+/* A byte class of a window for str_scan_seq: the bytes lo .. hi, at
+ * `at` bytes into the window. */
+#define STR_SEQ_MAX 4
+typedef struct str_class {
+  uint8_t at, lo, hi;
+} str_class;
+/* The strings with a window of `len` bytes (every `at` below len, len at
+ * most 32) whose byte at + b is in class c for every c of cls[0 .. ncls)
+ * (ncls 1 to STR_SEQ_MAX), b below 64 and before the string's first NUL
+ * (a window that starts there has no match: NUL ends a C string):
+ * their count n, their indices ascending in which[0 .. n), and in mask[j]
+ * bit b for each such window of string which[j].  mask and which have
+ * room for count; the same padding as above. */
+uint32_t str_scan_seq(const char *cat, const uint32_t *off, uint32_t count, const str_class *cls, int ncls, uint32_t len,
+                      uint64_t *mask, uint32_t *which);
 /* Set by tests: use the baseline (SSE2) scans even where AVX2 is there. */
 extern bool str_scan_baseline;
 

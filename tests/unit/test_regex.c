@@ -58,7 +58,7 @@ static int check_subjects(rx *r, regex_t *re, const char *pat, const char *alpha
   enum { N = 40, LONGEST = 135 };
   char cat[N * LONGEST + STR_SCAN_PAD];
   uint32_t off[N + 1] = {0};
-  uint64_t scratch[N];
+  uint64_t scratch[2 * N];
   uint8_t want[N], many[N];
   int nalpha = (int)strlen(alpha);
   for (int j = 0; j < N; j++) {
@@ -73,7 +73,7 @@ static int check_subjects(rx *r, regex_t *re, const char *pat, const char *alpha
     memcpy(cat + off[j], s, (size_t)len);
     off[j + 1] = off[j] + (uint32_t)len;
   }
-  memset(cat + off[N], 'a', STR_SCAN_PAD);
+  for (int i = 0; i < STR_SCAN_PAD; i++) cat[off[N] + i] = alpha[rn(nalpha)]; /* as the dictionary's next strings */
   str_scan_baseline = baseline;
   rx_match_many(r, cat, off, N, many, scratch);
   for (int j = 0; j < N; j++)

@@ -2,12 +2,13 @@
  * str_scan_contains_any (stdlib/str_scan.c) against str_contains,
  * str_scan_affix and str_scan_affix_any against str_starts_with,
  * str_ends_with and str_compare,
- * str_scan_first_of and str_scan_mask_of against a byte loop, string by
+ * str_scan_first_of and str_scan_seq against a byte loop, string by
  * string: generated chunks of strings over a small alphabet (so that patterns occur often,
  * across string boundaries too, and in the padding), with empty strings,
  * patterns of 0 to 9 bytes, of 15 to 18 (around the 16 bytes compared at
  * once) and longer than every string, 1 to 8 patterns at once with up to 6
- * first bytes, sets of 1 to 4 bytes; strings of up to 149 bytes (several
+ * first bytes, sets of 1 to 4 bytes, windows of 1 to 32 bytes with 1 to 4
+ * byte classes and a NUL in some strings; strings of up to 149 bytes (several
  * windows); with AVX2 and with the baseline scan.  The buffer is exactly as large as the contract says, so
  * AddressSanitizer sees any read past it. */
 #include <string.h>
@@ -41,7 +42,7 @@ static uint32_t where_piece(const char *s, uint32_t len, char *p, int where) {
 }
 
 int main(void) {
-  int compared = 0, found = 0, affixes = 0, affix_any_hits = 0;
+  int compared = 0, found = 0, affixes = 0, affix_any_hits = 0, seq_hits = 0;
   for (int round = 0; round < 4000; round++) {
     str_scan_baseline = round % 2;
     uint32_t count = (uint32_t)rn(round % 10 == 0 ? 300 : 12);
@@ -130,16 +131,38 @@ int main(void) {
       CHECK(first[i] == want, "round %d: string %u \"%.*s\", set \"%.*s\": first %u, want %u", round, i, (int)len[i], s[i],
             nset, (const char *)set, first[i], want);
     }
-    /* ... and where in the first 64 bytes they are */
-    uint64_t mask[300];
-    str_scan_mask_of(cat, off, count, set, nset, mask);
+    /* windows of 1 to 4 byte classes, on a copy with a NUL in some strings */
+    str_class cls[STR_SEQ_MAX];
+    int ncls = 1 + rn(STR_SEQ_MAX);
+    uint32_t wlen = (uint32_t)(rn(4) == 0 ? 9 + rn(24) : 1 + rn(8));
+    for (int c = 0; c < ncls; c++) {
+      static const uint8_t sorted[] = ".@ab";
+      int a = rn(4), b = rn(4);
+      cls[c] = (str_class){.at = (uint8_t)rn((int)wlen), .lo = sorted[a < b ? a : b], .hi = sorted[a < b ? b : a]};
+    }
+    char *cz = malloc(total + STR_SCAN_PAD);
+    memcpy(cz, cat, total + STR_SCAN_PAD);
+    for (uint32_t i = 0; i < count; i++)
+      if (len[i] && rn(5) == 0) cz[off[i] + (uint32_t)rn((int)len[i])] = 0;
+    uint64_t smask[300];
+    uint32_t which[300], nwhich = str_scan_seq(cz, off, count, cls, ncls, wlen, smask, which), j = 0;
     for (uint32_t i = 0; i < count; i++) {
       uint64_t want = 0;
-      for (uint32_t b = 0; b < len[i] && b < 64; b++)
-        if (memchr(set, s[i][b], (size_t)nset)) want |= UINT64_C(1) << b;
-      CHECK(mask[i] == want, "round %d: string %u \"%.*s\", set \"%.*s\": mask %llx, want %llx", round, i, (int)len[i],
-            s[i], nset, (const char *)set, (unsigned long long)mask[i], (unsigned long long)want);
+      for (uint32_t b = 0; b < 64 && b + wlen <= len[i] && cz[off[i] + b] != 0; b++) { /* up to the first NUL */
+        bool in = true;
+        for (int c = 0; c < ncls; c++) {
+          uint8_t x = (uint8_t)cz[off[i] + b + cls[c].at];
+          in &= x >= cls[c].lo && x <= cls[c].hi;
+        }
+        if (in) want |= UINT64_C(1) << b;
+      }
+      uint64_t got = j < nwhich && which[j] == i ? smask[j++] : 0;
+      seq_hits += want != 0;
+      CHECK(got == want, "round %d: string %u \"%.*s\", %d classes over %u bytes: windows %llx, want %llx", round, i,
+            (int)len[i], cz + off[i], ncls, wlen, (unsigned long long)got, (unsigned long long)want);
     }
+    CHECK(j == nwhich, "round %d: %u strings listed with windows, %u checked", round, nwhich, j);
+    free(cz);
     for (uint32_t i = 0; i < count; i++) {
       bool want = false;
       for (int j = 0; j < npats; j++) want |= str_contains(s[i], len[i], pp[j], pm[j], false);
@@ -164,6 +187,7 @@ int main(void) {
   CHECK(found * 10 > compared && found * 10 < 9 * compared, "%d of %d strings contained their pattern", found, compared);
   CHECK(affix_any_hits * 5 > compared, "only %d of %d strings started with, ended with or were one of their patterns",
         affix_any_hits, compared);
+  CHECK(seq_hits * 20 > compared, "only %d of %d strings had windows of their classes", seq_hits, compared);
   CHECK(affixes * 20 > compared, "only %d of %d strings started with, ended with or were their pattern", affixes, compared);
   printf("test_str_scan: %d checks (%d strings, %d contain the pattern), %d failed\n", checks, compared, found, failures);
   return failures != 0;
