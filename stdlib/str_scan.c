@@ -494,7 +494,7 @@ void str_scan_first_of(const char *cat, const uint32_t *off, uint32_t count, con
 typedef struct seq {
   const char *cat;
   const uint32_t *off;
-  uint32_t count, len, k, end; /* end: the end of the chunk's last string */
+  uint32_t len, k, end; /* end: the end of the chunk's last string */
   uint64_t *mask;
   uint32_t *which, n;          /* the strings with windows so far */
   bool nul;
@@ -517,8 +517,11 @@ static inline void seq_hits(seq *s, uint32_t base, uint32_t hits, uint32_t zeros
 static inline __attribute__((always_inline)) void seq_sse2_n(seq *s, const str_class *cls, int ncls) {
   __m128i lo[STR_SEQ_MAX], span[STR_SEQ_MAX];
   uint32_t at[STR_SEQ_MAX];
-  for (int c = 0; c < ncls; c++)
-    lo[c] = _mm_set1_epi8((char)cls[c].lo), span[c] = _mm_set1_epi8((char)(cls[c].hi - cls[c].lo)), at[c] = cls[c].at;
+  for (int c = 0; c < ncls; c++) {
+    lo[c] = _mm_set1_epi8((char)cls[c].lo);
+    span[c] = _mm_set1_epi8((char)(cls[c].hi - cls[c].lo));
+    at[c] = cls[c].at;
+  }
   const __m128i zero = _mm_setzero_si128();
   for (uint32_t i = s->off[0]; i + s->len <= s->end; i += 16) {
     __m128i ok = _mm_set1_epi8(-1);
@@ -527,8 +530,8 @@ static inline __attribute__((always_inline)) void seq_sse2_n(seq *s, const str_c
       __m128i t = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s->cat + i + at[c])), lo[c]);
       ok = _mm_and_si128(ok, _mm_cmpeq_epi8(_mm_min_epu8(t, span[c]), t));
     }
-    uint32_t hits = (uint32_t)_mm_movemask_epi8(ok);
-    uint32_t zeros = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s->cat + i)), zero));
+    __m128i here = _mm_loadu_si128((const __m128i *)(const void *)(s->cat + i));
+    uint32_t hits = (uint32_t)_mm_movemask_epi8(ok), zeros = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(here, zero));
     if (hits | zeros) seq_hits(s, i, hits, zeros);
   }
 }
@@ -542,12 +545,15 @@ static void seq_sse2(seq *s, const str_class *cls, int ncls) {
   }
 }
 
-__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void seq_avx2_n(seq *s, const str_class *cls,
-                                                                                            int ncls) {
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+seq_avx2_n(seq *s, const str_class *cls, int ncls) {
   __m256i lo[STR_SEQ_MAX], span[STR_SEQ_MAX];
   uint32_t at[STR_SEQ_MAX];
-  for (int c = 0; c < ncls; c++)
-    lo[c] = _mm256_set1_epi8((char)cls[c].lo), span[c] = _mm256_set1_epi8((char)(cls[c].hi - cls[c].lo)), at[c] = cls[c].at;
+  for (int c = 0; c < ncls; c++) {
+    lo[c] = _mm256_set1_epi8((char)cls[c].lo);
+    span[c] = _mm256_set1_epi8((char)(cls[c].hi - cls[c].lo));
+    at[c] = cls[c].at;
+  }
   const __m256i zero = _mm256_setzero_si256();
   for (uint32_t i = s->off[0]; i + s->len <= s->end; i += 32) {
     __m256i ok = _mm256_set1_epi8(-1);
@@ -556,8 +562,8 @@ __attribute__((target("avx2"))) static inline __attribute__((always_inline)) voi
       __m256i t = _mm256_sub_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(s->cat + i + at[c])), lo[c]);
       ok = _mm256_and_si256(ok, _mm256_cmpeq_epi8(_mm256_min_epu8(t, span[c]), t));
     }
-    uint32_t hits = (uint32_t)_mm256_movemask_epi8(ok);
-    uint32_t zeros = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(s->cat + i)), zero));
+    __m256i here = _mm256_loadu_si256((const __m256i *)(const void *)(s->cat + i));
+    uint32_t hits = (uint32_t)_mm256_movemask_epi8(ok), zeros = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(here, zero));
     if (hits | zeros) seq_hits(s, i, hits, zeros);
   }
 }
@@ -586,7 +592,7 @@ static void seq_bytes(seq *s, const str_class *cls, int ncls) {
 uint32_t str_scan_seq(const char *cat, const uint32_t *off, uint32_t count, const str_class *cls, int ncls, uint32_t len,
                       uint64_t *mask, uint32_t *which) {
   if (count == 0) return 0;
-  seq s = {.cat = cat, .off = off, .count = count, .len = len, .end = off[count], .mask = mask, .which = which};
+  seq s = {.cat = cat, .off = off, .len = len, .end = off[count], .mask = mask, .which = which};
 #if defined(__x86_64__) && defined(__GNUC__)
   if (!str_scan_baseline && __builtin_cpu_supports("avx2")) seq_avx2(&s, cls, ncls);
   else seq_sse2(&s, cls, ncls);
