@@ -293,13 +293,11 @@ struct rx {
   uint8_t first_dead[256]; /* anchored: a subject starting with this byte has no match */
   int fixed_len;           /* every match is this long (1 to RX_FIXED_MAX; 0: not so) */
   bool fixed_at_end;       /* ... and ends the subject (`[0-9]{5}$`) */
-  int anchor_at;           /* ... and has a byte of anchor[0 .. nanchor) here (NUL last) */
-  uint8_t anchor[4];
-  int nanchor;
+  int nanchor;             /* ... and one place of 1 to 3 bytes: their count, and NUL's */
   uint64_t fixed_set[RX_FIXED_MAX][4]; /* the bytes each position of a match may hold */
   uint8_t fixed_order[RX_FIXED_MAX];   /* its other positions, fewest bytes first */
   int nfixed_order;
-  str_class seq[STR_SEQ_MAX];          /* the anchor's and other positions' sets tested by vectors */
+  str_class seq[STR_SEQ_MAX];          /* that place's and other places' ranges, for str_scan_seq */
   int nseq;
 };
 
@@ -350,7 +348,7 @@ static int popcount256(const uint64_t *set) {
 /* Position x's set as a class for str_scan_seq: the range from its
  * least to its greatest byte, when that leaves out at least half of the
  * bytes (a wider one would filter little for its cost).  The windows it
- * lets through are tested in full (rx_window). */
+ * lets through are tested in full by the automaton (rx_windows). */
 static void seq_add(rx *r, int x) {
   const uint64_t *set = r->fixed_set[x];
   unsigned lo = 1, hi = 255;
@@ -380,10 +378,7 @@ static void fixed_plan(rx *r, const rnode *nodes, int root) {
     r->fixed_order[y] = (uint8_t)x;
   }
   if (at_end) return;
-  r->anchor_at = best;
-  for (unsigned c = 1; c < 256; c++)
-    if (r->fixed_set[best][c >> 6] >> (c & 63) & 1) r->anchor[r->nanchor++] = (uint8_t)c;
-  r->anchor[r->nanchor++] = 0;
+  r->nanchor = popcount256(r->fixed_set[best]) + 1;
   seq_add(r, best);
   for (int i = 0; i < r->nfixed_order; i++) seq_add(r, r->fixed_order[i]);
 }
@@ -578,7 +573,8 @@ static bool rx_window(const rx *r, const unsigned char *w) {
 }
 
 /* The windows among a subject's first 64 bytes that str_scan_seq found
- * (mask: where they start) */
+ * (mask: where they start), each run through the automaton: every match
+ * is fixed_len bytes, so one found from a window's start is the window. */
 static bool rx_windows(const rx *r, const unsigned char *p, uint64_t mask) {
   for (; mask; mask &= mask - 1) {
     const unsigned char *w = p + __builtin_ctzll(mask);
@@ -610,7 +606,7 @@ void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t c
     memset(out, 0, count);
     for (uint32_t j = 0; j < n; j++) out[which[j]] = rx_windows(r, (const unsigned char *)cat + off[which[j]], scratch[j]);
     for (uint32_t i = 0; i < count; i++) /* a subject over 64 bytes is run through whole */
-      if (off[i + 1] - off[i] > 64) out[i] = rx_run(r, (const unsigned char *)cat + off[i], off[i + 1] - off[i], 0, r->init);
+      if (off[i + 1] - off[i] > 64) out[i] = rx_match(r, cat + off[i], off[i + 1] - off[i]);
     return;
   }
   if (r->nstart == 0 || r->idle != r->init) { /* anchored, or too many bytes start a match */
