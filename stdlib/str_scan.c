@@ -234,7 +234,8 @@ any_avx2_n(const any_set *a, const char *cat, const uint32_t *off, uint32_t coun
   for (uint32_t i = 0; i < count; i++) {
     uint32_t start = off[i], end = off[i + 1], len = end - start;
     /* the first 64 bytes (the padding covers them), and their first candidate */
-    uint64_t mask = window_avx2(cat + start, b, nset) | (uint64_t)window_avx2(cat + start + 32, b, nset) << 32;
+    uint64_t mask = window_avx2(cat + start, b, nset);
+    if (len > 32) mask |= (uint64_t)window_avx2(cat + start + 32, b, nset) << 32;
     if (len < 64) mask &= (UINT64_C(1) << len) - 1;
     bool hit = r[i];
     if (!hit && mask) {
