@@ -47,13 +47,13 @@ void str_scan_first_of(const char *cat, const uint32_t *off, uint32_t count, con
 typedef struct str_class {
   uint8_t at, lo, hi;
 } str_class;
-/* The strings with a window of `len` bytes (every `at` below len, len at
- * most 32) whose byte at + b is in class c for every c of cls[0 .. ncls)
- * (ncls 1 to STR_SEQ_MAX), b below 64 and before the string's first NUL
- * (a window that starts there has no match: NUL ends a C string):
- * their count n, their indices ascending in which[0 .. n), and in mask[j]
- * bit b for each such window of string which[j].  mask and which have
- * room for count; the same padding as above. */
+/* The strings with windows of `len` bytes (len at most 32) that start at
+ * some b below 64 and before the string's first NUL (which ends a C
+ * string), end inside the string, and hold at b + cls[c].at a byte in
+ * cls[c].lo .. cls[c].hi for every c below ncls (1 to STR_SEQ_MAX; every
+ * `at` below len): their count n, their indices ascending in which[0 ..
+ * n), and in mask[j] bit b for each such window of string which[j].  mask
+ * and which have room for count; the same padding as above. */
 uint32_t str_scan_seq(const char *cat, const uint32_t *off, uint32_t count, const str_class *cls, int ncls, uint32_t len,
                       uint64_t *mask, uint32_t *which);
 /* Set by tests: use the baseline (SSE2) scans even where AVX2 is there. */
