@@ -603,10 +603,12 @@ void rx_match_many(const rx *r, const char *cat, const uint32_t *off, uint32_t c
   if (r->fixed_len && r->nseq && (r->nstart == 0 || r->nanchor <= r->nstart)) {
     uint32_t *which = (uint32_t *)(scratch + count);
     uint32_t n = str_scan_seq(cat, off, count, r->seq, r->nseq, (uint32_t)r->fixed_len, scratch, which);
-    memset(out, 0, count);
-    for (uint32_t j = 0; j < n; j++) out[which[j]] = rx_windows(r, (const unsigned char *)cat + off[which[j]], scratch[j]);
-    for (uint32_t i = 0; i < count; i++) /* a subject over 64 bytes is run through whole */
-      if (off[i + 1] - off[i] > 64) out[i] = rx_match(r, cat + off[i], off[i + 1] - off[i]);
+    for (uint32_t i = 0; i < count; i++) /* a subject over 64 bytes is run through whole, once */
+      out[i] = off[i + 1] - off[i] > 64 && rx_match(r, cat + off[i], off[i + 1] - off[i]);
+    for (uint32_t j = 0; j < n; j++) {
+      uint32_t k = which[j];
+      if (off[k + 1] - off[k] <= 64) out[k] = rx_windows(r, (const unsigned char *)cat + off[k], scratch[j]);
+    }
     return;
   }
   if (r->nstart == 0 || r->idle != r->init) { /* anchored, or too many bytes start a match */
