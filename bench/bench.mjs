@@ -190,14 +190,19 @@ for (const sys of systems) {
 
 // ---- bytes the packs must read, and memory bandwidth -----------------------------
 // From the .segd header and field descriptions (docs/segd-format.md): each
-// referenced field's values (and null bytes), per record; for the event pack
-// also the stream's range array and referenced event fields, per event.
+// referenced field's values (and null bytes), per record; for a string field
+// whose strings' bytes a function reads (lower, length, contains, ends_with,
+// matches; starts_with of the field itself is a range of codes), its share of
+// the dictionary (offsets and bytes: the lifts read those strings once); for
+// the event pack also the stream's range array and referenced event fields,
+// per event.
 function segdLayout(path) {
   const fd = openSync(path, 'r');
   const head = Buffer.alloc(128);
   readSync(fd, head, 0, 128, 0);
   const nrecords = Number(head.readBigUInt64LE(16));
   const nfields = head.readUInt32LE(40);
+  const ndict = Number(head.readBigUInt64LE(80)), dictBytes = Number(head.readBigUInt64LE(104));
   const fieldsOff = Number(head.readBigUInt64LE(48));
   const fieldsLen = Number(head.readBigUInt64LE(56));
   const streamsOff = Number(head.readBigUInt64LE(120));
@@ -206,10 +211,10 @@ function segdLayout(path) {
   const width = (t) => (/^(bool|enum)/.test(t) ? 1 : /^(int32|date|string)/.test(t) ? 4 : 8);
   const fields = [];
   for (let o = 0, i = 0; i < nfields; i++) {
-    const n = fb.readUInt32LE(o), t = fb.readUInt32LE(o + 4), nullable = fb[o + 8];
+    const n = fb.readUInt32LE(o), t = fb.readUInt32LE(o + 4), nullable = fb[o + 8], share = fb[o + 11];
     const name = fb.toString('utf8', o + 20, o + 20 + n);
     const type = fb.toString('utf8', o + 20 + n, o + 20 + n + t);
-    fields.push({ name, bytes: width(type) + nullable });
+    fields.push({ name, bytes: width(type) + nullable, dict: type === 'string' ? Math.round((share / 255) * (8 * (ndict + 1) + dictBytes)) : 0 });
     o += 20 + n + t;
   }
   let nevents = 0;
@@ -225,19 +230,25 @@ function segdLayout(path) {
 function packBytes(pack, layout) {
   const text = readFileSync(join(packDir, pack), 'utf8').replace(/#.*$/gm, '').replace(/"[^"]*"/g, '""');
   const ids = new Set(text.match(/[a-z_][a-z0-9_]*/g));
-  let bytes = 0;
-  for (const f of layout.fields) if (ids.has(f.name)) bytes += f.bytes * layout.nrecords;
+  let bytes = 0, dictionary = 0;
+  for (const f of layout.fields) {
+    if (ids.has(f.name)) bytes += f.bytes * layout.nrecords;
+    const read = new RegExp(`\\b(lower|length|contains|ends_with|matches)\\(\\s*(lower\\(\\s*)*${f.name}\\b|\\bstarts_with\\(\\s*lower\\(\\s*${f.name}\\b`);
+    if (f.dict && read.test(text)) dictionary += f.dict;
+  }
+  bytes += dictionary;
   if (/\bevents\b/.test(text)) {
     // the range array, and name (enum), at (timestamp), amount (decimal?)
     bytes += 8 * (layout.nrecords + 1);
     const ev = { name: 1, at: 8, amount: 9 };
     for (const [f, w] of Object.entries(ev)) if (new RegExp(`\\b${f}\\b`).test(text)) bytes += w * layout.nevents;
   }
-  return bytes;
+  return { bytes, dictionary };
 }
 
 const layout = segdLayout(cfg.segd);
-const bytesOf = { counts: packBytes('attrs.seg', layout), membership: packBytes('attrs.seg', layout), events: packBytes('events.seg', layout) };
+const readOf = { attrs: packBytes('attrs.seg', layout), events: packBytes('events.seg', layout) };
+const bytesOf = { counts: readOf.attrs.bytes, membership: readOf.attrs.bytes, events: readOf.events.bytes };
 
 // ---- the table -------------------------------------------------------------------
 const order = ['segc', 'duckdb', 'polars', 'postgres', 'postgres_jit', 'sqlite'];
@@ -310,7 +321,7 @@ const report = [
     `segc's time is the whole \`segc run\` of its own timing line: open the .segd + load the pack + evaluate (+ write); its parts (median, s): ${segcParts.join('; ')}.`,
   segc?.many ? `A ${segc.many.segments}-segment pack (bench/lib/packs.mjs writeManyPack): \`segc build\` ${segc.many.build.toFixed(2)} s (median of 3), loading it prebuilt ${(1000 * segc.many.loadPrebuilt).toFixed(1)} ms (median of 5), evaluating it over all customers ${segc.many.evaluate.toFixed(2)} s.` : '',
   speedups.length ? `segc with ${cfg.threads[cfg.threads.length - 1]} threads against ${cfg.threads[0]} (whole runs, median of the ratios of runs taken in turn): ${speedups.join(', ')}.` : '',
-  `Bytes the pack must read: counts/membership ${mb(bytesOf.counts)} MB, events ${mb(bytesOf.events)} MB. ` +
+  `Bytes the pack must read: counts/membership ${mb(bytesOf.counts)} MB (of it ${mb(readOf.attrs.dictionary)} MB of the string dictionary), events ${mb(bytesOf.events)} MB. ` +
     `Memory read bandwidth (bench/bandwidth.c): ${Object.entries(cfg.bandwidth.gbps).map(([t, g]) => `${g} GB/s with ${t} thread${t === '1' ? '' : 's'}`).join(', ')}.`,
   '',
   'Loading (excluded from the times above; the peers load both CSVs into typed tables, PostgreSQL and SQLite also build an index on events):',
