@@ -19,7 +19,7 @@
 #include <immintrin.h>
 #endif
 
-bool str_scan_baseline;
+bool str_scan_baseline, str_scan_no_avx512;
 
 /* a[0 .. n) == b[0 .. n); patterns are short, a call to memcmp is not */
 static inline bool same(const char *a, const char *b, uint32_t n) {
@@ -271,6 +271,76 @@ __attribute__((target("avx2"))) static void any_avx2(const any_set *a, const cha
   default: any_avx2_n(a, cat, off, count, b, 4, r); break;
   }
 }
+
+/* With AVX-512 (BW, VL), for up to 8 patterns of at most 16 bytes: the 16
+ * bytes at a candidate in the four lanes of a vector, against four
+ * patterns' heads a vector; a pattern is there when both 64-bit halves of
+ * its lane are equal where it has bytes (a test of two vectors and two
+ * masks for all eight) and it fits in what is left of the string (fits[],
+ * by that room).  Over the 1M bench's 285,754 emails, lower-cased, and
+ * b2b_candidates' six patterns: 1.53 against 1.17 ms for any_avx2 (41
+ * alternating rounds in one process). */
+typedef struct any512 {
+  __m512i head[2], need[2]; /* patterns 4g .. 4g + 3, 16 bytes each, and the bytes that count */
+  uint16_t fits[17];        /* by room up to 16: bit 2k when pattern k is at most that long */
+} any512;
+
+__attribute__((target("avx512f,avx512bw,avx512vl,bmi2"))) static inline __attribute__((always_inline)) bool
+any_at_avx512(const any512 *a, const char *at, uint32_t room) {
+  __m512i x = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)at));
+  uint32_t differ = _mm512_test_epi64_mask(_mm512_xor_si512(x, a->head[0]), a->need[0]) |
+                    (uint32_t)_mm512_test_epi64_mask(_mm512_xor_si512(x, a->head[1]), a->need[1]) << 8;
+  uint32_t same = ~differ;
+  return (same & same >> 1 & a->fits[room < 16 ? room : 16]) != 0;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl,bmi2"))) static inline __attribute__((always_inline)) void
+any_avx512_n(const any512 *a, const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set, int nset,
+             uint8_t *r) {
+  __m256i b[4];
+  for (int j = 0; j < nset; j++) b[j] = _mm256_set1_epi8((char)set[j]);
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t end = off[i + 1];
+    bool hit = r[i];
+    for (uint32_t at = off[i]; at < end && !hit; at += 32) {
+      __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(cat + at));
+      uint32_t mask = _mm256_cmpeq_epi8_mask(v, b[0]);
+      for (int j = 1; j < nset; j++) mask |= _mm256_cmpeq_epi8_mask(v, b[j]);
+      if (end - at < 32) mask = _bzhi_u32(mask, end - at);
+      for (; mask && !hit; mask &= mask - 1) {
+        uint32_t pos = at + (uint32_t)__builtin_ctz(mask);
+        hit = any_at_avx512(a, cat + pos, end - pos);
+      }
+    }
+    r[i] = hit;
+  }
+}
+
+/* false (nothing done) when the patterns are more than 8 or one is over 16 bytes */
+__attribute__((target("avx512f,avx512bw,avx512vl,bmi2"))) static bool any_avx512(const any_set *s, const char *cat,
+                                                                                 const uint32_t *off, uint32_t count,
+                                                                                 const uint8_t *set, int nset,
+                                                                                 uint8_t *r) {
+  if (s->n > 8 || s->long_ones) return false;
+  uint8_t head[2][64] = {{0}}, need[2][64] = {{0}};
+  any512 a = {0};
+  for (int k = 0; k < s->n; k++) {
+    memcpy(head[k / 4] + 16 * (k % 4), s->p[k], s->m[k]);
+    memset(need[k / 4] + 16 * (k % 4), 0xFF, s->m[k]);
+    for (uint32_t room = s->m[k]; room <= 16; room++) a.fits[room] |= (uint16_t)(1u << 2 * k);
+  }
+  for (int g = 0; g < 2; g++) {
+    a.head[g] = _mm512_loadu_si512(head[g]);
+    a.need[g] = _mm512_loadu_si512(need[g]);
+  }
+  switch (nset) {
+  case 1: any_avx512_n(&a, cat, off, count, set, 1, r); break;
+  case 2: any_avx512_n(&a, cat, off, count, set, 2, r); break;
+  case 3: any_avx512_n(&a, cat, off, count, set, 3, r); break;
+  default: any_avx512_n(&a, cat, off, count, set, 4, r); break;
+  }
+  return true;
+}
 #else
 static void any_bytes(const any_set *a, const char *cat, const uint32_t *off, uint32_t count, const uint8_t *set,
                       int nset, uint8_t *r) {
@@ -312,8 +382,10 @@ void str_scan_contains_any(const char *cat, const uint32_t *off, uint32_t count,
   }
   if (a.n % 2) a.fits2[a.n][0] = a.fits2[a.n][1] = INT64_MAX; /* the pair of the last one never fits */
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (!str_scan_baseline && __builtin_cpu_supports("avx2")) any_avx2(&a, cat, off, count, set, nset, r);
-  else any_sse2(&a, cat, off, count, set, nset, r);
+  bool avx512 = !str_scan_no_avx512 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                __builtin_cpu_supports("bmi2");
+  if (str_scan_baseline || !__builtin_cpu_supports("avx2")) any_sse2(&a, cat, off, count, set, nset, r);
+  else if (!avx512 || !any_avx512(&a, cat, off, count, set, nset, r)) any_avx2(&a, cat, off, count, set, nset, r);
 #else
   any_bytes(&a, cat, off, count, set, nset, r);
 #endif

@@ -56,7 +56,8 @@ typedef struct str_class {
  * and which have room for count; the same padding as above. */
 uint32_t str_scan_seq(const char *cat, const uint32_t *off, uint32_t count, const str_class *cls, int ncls, uint32_t len,
                       uint64_t *mask, uint32_t *which);
-/* Set by tests: use the baseline (SSE2) scans even where AVX2 is there. */
-extern bool str_scan_baseline;
+/* Set by tests: use the baseline (SSE2) scans even where AVX2 is there,
+ * or the AVX2 scans even where AVX-512 is. */
+extern bool str_scan_baseline, str_scan_no_avx512;
 
 #endif
