@@ -5,7 +5,10 @@
  * bench (286k codes): the loop's shifts and its null test are as many
  * instructions as the load waits.  With AVX2 eight records are one gather
  * of 4-byte words at their codes (hence the 3 readable bytes after a
- * table), their bytes picked out and stored as 8 bytes. */
+ * table), their bytes picked out and stored as 8 bytes; with AVX-512
+ * sixteen, the null bytes tested into a mask and the bytes stored by one
+ * narrowing move (the 1M bench's compact `email` rows: 2.35 against 1.95
+ * million TSC cycles a run, hand timers, six alternating pairs). */
 #include "lift_rows.h"
 
 #include "table.h"
@@ -15,7 +18,7 @@
 #define ROWS_AVX2 1
 #endif
 
-bool lift_rows_baseline;
+bool lift_rows_baseline, lift_rows_no_avx512;
 
 /* bits 0..3 to bits 0, 2, 4, 6 (OUT_FALSE = 0, OUT_TRUE = 1 per lift) */
 static const uint8_t widen[16] = {0x00, 0x01, 0x04, 0x05, 0x10, 0x11, 0x14, 0x15,
@@ -65,11 +68,50 @@ __attribute__((target("avx2"))) static void compact_avx2(const uint8_t *vals, co
   }
 }
 
+/* sixteen records a step (AVX-512 BW): their null bytes as a mask */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static inline __mmask16 null_mask(const uint8_t *nulls) {
+  return nulls ? _mm_test_epi8_mask(_mm_loadu_si128((const __m128i *)(const void *)nulls), _mm_set1_epi8(-1)) : 0;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void bytes_avx512(const uint8_t *vals, const uint32_t *codes,
+                                                                           const uint8_t *nulls, uint32_t null_code,
+                                                                           uint8_t *out) {
+  const __m512i null_at = _mm512_set1_epi32((int)null_code);
+  for (unsigned i = 0; i < RT_BLOCK; i += 16) {
+    __m512i c = _mm512_mask_loadu_epi32(null_at, (__mmask16)~null_mask(nulls ? nulls + i : NULL), codes + i);
+    __m512i w = _mm512_i32gather_epi32(c, (const void *)vals, 1);
+    _mm_storeu_si128((__m128i *)(void *)(out + i), _mm512_cvtepi32_epi8(w));
+  }
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void compact_avx512(const uint8_t *vals, const uint32_t *codes,
+                                                                             const uint8_t *nulls, uint8_t null_value,
+                                                                             uint8_t *out) {
+  const __m512i wide = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)widen));
+  const __m512i one = _mm512_set1_epi32(1), nibble = _mm512_set1_epi32(15), null_v = _mm512_set1_epi32(null_value);
+  for (unsigned i = 0; i < RT_BLOCK; i += 16) {
+    __mmask16 null = null_mask(nulls ? nulls + i : NULL);
+    __m512i c = _mm512_maskz_loadu_epi32((__mmask16)~null, codes + i); /* a null's code may be anything: read code 0's */
+    __m512i w = _mm512_i32gather_epi32(_mm512_srli_epi32(c, 1), (const void *)vals, 1);
+    w = _mm512_and_si512(_mm512_srlv_epi32(w, _mm512_slli_epi32(_mm512_and_si512(c, one), 2)), nibble);
+    w = _mm512_mask_mov_epi32(_mm512_shuffle_epi8(wide, w), null, null_v);
+    _mm_storeu_si128((__m128i *)(void *)(out + i), _mm512_cvtepi32_epi8(w));
+  }
+}
+
+static bool use_avx512(void) {
+  return !lift_rows_baseline && !lift_rows_no_avx512 && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl");
+}
 static bool use_avx2(void) { return !lift_rows_baseline && __builtin_cpu_supports("avx2"); }
 #endif
 
 void lift_rows_bytes(const uint8_t *vals, const uint32_t *codes, const uint8_t *nulls, uint32_t null_code, uint8_t *out) {
 #ifdef ROWS_AVX2
+  if (use_avx512()) {
+    bytes_avx512(vals, codes, nulls, null_code, out);
+    return;
+  }
   if (use_avx2()) {
     bytes_avx2(vals, codes, nulls, null_code, out);
     return;
@@ -83,6 +125,10 @@ void lift_rows_bytes(const uint8_t *vals, const uint32_t *codes, const uint8_t *
 
 void lift_rows_compact(const uint8_t *vals, const uint32_t *codes, const uint8_t *nulls, uint8_t null_value, uint8_t *out) {
 #ifdef ROWS_AVX2
+  if (use_avx512()) {
+    compact_avx512(vals, codes, nulls, null_value, out);
+    return;
+  }
   if (use_avx2()) {
     compact_avx2(vals, codes, nulls, null_value, out);
     return;

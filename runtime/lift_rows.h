@@ -21,7 +21,8 @@ void lift_rows_bytes(const uint8_t *vals, const uint32_t *codes, const uint8_t *
  * the last code's byte. */
 void lift_rows_compact(const uint8_t *vals, const uint32_t *codes, const uint8_t *nulls, uint8_t null_value, uint8_t *out);
 
-/* Tests: true runs the one-load-a-record loops even where AVX2 is there. */
-extern bool lift_rows_baseline;
+/* Tests: true runs the one-load-a-record loops even where AVX2 is there,
+ * or the AVX2 gathers even where AVX-512 is. */
+extern bool lift_rows_baseline, lift_rows_no_avx512;
 
 #endif
