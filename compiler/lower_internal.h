@@ -174,6 +174,8 @@ bool lower_shared_value(lower *L, const ast *n, lv *out);
 
 /* ctx->field[index] of an int64 array, in every lane (loaded and splat once, in the entry block) */
 LLVMValueRef lower_entry_element(lower *L, int field, int64_t index);
+/* the same for a bound of string codes (below 2^32), in 32-bit lanes */
+LLVMValueRef lower_entry_code(lower *L, int field, int64_t index);
 
 /* lower_prefix.c */
 /* n's value as ranges of dictionary codes, in a main loop, when it is a

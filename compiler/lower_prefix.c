@@ -64,12 +64,12 @@ bool lower_prefix_value(lower *L, ast *n, lv *out) {
   for (int k = 0; k < count; k++)
     if ((index[k] = prefix_index(L->pk, one ? one : text[k], len[k])) < 0) return false;
   lv code = lower_node(L, n->args[0]);
-  LLVMValueRef hit = cbool(L, false);
-  for (int k = 0; k < count; k++) { /* bounds: first code with it, first code past them */
-    LLVMValueRef lo = lower_entry_element(L, CTX_PREFIX_CODES, 2 * index[k]);
-    LLVMValueRef hi = lower_entry_element(L, CTX_PREFIX_CODES, 2 * index[k] + 1);
-    LLVMValueRef in = LLVMBuildAnd(L->B, LLVMBuildICmp(L->B, LLVMIntUGE, code.v, lo, ""),
-                                   LLVMBuildICmp(L->B, LLVMIntULT, code.v, hi, ""), "");
+  LLVMValueRef code32 = LLVMBuildTrunc(L->B, code.v, L->v32, ""), hit = cbool(L, false);
+  for (int k = 0; k < count; k++) { /* bounds: first code with it, first code past them; as 32-bit lanes, as codes are */
+    LLVMValueRef lo = lower_entry_code(L, CTX_PREFIX_CODES, 2 * index[k]);
+    LLVMValueRef hi = lower_entry_code(L, CTX_PREFIX_CODES, 2 * index[k] + 1);
+    LLVMValueRef in = LLVMBuildAnd(L->B, LLVMBuildICmp(L->B, LLVMIntUGE, code32, lo, ""),
+                                   LLVMBuildICmp(L->B, LLVMIntULT, code32, hi, ""), "");
     hit = LLVMBuildOr(L->B, hit, in, "");
   }
   *out = (lv){hit, code.null};
