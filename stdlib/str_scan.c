@@ -5,7 +5,8 @@
  * candidate when cat[i], cat[i + 1] and cat[i + m - 1] are the pattern's
  * first, second and last bytes (the second byte sets "@gmail." apart from
  * "@yahoo."); each step compares a vector of positions (16 with SSE2, 32
- * with AVX2, picked when the program loads).  Candidates come in
+ * with AVX2, and 64 with AVX-512 for windows of byte classes; picked when
+ * the program loads).  Candidates come in
  * increasing order, so the string holding one is found by moving forward
  * through off[]; so do windows of byte classes.  `contains` of several
  * patterns and the first byte of a set go string by string instead (see
@@ -573,10 +574,10 @@ typedef struct seq {
   bool nul;
 } seq;
 
-static inline void seq_hits(seq *s, uint32_t base, uint32_t hits, uint32_t zeros) {
-  if (zeros && base + (uint32_t)__builtin_ctz(zeros) < s->end) s->nul = true;
+static inline void seq_hits(seq *s, uint32_t base, uint64_t hits, uint64_t zeros) {
+  if (zeros && base + (uint32_t)__builtin_ctzll(zeros) < s->end) s->nul = true;
   for (; hits; hits &= hits - 1) {
-    uint32_t pos = base + (uint32_t)__builtin_ctz(hits);
+    uint32_t pos = base + (uint32_t)__builtin_ctzll(hits);
     if (pos + s->len > s->end) return; /* past the last string: padding */
     while (s->off[s->k + 1] <= pos) s->k++;
     uint32_t b = pos - s->off[s->k];
@@ -649,6 +650,39 @@ __attribute__((target("avx2"))) static void seq_avx2(seq *s, const str_class *cl
   default: seq_avx2_n(s, cls, 4); break;
   }
 }
+
+/* 64 window starts a step, each class's test one masked compare: over the
+ * 1M bench's 285,754 emails, the birth-year pattern's four classes took
+ * 0.67 ms against 0.81 with AVX2 (medians of 41 alternating rounds in one
+ * process); the rest is placing the 52,881 strings' windows (seq_hits). */
+__attribute__((target("avx512f,avx512bw"))) static inline __attribute__((always_inline)) void
+seq_avx512_n(seq *s, const str_class *cls, int ncls) {
+  __m512i lo[STR_SEQ_MAX], span[STR_SEQ_MAX];
+  uint32_t at[STR_SEQ_MAX];
+  for (int c = 0; c < ncls; c++) {
+    lo[c] = _mm512_set1_epi8((char)cls[c].lo);
+    span[c] = _mm512_set1_epi8((char)(cls[c].hi - cls[c].lo));
+    at[c] = cls[c].at;
+  }
+  for (uint32_t i = s->off[0]; i + s->len <= s->end; i += 64) {
+    __mmask64 ok = ~(__mmask64)0;
+#pragma GCC unroll 4
+    for (int c = 0; c < ncls; c++)
+      ok = _mm512_mask_cmple_epu8_mask(ok, _mm512_sub_epi8(_mm512_loadu_si512((const void *)(s->cat + i + at[c])), lo[c]), span[c]);
+    __m512i here = _mm512_loadu_si512((const void *)(s->cat + i));
+    __mmask64 zeros = _mm512_testn_epi8_mask(here, here);
+    if (ok | zeros) seq_hits(s, i, ok, zeros);
+  }
+}
+
+__attribute__((target("avx512f,avx512bw"))) static void seq_avx512(seq *s, const str_class *cls, int ncls) {
+  switch (ncls) {
+  case 1: seq_avx512_n(s, cls, 1); break;
+  case 2: seq_avx512_n(s, cls, 2); break;
+  case 3: seq_avx512_n(s, cls, 3); break;
+  default: seq_avx512_n(s, cls, 4); break;
+  }
+}
 #else
 static void seq_bytes(seq *s, const str_class *cls, int ncls) {
   for (uint32_t i = s->off[0]; i + s->len <= s->end; i++) {
@@ -667,8 +701,9 @@ uint32_t str_scan_seq(const char *cat, const uint32_t *off, uint32_t count, cons
   if (count == 0) return 0;
   seq s = {.cat = cat, .off = off, .len = len, .end = off[count], .mask = mask, .which = which};
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (!str_scan_baseline && __builtin_cpu_supports("avx2")) seq_avx2(&s, cls, ncls);
-  else seq_sse2(&s, cls, ncls);
+  if (str_scan_baseline || !__builtin_cpu_supports("avx2")) seq_sse2(&s, cls, ncls);
+  else if (!str_scan_no_avx512 && __builtin_cpu_supports("avx512bw")) seq_avx512(&s, cls, ncls);
+  else seq_avx2(&s, cls, ncls);
 #else
   seq_bytes(&s, cls, ncls);
 #endif
