@@ -814,7 +814,7 @@ static lv lower_call(lower *L, ast *n) {
   }
   case BI_WEEKDAY: { /* day numbers of valid times fit in 32 bits */
     LLVMValueRef d32 = LLVMBuildTrunc(L->B, LLVMBuildAdd(L->B, days_of(L, t0.kind, a[0].v), c64(L, 3), ""), L->v32, "");
-    r.v = LLVMBuildAdd(L->B, LLVMBuildSExt(L->B, floormod(L, d32, 7), L->v64, ""), c64(L, 1), "");
+    r.v = LLVMBuildSExt(L->B, LLVMBuildAdd(L->B, floormod(L, d32, 7), cint(L->v32, 1), ""), L->v64, ""); /* a compare with it stays 32-bit */
     break;
   }
   case BI_HOUR: { /* the time of day is below 2^37, exact in double; times fl(1 / 1 hour) it floors as in floordiv_day
