@@ -103,6 +103,7 @@ static bool use_avx512(void) {
   return !lift_rows_baseline && !lift_rows_no_avx512 && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512vl");
 }
+
 static bool use_avx2(void) { return !lift_rows_baseline && __builtin_cpu_supports("avx2"); }
 #endif
 
