@@ -607,6 +607,22 @@ static void test_parse_cell(void) {
   CHECK(!ingest_parse_cell(&i64, "9223372036854775808", 19, &c, &why) && strstr(why, "range"), "int64 over");
   CHECK(ingest_parse_cell(&i64, "+17", 3, &c, &why) && c.i == 17, "+17");
   CHECK(!ingest_parse_cell(&i64, "-", 1, &c, &why) && !ingest_parse_cell(&i64, " 1", 2, &c, &why), "int junk");
+  /* both ways of parsing integers: up to 18 digits checked against the
+     range once at the end, more digits checked as they come */
+  CHECK(ingest_parse_cell(&i64, "999999999999999999", 18, &c, &why) && c.i == INT64_C(999999999999999999), "18 nines");
+  CHECK(ingest_parse_cell(&i64, "9223372036854775807", 19, &c, &why) && c.i == INT64_MAX, "int64 max");
+  CHECK(ingest_parse_cell(&i64, "-000000000000000001", 19, &c, &why) && c.i == -1, "leading zeros, 18 of them");
+  CHECK(ingest_parse_cell(&i64, "00000000000000000000042", 23, &c, &why) && c.i == 42, "leading zeros, 23 digits");
+  CHECK(!ingest_parse_cell(&i64, "99999999999999999999", 20, &c, &why) && strstr(why, "range"), "20 nines");
+  CHECK(!ingest_parse_cell(&i64, "12345678901234567x", 18, &c, &why) && strcmp(why, "not an integer") == 0, "junk at 18");
+  CHECK(!ingest_parse_cell(&i64, "99999999999999999999.5", 22, &c, &why) && strstr(why, "fractional"),
+        "a point after an overflow is still the reason");
+  seg_field i32 = fld("i", TY_INT32, false);
+  CHECK(ingest_parse_cell(&i32, "2147483647", 10, &c, &why) && c.i == INT32_MAX, "int32 max");
+  CHECK(ingest_parse_cell(&i32, "-2147483648", 11, &c, &why) && c.i == INT32_MIN, "int32 min");
+  CHECK(!ingest_parse_cell(&i32, "2147483648", 10, &c, &why) && strstr(why, "int32"), "int32 over");
+  CHECK(!ingest_parse_cell(&i32, "-2147483649", 11, &c, &why) && strstr(why, "int32"), "int32 under");
+  CHECK(!ingest_parse_cell(&i32, "999999999999999999", 18, &c, &why) && strstr(why, "int32"), "int32, 18 digits");
   seg_field f = fld("f", TY_FLOAT64, false);
   CHECK(!ingest_parse_cell(&f, "1e999", 5, &c, &why) && !ingest_parse_cell(&f, "-Infinity", 9, &c, &why) &&
             !ingest_parse_cell(&f, "0x10", 4, &c, &why), "float rejects");
