@@ -556,14 +556,8 @@ bool rx_match(const rx *r, const char *s, size_t n) {
 }
 
 /* A fixed-length pattern matches at w[0 .. fixed_len), a window of the
- * subject (its last bytes when fixed_at_end): the cheap test of the
- * position sets (which never hold NUL, so a window across the subject's
- * end fails it), then the automaton. */
-static bool rx_window(const rx *r, const unsigned char *w) {
-  for (int i = 0; i < r->nfixed_order; i++) {
-    int x = r->fixed_order[i];
-    if (!(r->fixed_set[x][w[x] >> 6] >> (w[x] & 63) & 1)) return false;
-  }
+ * subject (its last bytes when fixed_at_end), by the automaton alone */
+static bool rx_window_run(const rx *r, const unsigned char *w) {
   int st = r->init;
   for (int x = 0; x < r->fixed_len; x++) {
     st = r->next[st * 256 + w[x]];
@@ -572,18 +566,22 @@ static bool rx_window(const rx *r, const unsigned char *w) {
   return r->fixed_at_end && r->accept_end[st];
 }
 
+/* The same, the cheap test of the position sets first (they never hold
+ * NUL, so a window across the subject's end fails it) */
+static bool rx_window(const rx *r, const unsigned char *w) {
+  for (int i = 0; i < r->nfixed_order; i++) {
+    int x = r->fixed_order[i];
+    if (!(r->fixed_set[x][w[x] >> 6] >> (w[x] & 63) & 1)) return false;
+  }
+  return rx_window_run(r, w);
+}
+
 /* The windows among a subject's first 64 bytes that str_scan_seq found
  * (mask: where they start), each run through the automaton: every match
  * is fixed_len bytes, so one found from a window's start is the window. */
 static bool rx_windows(const rx *r, const unsigned char *p, uint64_t mask) {
-  for (; mask; mask &= mask - 1) {
-    const unsigned char *w = p + __builtin_ctzll(mask);
-    int st = r->init;
-    for (int x = 0; x < r->fixed_len; x++) {
-      st = r->next[st * 256 + w[x]];
-      if (r->accept[st]) return true;
-    }
-  }
+  for (; mask; mask &= mask - 1)
+    if (rx_window_run(r, p + __builtin_ctzll(mask))) return true;
   return false;
 }
 
