@@ -54,4 +54,8 @@ bool ingest_csv(const seg_schema *schema, const ingest_options *opt, ingest_repo
 bool ingest_parse_cell(const seg_field *f, const char *text, size_t len, rt_cell *out,
                        const char **why);
 
+/* Set by tests: split every record one field at a time, as records with a
+ * quote are, instead of a whole record from one mask of its separators. */
+extern bool ingest_csv_field_at_a_time;
+
 #endif

@@ -409,11 +409,15 @@ static void test_segd(void) {
 typedef struct { uint64_t line; int col; char name[32]; char reason[200]; } reject_rec;
 static reject_rec rejects[64];
 static int nrejects, nwarnings;
+static uint64_t reject_sum; /* every reject's line, column and reason, hashed in order */
 static char last_warning[512];
 
 static void on_reject(void *user, const char *file, uint64_t line, int col, const char *name, const char *reason) {
   (void)user;
   (void)file;
+  char text[300];
+  int n = snprintf(text, sizeof text, "%llu:%d:%s:%s;", (unsigned long long)line, col, name ? name : "", reason);
+  for (int i = 0; i < n && i < (int)sizeof text; i++) reject_sum = (reject_sum ^ (uint8_t)text[i]) * 1099511628211ull;
   if (nrejects >= 64) return;
   reject_rec *r = &rejects[nrejects++];
   r->line = line;
@@ -571,6 +575,77 @@ static void test_ingest_rejects(void) {
   }
 }
 
+/* Random rows (quoted and unquoted fields of 0 to 150 bytes with commas,
+ * quotes, CR and LF in them, CRLF and LF ends, blank lines, stray quotes,
+ * unterminated quotes, wrong column counts) ingested twice: split a whole
+ * record at a time where it has no quote, and one field at a time
+ * throughout.  The .segd, the bad-rows file and every reject must agree,
+ * and some rows of each kind must be kept and rejected. */
+static uint64_t split_x = 0x9E3779B97F4A7C15ull;
+static uint64_t split_rnd(void) {
+  split_x ^= split_x << 13, split_x ^= split_x >> 7, split_x ^= split_x << 17;
+  return split_x;
+}
+
+static void test_ingest_split(void) {
+  size_t cap = 1 << 21, n = 0;
+  char *csv = malloc(cap);
+#define RND() split_rnd()
+  n += (size_t)sprintf(csv, HDR "\r\n");
+  for (int row = 0; row < 4000 && n < cap - 1024; row++) {
+    if (RND() % 50 == 0) {
+      n += (size_t)sprintf(csv + n, RND() % 2 ? "\n" : "\r\n");
+      continue;
+    }
+    int age = (int)(RND() % 100);
+    n += (size_t)sprintf(csv + n, "%d,%d,", row, age);
+    for (int f = 0; f < 2; f++) { /* name, city */
+      int len = (int)(RND() % 4 == 0 ? RND() % 150 : RND() % 12), kind = (int)(RND() % 8);
+      static const char alpha[] = "abcXYZ 019-.,\"\n\r";
+      if (kind < 2) csv[n++] = '"';
+      for (int k = 0; k < len; k++) {
+        char c = alpha[RND() % (kind < 2 ? sizeof alpha - 1 : 12)];
+        if (kind >= 2 && RND() % 400 == 0) c = '"'; /* a stray quote: rejected */
+        csv[n++] = c;
+        if (c == '"' && kind < 2) csv[n++] = '"';
+      }
+      if (kind < 2 && RND() % 300) csv[n++] = '"'; /* else unterminated */
+      csv[n++] = ',';
+    }
+    const char *plan = RND() % 2 ? "pro" : "free";
+    int units = (int)(RND() % 1000), cents = (int)(RND() % 100);
+    const char *risk = RND() % 3 ? "0.5" : "", *seen = RND() % 2 ? "2024-01-02 03:04:05" : "";
+    n += (size_t)sprintf(csv + n, "%s,email|sms,%d.%02d,%s,true,2001-02-03,%s", plan, units, cents, risk, seen);
+    if (RND() % 40 == 0) n += (size_t)sprintf(csv + n, ",extra");
+    n += (size_t)sprintf(csv + n, RND() % 3 ? "\n" : "\r\n");
+  }
+#undef RND
+  char *out[2], *bad[2];
+  size_t outn[2], badn[2];
+  uint64_t sums[2];
+  ingest_report rep[2];
+  for (int mode = 0; mode < 2; mode++) {
+    ingest_csv_field_at_a_time = mode;
+    char err[512] = "";
+    reject_sum = 0;
+    CHECK(run_ingest(csv, n, tpath("bad.csv"), &rep[mode], err, sizeof err), "split mode %d: %s", mode, err);
+    sums[mode] = reject_sum;
+    out[mode] = read_file(tpath("out.segd"), &outn[mode]);
+    bad[mode] = read_file(tpath("bad.csv"), &badn[mode]);
+  }
+  ingest_csv_field_at_a_time = false;
+  CHECK(rep[0].rows_kept > 1000 && rep[0].rows_rejected > 100, "split: kept %llu rejected %llu",
+        (unsigned long long)rep[0].rows_kept, (unsigned long long)rep[0].rows_rejected);
+  CHECK(rep[0].rows_read == rep[1].rows_read && rep[0].rows_kept == rep[1].rows_kept && sums[0] == sums[1],
+        "split: rows read %llu/%llu kept %llu/%llu, rejects differ: %d", (unsigned long long)rep[0].rows_read,
+        (unsigned long long)rep[1].rows_read, (unsigned long long)rep[0].rows_kept,
+        (unsigned long long)rep[1].rows_kept, sums[0] != sums[1]);
+  CHECK(out[0] && out[1] && outn[0] == outn[1] && memcmp(out[0], out[1], outn[0]) == 0, "split: the .segd files differ");
+  CHECK(bad[0] && bad[1] && badn[0] == badn[1] && memcmp(bad[0], bad[1], badn[0]) == 0, "split: the bad rows differ");
+  for (int mode = 0; mode < 2; mode++) free(out[mode]), free(bad[mode]);
+  free(csv);
+}
+
 static void test_ingest_errors(void) {
   ingest_report rep;
   char err[512];
@@ -721,6 +796,7 @@ int main(void) {
   test_parse_cell();
   test_ingest_types();
   test_ingest_rejects();
+  test_ingest_split();
   test_ingest_errors();
   unit_rmtmp();
   printf("test_runtime: %d checks, %d failed\n", checks, failures);
