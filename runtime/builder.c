@@ -366,38 +366,6 @@ uint64_t builder_key_image(const rt_builder *b, int f, uint64_t r) {
   }
 }
 
-/* Stable LSD radix sort by key, 8 bits per pass; passes where every key has
- * the same digit are skipped. */
-bool builder_radix_sort(builder_kv *a, uint64_t n) {
-  builder_kv *tmp = malloc((size_t)n * sizeof *tmp);
-  if (!tmp) return false;
-  uint64_t (*count)[256] = calloc(8, sizeof *count);
-  if (!count) {
-    free(tmp);
-    return false;
-  }
-  for (uint64_t i = 0; i < n; i++)
-    for (int d = 0; d < 8; d++) count[d][(a[i].key >> (8 * d)) & 255]++;
-  builder_kv *src = a, *dst = tmp;
-  for (int d = 0; d < 8; d++) {
-    uint64_t *c = count[d];
-    if (c[(src[0].key >> (8 * d)) & 255] == n) continue;
-    uint64_t sum = 0;
-    for (int v = 0; v < 256; v++) {
-      uint64_t x = c[v];
-      c[v] = sum;
-      sum += x;
-    }
-    for (uint64_t i = 0; i < n; i++) dst[c[(src[i].key >> (8 * d)) & 255]++] = src[i];
-    builder_kv *t = src;
-    src = dst, dst = t;
-  }
-  if (src != a) memcpy(a, src, (size_t)n * sizeof *a);
-  free(tmp);
-  free(count);
-  return true;
-}
-
 /* Fills perm with the kept records in key order; returns how many, or
  * UINT64_MAX when memory ran out.  *perm stays NULL when the kept records
  * are exactly the added ones in order. */

@@ -1,6 +1,6 @@
 /* runtime/builder.h — the in-memory table builder's state, shared by
- * builder.c (customer records, dictionary, key order, blocks) and
- * builder_events.c (stream events).  Private to those two files. */
+ * builder.c (customer records, dictionary, key order, blocks),
+ * builder_events.c (stream events) and builder_sort.c.  Private to them. */
 #ifndef SEGC_BUILDER_H
 #define SEGC_BUILDER_H
 
@@ -55,7 +55,8 @@ bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *code);
 bool builder_store(rt_builder *b, const seg_field *fd, const rt_cell *c, uint8_t *p, uint8_t *nulls, uint64_t r);
 uint64_t builder_image(seg_tykind k, int64_t v);
 uint64_t builder_key_image(const rt_builder *b, int f, uint64_t r);
-/* Stable sort by key (LSD radix); false when memory ran out. */
+
+/* builder_sort.c: stable sort by key (radix); false when memory ran out. */
 bool builder_radix_sort(builder_kv *a, uint64_t n);
 
 /* builder_events.c */

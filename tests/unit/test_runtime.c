@@ -759,28 +759,36 @@ static void test_segd_key_order(void) {
   }
 }
 
-/* builder_radix_sort on a big array with many equal keys: sorted, stable
- * (equal keys keep their order) and a permutation.  Bytes 1-2 of every key
- * are 0, so their passes are skipped. */
+/* builder_radix_sort: sorted, stable (equal keys keep their order) and a
+ * permutation, for each of its ways: a big array with many equal keys
+ * whose bytes 1-2 are 0 (a pass by the top digit, then each bucket in the
+ * cache, some small enough for insertion); full 64-bit keys, few and
+ * many; keys of 11 bits or fewer (one digit); a small array. */
 static void test_radix_sort(void) {
-  const uint64_t n = 1500000;
-  builder_kv *a = malloc(n * sizeof *a);
-  uint8_t *seen = calloc(n, 1);
-  uint64_t x = 88172645463325252ull;
-  for (uint64_t i = 0; i < n; i++) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    a[i] = (builder_kv){(x % 50000) << 24 | (x >> 60), i};
+  struct { uint64_t n, mod; int shift; } cases[] = {
+      {1500000, 50000, 24}, {300000, 0, 0}, {300000, 5, 61}, {200000, 2048, 0}, {3000, 0, 0}, {40, 7, 3},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    uint64_t n = cases[c].n;
+    builder_kv *a = malloc(n * sizeof *a);
+    uint8_t *seen = calloc(n, 1);
+    uint64_t x = 88172645463325252ull;
+    for (uint64_t i = 0; i < n; i++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      uint64_t k = cases[c].mod ? (x % cases[c].mod) << cases[c].shift : x;
+      a[i] = (builder_kv){cases[c].shift == 24 ? k | (x >> 60) : k, i};
+    }
+    CHECK(builder_radix_sort(a, n), "radix sort: out of memory");
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < n; i++) {
+      if (a[i].idx < n) seen[a[i].idx]++;
+      if (i && (a[i - 1].key > a[i].key || (a[i - 1].key == a[i].key && a[i - 1].idx >= a[i].idx))) bad++;
+    }
+    for (uint64_t i = 0; i < n; i++) bad += seen[i] != 1;
+    CHECK(bad == 0, "radix sort case %zu: %llu elements out of order, lost or repeated", c, (unsigned long long)bad);
+    free(a);
+    free(seen);
   }
-  CHECK(builder_radix_sort(a, n), "radix sort: out of memory");
-  uint64_t bad = 0;
-  for (uint64_t i = 0; i < n; i++) {
-    if (a[i].idx < n) seen[a[i].idx]++;
-    if (i && (a[i - 1].key > a[i].key || (a[i - 1].key == a[i].key && a[i - 1].idx >= a[i].idx))) bad++;
-  }
-  for (uint64_t i = 0; i < n; i++) bad += seen[i] != 1;
-  CHECK(bad == 0, "radix sort: %llu elements out of order, lost or repeated", (unsigned long long)bad);
-  free(a);
-  free(seen);
 }
 
 int main(void) {
