@@ -8,8 +8,14 @@
 
 #include "table.h"
 
-/* The events added to one stream, in the order they were added. */
 typedef struct { uint64_t key, idx; } builder_kv;
+
+/* A string of an added record waiting to be interned (builder_flush):
+ * its bytes at pend_bytes + off. */
+#define BUILDER_BATCH 64
+typedef struct { uint32_t field, len; uint64_t row, off; } builder_pend;
+
+/* The events added to one stream, in the order they were added. */
 
 typedef struct builder_stream {
   uint64_t n, cap;
@@ -36,6 +42,10 @@ struct rt_builder {
   uint32_t nstr, str_cap;
   uint32_t *ht; /* string id + 1, 0 = empty */
   uint32_t ht_mask;
+  builder_pend pend[BUILDER_BATCH];
+  int npend;
+  char *pend_bytes;
+  size_t pend_len, pend_cap;
   bool failed;
   pthread_mutex_t intern_lock; /* held by builder_intern while `shared` (rt_builder_share) */
   bool shared;
@@ -51,6 +61,7 @@ struct rt_builder {
 
 /* builder.c */
 bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *code);
+
 /* Stores cell c of field fd as row r of column p (and its null byte). */
 bool builder_store(rt_builder *b, const seg_field *fd, const rt_cell *c, uint8_t *p, uint8_t *nulls, uint64_t r);
 uint64_t builder_image(seg_tykind k, int64_t v);

@@ -202,6 +202,44 @@ static void check_padded(rt_table *t) {
   free(dst);
 }
 
+/* Strings are interned in batches of 64 (builder_flush): 5000 records
+ * with a string key in shuffled order, a nullable string (null, empty,
+ * repeated and 200-byte values) and a non-nullable one given nulls (the
+ * empty string); every value must come back on its record. */
+static void test_builder_many_strings(void) {
+  seg_field f[3] = {fld("k", TY_STRING, false), fld("s", TY_STRING, true), fld("e", TY_STRING, false)};
+  f[0].key = true;
+  seg_schema s = {.fields = f, .nfields = 3, .key = 0};
+  rt_builder *b = rt_builder_new(&s);
+  const uint64_t n = 5000;
+  char key[32], val[256];
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t id = (i * 7919) % n;
+    snprintf(key, sizeof key, "key%05llu", (unsigned long long)id);
+    if (id % 5 == 4) snprintf(val, sizeof val, "%0200llu", (unsigned long long)id);
+    else snprintf(val, sizeof val, "v%llu", (unsigned long long)(id % 97));
+    rt_cell c[3] = {{.s = key, .len = strlen(key)},
+                    {.s = id % 7 == 3 ? "" : val, .len = id % 7 == 3 ? 0 : strlen(val), .null = id % 11 == 5},
+                    {.s = val, .len = strlen(val), .null = id % 2 == 0}};
+    rt_builder_add(b, c, i + 2);
+  }
+  rt_table t;
+  CHECK(rt_builder_finish(b, &t, on_dup, NULL) == n, "many strings: kept");
+  int bad = 0;
+  for (uint64_t r = 0; r < n && bad < 5; r++) {
+    if (r % 5 == 4) snprintf(val, sizeof val, "%0200llu", (unsigned long long)r);
+    else snprintf(val, sizeof val, "v%llu", (unsigned long long)(r % 97));
+    snprintf(key, sizeof key, "key%05llu", (unsigned long long)r);
+    bool ok = strcmp(dict_at(&t, 0, r), key) == 0;
+    if (r % 11 == 5) ok = ok && rt_is_null(&t, 1, r);
+    else ok = ok && !rt_is_null(&t, 1, r) && strcmp(dict_at(&t, 1, r), r % 7 == 3 ? "" : val) == 0;
+    ok = ok && strcmp(dict_at(&t, 2, r), r % 2 == 0 ? "" : val) == 0;
+    if (!ok) bad++;
+    CHECK(ok, "many strings: record %llu", (unsigned long long)r);
+  }
+  rt_table_free(&t);
+}
+
 static void test_builder_big(void) {
   ndups = 0;
   rt_table t = build_big(10007);
@@ -798,6 +836,7 @@ int main(void) {
   test_layout();
   test_builder_strings();
   test_builder_big();
+  test_builder_many_strings();
   test_radix_sort();
   test_segd();
   test_segd_key_order();
