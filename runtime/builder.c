@@ -43,8 +43,16 @@ static uint32_t builder_hash(const char *s, size_t n) {
   return (uint32_t)h;
 }
 
+void *builder_alloc(size_t n, size_t size) {
+  if (size && n > SIZE_MAX / size - 64) return NULL;
+  size_t bytes = (n * size + 63) & ~(size_t)63;
+  void *p = aligned_alloc(64, bytes ? bytes : 64);
+  if (p) memset(p, 0, bytes);
+  return p;
+}
+
 rt_builder *rt_builder_new(const seg_schema *s) {
-  rt_builder *b = calloc(1, sizeof *b);
+  rt_builder *b = builder_alloc(1, sizeof *b);
   if (!b) return NULL;
   b->schema = s;
   b->nfields = s ? s->nfields : 0;
@@ -68,7 +76,7 @@ static bool builder_events_intern(const rt_builder *b) {
 bool rt_builder_share(rt_builder *b, bool shared) {
   if (!b || b->failed) return false;
   if (shared && b->schema && b->schema->nstreams && !b->streams &&
-      !(b->streams = calloc((size_t)b->schema->nstreams, sizeof *b->streams)))
+      !(b->streams = builder_alloc((size_t)b->schema->nstreams, sizeof *b->streams)))
     return false;
   b->shared = shared && builder_events_intern(b);
   return true;

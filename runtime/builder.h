@@ -15,10 +15,13 @@ typedef struct { uint64_t key, idx; } builder_kv;
 #define BUILDER_BATCH 64
 typedef struct { uint32_t field, len; uint64_t row, off; } builder_pend;
 
-/* The events added to one stream, in the order they were added. */
-
+/* The events added to one stream, in the order they were added.  Each
+ * stream (and each group of rt_builder below that one thread writes while
+ * the other reads) starts a cache line of its own: sharing one with what
+ * the customers' thread writes for every record made every event wait for
+ * the line to come back (builder_alloc). */
 typedef struct builder_stream {
-  uint64_t n, cap;
+  _Alignas(64) uint64_t n, cap;
   int64_t *key;     /* the customer key: its value, or a provisional string code */
   uint64_t *lines;
   uint8_t **col;    /* [nfields] values at storage width */
@@ -28,29 +31,32 @@ typedef struct builder_stream {
 } builder_stream;
 
 struct rt_builder {
+  /* read by both threads while they add (rt_builder_share) */
   const seg_schema *schema;
   int nfields;
-  uint64_t n, cap;
+  bool failed;
+  bool shared;
+  builder_stream *streams; /* [schema->nstreams] */
+  rt_orphan_fn on_orphan;
+  /* held by builder_intern while `shared` */
+  _Alignas(64) pthread_mutex_t intern_lock;
+  /* the records, written by the customers' thread */
+  _Alignas(64) uint64_t n, cap;
   uint8_t **col;    /* [nfields] values at storage width, NULL for streams */
   uint8_t **nulls;  /* [nfields] null bytes, NULL when not nullable */
   uint64_t *lines;  /* [cap] source line of each record */
-  /* interned strings */
-  char *arena;
+  builder_pend pend[BUILDER_BATCH];
+  int npend;
+  char *pend_bytes;
+  size_t pend_len, pend_cap;
+  /* interned strings, written under intern_lock while `shared` */
+  _Alignas(64) char *arena;
   size_t arena_len, arena_cap;
   uint64_t *str_off;
   uint32_t *str_len, *str_hash;
   uint32_t nstr, str_cap;
   uint32_t *ht; /* string id + 1, 0 = empty */
   uint32_t ht_mask;
-  builder_pend pend[BUILDER_BATCH];
-  int npend;
-  char *pend_bytes;
-  size_t pend_len, pend_cap;
-  bool failed;
-  pthread_mutex_t intern_lock; /* held by builder_intern while `shared` (rt_builder_share) */
-  bool shared;
-  builder_stream *streams; /* [schema->nstreams] */
-  rt_orphan_fn on_orphan;
   /* the first half of finishing (the dictionary and the key order), done by
      rt_builder_prepare or by rt_builder_finish; kept UINT64_MAX: it failed */
   bool prepared;
@@ -58,6 +64,9 @@ struct rt_builder {
   bool blocks_built, blocks_ok; /* the record blocks, built by rt_builder_prepare */
 };
 
+/* Zeroed memory for n objects of `size` bytes, aligned to 64 bytes for
+ * the structs above (free() frees it); NULL when out of memory. */
+void *builder_alloc(size_t n, size_t size);
 
 /* builder.c */
 bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *code);

@@ -55,7 +55,7 @@ static bool events_grow(const seg_stream *st, builder_stream *e) {
 
 void rt_builder_add_event(rt_builder *b, int stream, const rt_cell *key, const rt_cell *cells, uint64_t line) {
   if (!b || b->failed || !b->schema || stream < 0 || stream >= b->schema->nstreams || b->schema->key < 0) return;
-  if (!b->streams && !(b->streams = calloc((size_t)b->schema->nstreams, sizeof *b->streams))) {
+  if (!b->streams && !(b->streams = builder_alloc((size_t)b->schema->nstreams, sizeof *b->streams))) {
     b->failed = true;
     return;
   }
