@@ -197,10 +197,13 @@ static bool ingest_name_is(const char *name, const char *s, size_t n) {
   return k == n && name[n] == 0;
 }
 
+/* The member named s[0 .. n) (n > 0), or -1; names whose first byte
+ * differs are passed over without a call (the 1M bench's 8.7M event
+ * names: this lookup was 40% of ingest_parse_cell). */
 static int ingest_member(const seg_members *m, const char *s, size_t n) {
   if (!m) return -1;
   for (int i = 0; i < m->n && i < 64; i++)
-    if (ingest_name_is(m->names[i], s, n)) return i;
+    if (m->names[i][0] == s[0] && ingest_name_is(m->names[i], s, n)) return i;
   return -1;
 }
 
