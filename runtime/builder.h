@@ -22,12 +22,14 @@ typedef struct { uint32_t field, len; uint64_t row, off; } builder_pend;
  * the line to come back (builder_alloc). */
 typedef struct builder_stream {
   _Alignas(64) uint64_t n, cap;
-  int64_t *key;     /* the customer key: its value, or a provisional string code */
+  /* [cap] each event's customer key (the order-preserving image of its
+     value, or a provisional string code) and its index; the first nsorted
+     sorted by key, stable (events_by_key), the rest in the order added */
+  builder_kv *kv;
+  uint64_t nsorted;
   uint64_t *lines;
   uint8_t **col;    /* [nfields] values at storage width */
   uint8_t **nulls;  /* [nfields] null bytes, NULL when not nullable */
-  builder_kv *by_key; /* rt_builder_sort_events: the first nsorted events by key, stable */
-  uint64_t nsorted;
 } builder_stream;
 
 struct rt_builder {

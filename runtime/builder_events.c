@@ -28,9 +28,9 @@ void rt_builder_on_orphan(rt_builder *b, rt_orphan_fn fn) {
 
 static bool events_grow(const seg_stream *st, builder_stream *e) {
   uint64_t cap = e->cap ? e->cap * 2 : 1024;
-  int64_t *k = realloc(e->key, cap * sizeof *k);
+  builder_kv *k = realloc(e->kv, cap * sizeof *k);
   if (!k) return false;
-  e->key = k;
+  e->kv = k;
   uint64_t *l = realloc(e->lines, cap * sizeof *l);
   if (!l) return false;
   e->lines = l;
@@ -66,9 +66,9 @@ void rt_builder_add_event(rt_builder *b, int stream, const rt_cell *key, const r
     return;
   }
   uint64_t r = e->n;
-  const seg_field *kf = &b->schema->fields[b->schema->key];
+  seg_tykind kk = b->schema->fields[b->schema->key].type.kind;
   int64_t k = key->i;
-  if (kf->type.kind == TY_STRING) {
+  if (kk == TY_STRING) {
     uint32_t code;
     if (!builder_intern(b, key->s ? key->s : "", key->s ? key->len : 0, &code)) {
       b->failed = true;
@@ -76,7 +76,7 @@ void rt_builder_add_event(rt_builder *b, int stream, const rt_cell *key, const r
     }
     k = code;
   }
-  e->key[r] = k;
+  e->kv[r] = (builder_kv){builder_image(kk, k), r};
   for (int f = 0; f < st->nfields; f++)
     if (!builder_store(b, &st->fields[f], &cells[f], e->col[f], e->nulls[f], r)) {
       b->failed = true;
@@ -94,7 +94,7 @@ void builder_events_remap(rt_builder *b, const uint32_t *remap) {
     builder_stream *e = &b->streams[s];
     if (!e->n) continue;
     if (string_key)
-      for (uint64_t i = 0; i < e->n; i++) e->key[i] = remap[e->key[i]];
+      for (uint64_t i = 0; i < e->n; i++) e->kv[i].key = remap[e->kv[i].key];
     for (int f = 0; f < st->nfields; f++) {
       if (st->fields[f].type.kind != TY_STRING) continue;
       uint8_t *p = e->col[f];
@@ -120,9 +120,8 @@ void builder_events_free(rt_builder *b) {
     }
     free(e->col);
     free(e->nulls);
-    free(e->key);
+    free(e->kv);
     free(e->lines);
-    free(e->by_key);
   }
   free(b->streams);
   b->streams = NULL;
@@ -168,26 +167,21 @@ static bool events_keep(rt_table *out, void *p) {
   return true;
 }
 
-/* The events by key image, stable (NULL when out of memory). */
-static builder_kv *events_by_key(const builder_stream *e, seg_tykind kk) {
-  builder_kv *kv = malloc((e->n + 1) * sizeof *kv);
-  if (!kv) return NULL;
-  for (uint64_t i = 0; i < e->n; i++) kv[i] = (builder_kv){builder_image(kk, e->key[i]), i};
-  if (!builder_radix_sort(kv, e->n)) {
-    free(kv);
-    return NULL;
-  }
-  return kv;
+/* Sorts the stream's (key image, event) pairs in place by key, stable:
+ * events added after an earlier sort come after it, and among equal keys
+ * a sorted pair's event is always the earlier one, so any prefix being
+ * sorted already keeps the order of arrival. */
+static bool events_by_key(builder_stream *e) {
+  if (e->nsorted == e->n) return true;
+  if (!builder_radix_sort(e->kv, e->n)) return false;
+  e->nsorted = e->n;
+  return true;
 }
 
 bool rt_builder_sort_events(rt_builder *b, int s) {
   seg_tykind kk = b->schema->key >= 0 ? b->schema->fields[b->schema->key].type.kind : TY_STRING;
   if (!b->streams || s < 0 || s >= b->schema->nstreams || kk == TY_STRING) return true;
-  builder_stream *e = &b->streams[s];
-  free(e->by_key);
-  e->by_key = events_by_key(e, kk);
-  e->nsorted = e->by_key ? e->n : 0;
-  return e->by_key != NULL;
+  return events_by_key(&b->streams[s]);
 }
 
 /* Step 1 for one stream: order[j] = the added event that is the table's
@@ -195,15 +189,10 @@ bool rt_builder_sort_events(rt_builder *b, int s) {
 static uint64_t events_order(rt_builder *b, int s, const uint64_t *keys, uint64_t kept, uint64_t *start,
                              uint64_t *order, void *user) {
   builder_stream *e = &b->streams[s];
-  seg_tykind kk = b->schema->fields[b->schema->key].type.kind;
   /* sort the events by key (stable: a customer's events keep the order they
      were added in), then walk them and the sorted records together */
-  builder_kv *kv = e->by_key;
-  e->by_key = NULL;
-  if (!kv || e->nsorted != e->n) {
-    free(kv);
-    if (!(kv = events_by_key(e, kk))) return UINT64_MAX;
-  }
+  if (!events_by_key(e)) return UINT64_MAX;
+  builder_kv *kv = e->kv;
   memset(start, 0, (kept + 1) * sizeof *start);
   uint64_t n = 0, r = 0, norphans = 0;
   for (uint64_t j = 0; j < e->n; j++) {
@@ -222,6 +211,8 @@ static uint64_t events_order(rt_builder *b, int s, const uint64_t *keys, uint64_
     for (uint64_t j = 0; j < norphans; j++) b->on_orphan(user, s, e->lines[kv[j].idx]);
   }
   free(kv);
+  e->kv = NULL;
+  e->nsorted = 0;
   return n;
 }
 
