@@ -2,13 +2,14 @@
  *
  * Owns rt_builder.  Records are appended column by column at their storage
  * width (so the builder holds about as much memory as the finished table);
- * strings are interned on the way in (open-addressing hash table over one
- * byte arena) and stored as provisional codes in first-seen order.
+ * strings are interned on the way in, 64 at a time (open-addressing hash
+ * table over one byte arena), and stored as provisional codes in
+ * first-seen order.
  *
  * rt_builder_finish then, in this order:
  *   1. sorts the distinct strings bytewise (memcmp; a prefix sorts first) and
  *      builds the table's one dictionary, remapping provisional codes to ranks;
- *   2. sorts the records by key with a stable LSD radix sort over an
+ *   2. sorts the records by key with a stable radix sort over an
  *      order-preserving unsigned image of the key (so among equal keys the
  *      earliest added record comes first), skipped when already sorted;
  *   3. keeps the first record of every key, reporting later ones to on_dup;
