@@ -45,7 +45,7 @@ static uint32_t builder_hash(const char *s, size_t n) {
 }
 
 void *builder_alloc(size_t n, size_t size) {
-  if (size && n > SIZE_MAX / size - 64) return NULL;
+  if (size && n > (SIZE_MAX - 63) / size) return NULL;
   size_t bytes = (n * size + 63) & ~(size_t)63;
   void *p = aligned_alloc(64, bytes ? bytes : 64);
   if (p) memset(p, 0, bytes);
