@@ -308,6 +308,7 @@ void rt_builder_free(rt_builder *b) {
   free(b->str_hash);
   free(b->ht);
   free(b->perm);
+  free(b->keys);
   free(b->pend_bytes);
   free(b);
 }
@@ -455,13 +456,16 @@ static uint64_t builder_order(rt_builder *b, uint64_t **perm, rt_dup_fn on_dup, 
   if (sorted) return b->n; /* strictly ascending: nothing to sort or drop */
   builder_kv *kv = malloc((size_t)b->n * sizeof *kv);
   uint64_t *p = malloc((size_t)b->n * sizeof *p);
-  if (!kv || !p) {
-    free(kv), free(p);
+  /* the kept keys in order, for matching the events with (when there are
+     streams): here they are read in order, there they would be read through p */
+  uint64_t *keys = b->schema->nstreams ? malloc((size_t)b->n * sizeof *keys) : NULL;
+  if (!kv || !p || (b->schema->nstreams && !keys)) {
+    free(kv), free(p), free(keys);
     return UINT64_MAX;
   }
   for (uint64_t r = 0; r < b->n; r++) kv[r] = (builder_kv){builder_key_image(b, kf, r), r};
   if (!builder_radix_sort(kv, b->n)) {
-    free(kv), free(p);
+    free(kv), free(p), free(keys);
     return UINT64_MAX;
   }
   uint64_t kept = 0, first = 0;
@@ -471,10 +475,12 @@ static uint64_t builder_order(rt_builder *b, uint64_t **perm, rt_dup_fn on_dup, 
       continue;
     }
     first = kv[i].idx;
+    if (keys) keys[kept] = kv[i].key;
     p[kept++] = kv[i].idx;
   }
   free(kv);
   *perm = p;
+  b->keys = keys;
   return kept;
 }
 

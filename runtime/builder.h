@@ -63,6 +63,7 @@ struct rt_builder {
      rt_builder_prepare or by rt_builder_finish; kept UINT64_MAX: it failed */
   bool prepared;
   uint64_t *perm, kept;
+  uint64_t *keys; /* [kept] the kept records' key images in order, when perm and streams */
   bool blocks_built, blocks_ok; /* the record blocks, built by rt_builder_prepare */
 };
 

@@ -392,11 +392,12 @@ bool builder_events_finish(rt_builder *b, rt_table *out, const uint64_t *perm, u
   if (sc->nstreams == 0) return true;
   out->streams = calloc((size_t)sc->nstreams, sizeof *out->streams);
   if (!out->streams) return false;
-  uint64_t *keys = NULL;
-  if (sc->key >= 0 && kept) {
-    keys = malloc(kept * sizeof *keys);
-    if (!keys) return false;
-    for (uint64_t r = 0; r < kept; r++) keys[r] = builder_key_image(b, sc->key, perm ? perm[r] : r);
+  const uint64_t *keys = b->keys; /* builder_order's, when it sorted */
+  uint64_t *own = NULL;
+  if (!keys && sc->key >= 0 && kept) {
+    keys = own = malloc(kept * sizeof *own);
+    if (!own) return false;
+    for (uint64_t r = 0; r < kept; r++) own[r] = builder_key_image(b, sc->key, perm ? perm[r] : r);
   }
   bool ok = true;
   for (int s = 0; ok && s < sc->nstreams; s++) {
@@ -426,6 +427,6 @@ bool builder_events_finish(rt_builder *b, rt_table *out, const uint64_t *perm, u
     ok = events_columns(st, e, order, start, kept, n, out, o);
     free(order);
   }
-  free(keys);
+  free(own);
   return ok;
 }
