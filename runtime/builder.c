@@ -123,6 +123,21 @@ static bool builder_grow_ht(rt_builder *b) {
 
 static bool builder_intern_hashed(rt_builder *b, const char *s, size_t n, uint32_t h, uint32_t *code);
 
+/* Appends s[0 .. n) to the byte buffer *buf of *len bytes, growing it
+ * (doubling, from `first` bytes) when it is full; false when out of memory. */
+static bool builder_append(char **buf, size_t *len, size_t *cap, size_t first, const char *s, size_t n) {
+  if (!*buf || *len + n > *cap) {
+    size_t c = *cap ? *cap * 2 : first;
+    while (c < *len + n) c *= 2;
+    char *nb = realloc(*buf, c);
+    if (!nb) return false;
+    *buf = nb, *cap = c;
+  }
+  if (n) memcpy(*buf + *len, s, n);
+  *len += n;
+  return true;
+}
+
 /* Returns the provisional code of a string, adding it when new. */
 bool builder_intern(rt_builder *b, const char *s, size_t n, uint32_t *code) {
   uint32_t h = builder_hash(s, n);
@@ -170,17 +185,9 @@ static bool builder_flush(rt_builder *b) {
 /* Puts a string of record r's field f in line for builder_flush. */
 static bool builder_defer(rt_builder *b, int f, uint64_t r, const char *s, size_t n) {
   if (n > UINT32_MAX || (b->npend == BUILDER_BATCH && !builder_flush(b))) return false;
-  if (!b->pend_bytes || b->pend_len + n > b->pend_cap) {
-    size_t cap = b->pend_cap ? b->pend_cap * 2 : 4096;
-    while (cap < b->pend_len + n) cap *= 2;
-    char *nb = realloc(b->pend_bytes, cap);
-    if (!nb) return false;
-    b->pend_bytes = nb;
-    b->pend_cap = cap;
-  }
-  if (n) memcpy(b->pend_bytes + b->pend_len, s, n);
-  b->pend[b->npend++] = (builder_pend){.field = (uint32_t)f, .len = (uint32_t)n, .row = r, .off = b->pend_len};
-  b->pend_len += n;
+  size_t off = b->pend_len;
+  if (!builder_append(&b->pend_bytes, &b->pend_len, &b->pend_cap, 4096, s, n)) return false;
+  b->pend[b->npend++] = (builder_pend){.field = (uint32_t)f, .len = (uint32_t)n, .row = r, .off = off};
   return true;
 }
 
@@ -209,20 +216,12 @@ static bool builder_intern_hashed(rt_builder *b, const char *s, size_t n, uint32
     b->str_hash = hh;
     b->str_cap = cap;
   }
-  if (!b->arena || b->arena_len + n > b->arena_cap) {
-    size_t cap = b->arena_cap ? b->arena_cap * 2 : 65536;
-    while (cap < b->arena_len + n) cap *= 2;
-    char *a = realloc(b->arena, cap);
-    if (!a) return false;
-    b->arena = a;
-    b->arena_cap = cap;
-  }
-  if (n) memcpy(b->arena + b->arena_len, s, n);
+  size_t off = b->arena_len;
+  if (!builder_append(&b->arena, &b->arena_len, &b->arena_cap, 65536, s, n)) return false;
   uint32_t id = b->nstr++;
-  b->str_off[id] = b->arena_len;
+  b->str_off[id] = off;
   b->str_len[id] = (uint32_t)n;
   b->str_hash[id] = h;
-  b->arena_len += n;
   b->ht[i] = id + 1;
   if ((uint64_t)b->nstr * 2 > b->ht_mask && !builder_grow_ht(b)) return false;
   *code = id;
