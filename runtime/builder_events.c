@@ -355,11 +355,26 @@ static bool events_columns(const seg_stream *st, builder_stream *e, const uint64
   j.vals = calloc((size_t)st->nfields + 1, sizeof *j.vals);
   j.nulls = calloc((size_t)st->nfields + 1, sizeof *j.nulls);
   bool ok = j.vals && j.nulls;
+  int threads = rt_cpus();
+  if (ok && n) {
+    ok = events_rows_init(st, e->n, &j.rw);
+    if (ok) rt_parallel(threads, events_worker, &j);
+  }
+  /* the table's columns: the builder's own once packed, which have their
+     pages already (new ones cost the 1M bench 160 MB of first touches in
+     the gather), or new ones when no event is kept */
   for (int f = 0; ok && f < st->nfields; f++) {
-    size_t w = (size_t)ty_storage_width(st->fields[f].type.kind);
-    uint8_t *v = malloc(n * w + 1), *nb = st->fields[f].nullable ? malloc(n + 1) : NULL;
+    bool nullable = st->fields[f].nullable;
+    uint8_t *v, *nb = NULL;
+    if (n) {
+      v = e->col[f], nb = e->nulls[f];
+      e->col[f] = e->nulls[f] = NULL;
+    } else {
+      v = malloc((size_t)ty_storage_width(st->fields[f].type.kind));
+      if (nullable) nb = malloc(1);
+    }
     bool have_v = v && events_keep(out, v); /* events_keep frees what it cannot keep */
-    if (!have_v || (st->fields[f].nullable && (!nb || !events_keep(out, nb)))) {
+    if (!have_v || (nullable && (!nb || !events_keep(out, nb)))) {
       if (!have_v) free(nb);
       ok = false;
       break;
@@ -368,17 +383,10 @@ static bool events_columns(const seg_stream *st, builder_stream *e, const uint64
     o->nulls[f] = j.nulls[f] = nb;
   }
   if (ok && n) {
-    ok = events_rows_init(st, e->n, &j.rw);
-    int threads = rt_cpus();
-    if (ok) rt_parallel(threads, events_worker, &j);
-    for (int f = 0; ok && f < st->nfields; f++) { /* packed: no longer needed */
-      free(e->col[f]), e->col[f] = NULL;
-      free(e->nulls[f]), e->nulls[f] = NULL;
-    }
     j.gather = true;
     j.next = 0;
-    if (ok) rt_parallel(threads, events_worker, &j);
-    ok = ok && !j.failed;
+    rt_parallel(threads, events_worker, &j);
+    ok = !j.failed;
   }
   events_rows_free(&j.rw);
   free(j.vals);
