@@ -10,10 +10,11 @@
  *      finds its customer, and an event that matches none is reported to
  *      on_orphan (in the order added) and dropped;
  *   2. the events' fields are packed side by side into rows, and the rows
- *      gathered into the table's rt_stream columns in table order (one
- *      random read per event), a customer at a time; each customer's events
- *      are put in order by the stream's order field on the way, ties kept
- *      in the order added.  Both share the work between all cores. */
+ *      gathered in table order (one random read per event), a customer at
+ *      a time, into the builder's own columns, which become the table's
+ *      rt_stream columns; each customer's events are put in order by the
+ *      stream's order field on the way, ties kept in the order added.
+ *      Both share the work between all cores. */
 #include <stdlib.h>
 #include <string.h>
 
