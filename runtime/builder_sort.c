@@ -30,7 +30,7 @@ static builder_kv *sort_lsd(builder_kv *x, builder_kv *y, uint64_t n, int bits, 
     return x;
   }
   int passes = (bits + SORT_DIGIT_BITS - 1) / SORT_DIGIT_BITS;
-  int width = passes ? (bits + passes - 1) / passes : 0;
+  int width = (bits + passes - 1) / passes;
   for (int shift = 0; shift < bits; shift += width) {
     int w = bits - shift < width ? bits - shift : width;
     uint64_t mask = (UINT64_C(1) << w) - 1, nb = mask + 1;
